@@ -1,0 +1,28 @@
+package dev.assistant.core.engine;
+
+/**
+ * One token sequence being evaluated with a KV cache: each call to {@link #forward} appends tokens and computes
+ * only their positions, reusing the cached keys and values of the prefix.
+ */
+public interface Sequence extends AutoCloseable {
+
+    /** Tokens evaluated so far. */
+    int length();
+
+    /** The most tokens this sequence can hold. */
+    int capacity();
+
+    /**
+     * Appends {@code tokens} and returns the logits of the last one (length vocab).
+     *
+     * @throws IllegalArgumentException if the tokens do not fit in {@link #capacity()} or an id is outside the vocab
+     */
+    float[] forward(int[] tokens);
+
+    /** Appends {@code tokens} and returns the logits of every one of them ([tokens.length][vocab]). */
+    float[][] forwardAll(int[] tokens);
+
+    /** Frees the KV cache. Idempotent. */
+    @Override
+    void close();
+}

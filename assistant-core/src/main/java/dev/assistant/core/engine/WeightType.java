@@ -1,0 +1,29 @@
+package dev.assistant.core.engine;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+
+import java.util.Locale;
+
+/** The element type weights are computed in. */
+public enum WeightType {
+    /** float32: exact, 4 bytes per weight. */
+    F32,
+    /** float16 storage; on CPU computed as float32 after conversion at load (CPU half matmul is slow). */
+    F16,
+    /** Symmetric INT8 weights with float scales (see assistant-quant). */
+    INT8;
+
+    public static WeightType parse(String text) {
+        try {
+            return valueOf(text.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new AssistantException(ErrorCode.INVALID_REQUEST, "unknown dtype '" + text + "'; use f32, f16 or int8");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.assistant.core.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.DeviceSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Starts DJL's PyTorch engine offline and resolves devices.
+ *
+ * <p>DJL must be told it is offline before its engine class initialises, otherwise it tries to download a native
+ * library and to reach a telemetry endpoint. libtorch's thread pool is process-wide, so the thread count is too.
+ */
+public final class DjlRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger(DjlRuntime.class);
+    private static final String CUDA_ARTIFACT = "ai.djl.pytorch:pytorch-native-cu124:2.5.1 (classifier linux-x86_64) "
+            + "with ai.djl.pytorch:pytorch-jni:2.5.1-0.33.0 in place of pytorch-native-cpu";
+    private static final AtomicBoolean CPU_FALLBACK_LOGGED = new AtomicBoolean();
+    private static volatile Engine engine;
+
+    private DjlRuntime() {
+    }
+
+    /** The PyTorch engine, started offline on first use. */
+    public static Engine engine() {
+        Engine e = engine;
+        if (e == null) {
+            synchronized (DjlRuntime.class) {
+                e = engine;
+                if (e == null) {
+                    e = start();
+                    engine = e;
+                }
+            }
+        }
+        return e;
+    }
+
+    private static Engine start() {
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        // DJL otherwise reports usage over the network on engine start.
+        if (System.getProperty("ai.djl.telemetry.disable") == null) {
+            System.setProperty("ai.djl.telemetry.disable", "true");
+        }
+        try {
+            Engine e = Engine.getEngine("PyTorch");
+            if (e == null) {
+                throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE,
+                        "DJL's PyTorch engine is not on the classpath; add ai.djl.pytorch:pytorch-engine");
+            }
+            return e;
+        } catch (AssistantException ex) {
+            throw ex;
+        } catch (RuntimeException | LinkageError ex) {
+            throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "cannot start the PyTorch engine offline ("
+                    + ex.getMessage() + "); the classpath needs ai.djl.pytorch:pytorch-jni and a pytorch-native-* artifact "
+                    + "matching the platform", ex);
+        }
+    }
+
+    /** Sets libtorch's intra-op thread count (process-wide). */
+    public static void setThreads(int threads) {
+        engine();
+        if (JniUtils.getNumThreads() != threads) {
+            JniUtils.setNumThreads(threads);
+        }
+    }
+
+    /**
+     * The DJL device for {@code spec}.
+     *
+     * @throws AssistantException {@code ENGINE_UNAVAILABLE} when CUDA is asked for and not present, saying which
+     *                            artifact to add
+     */
+    public static Device resolve(DeviceSpec spec) {
+        return resolve(spec, engine().getGpuCount());
+    }
+
+    /** Device selection given the number of visible CUDA devices; separate so it can be tested without a GPU. */
+    static Device resolve(DeviceSpec spec, int gpuCount) {
+        switch (spec.kind()) {
+            case CPU:
+                return Device.cpu();
+            case CUDA:
+                if (gpuCount == 0) {
+                    throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "device " + spec + " was requested but no "
+                            + "CUDA device is usable: either the machine has no NVIDIA GPU/driver, or the classpath holds "
+                            + "the CPU build of libtorch. Add " + CUDA_ARTIFACT + ", or use device 'auto' or 'cpu'.");
+                }
+                if (spec.index() >= gpuCount) {
+                    throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "device " + spec + " was requested but only "
+                            + gpuCount + " CUDA device(s) are visible (cuda:0 to cuda:" + (gpuCount - 1) + ")");
+                }
+                return Device.gpu(spec.index());
+            case AUTO:
+            default:
+                if (gpuCount > 0) {
+                    return Device.gpu(0);
+                }
+                if (CPU_FALLBACK_LOGGED.compareAndSet(false, true)) {
+                    LOG.info("device auto: no CUDA device visible, running on CPU");
+                }
+                return Device.cpu();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.assistant.core.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.model.WeightStore;
+import dev.assistant.core.safetensors.DType;
+import dev.assistant.core.safetensors.FloatConversion;
+import dev.assistant.core.safetensors.TensorInfo;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Turns safetensors tensors into float32 NDArrays owned by one manager.
+ *
+ * <p>float32 tensors are handed to libtorch straight from the memory map (zero copy: the model's pages are shared
+ * with the page cache, not copied onto the heap). Half-precision tensors are converted in Java first: DJL aborts the
+ * JVM on BF16 arrays. Arrays made here are read-only views of the file: they must never be the target of an in-place
+ * operation.
+ */
+final class TensorLoader {
+    private final WeightStore store;
+    private final NDManager manager;
+    private final Device device;
+    private long bytes;
+
+    TensorLoader(WeightStore store, NDManager manager, Device device) {
+        this.store = store;
+        this.manager = manager;
+        this.device = device;
+    }
+
+    /** Loads {@code name}, checking its shape against {@code shape}. */
+    NDArray load(String name, long... shape) {
+        return load(store.require(name, shape));
+    }
+
+    NDArray load(TensorInfo info) {
+        if (!info.dtype().isFloat()) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + info.name() + "' in " + info.file()
+                    + " has dtype " + info.dtype() + " where a floating-point weight is expected");
+        }
+        ByteBuffer data = FloatConversion.toF32(store.map(info), info.dtype());
+        if (info.dtype() == DType.F32 && (info.begin() % 4 != 0 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)) {
+            data = copyAligned(data);
+        }
+        NDArray array = manager.create(data, new Shape(info.shape()), DataType.FLOAT32);
+        if (!device.equals(manager.getDevice())) {
+            NDArray moved = array.toDevice(device, false);
+            array.close();
+            array = moved;
+        }
+        bytes += info.elementCount() * 4;
+        return array;
+    }
+
+    private static ByteBuffer copyAligned(ByteBuffer source) {
+        ByteBuffer src = source.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+        out.asFloatBuffer().put(src.asFloatBuffer());
+        return out;
+    }
+
+    /** float32 bytes loaded so far. */
+    long bytesLoaded() {
+        return bytes;
+    }
+}

@@ -1,0 +1,46 @@
+package dev.assistant.core.model;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** The model families the engine can run, keyed by the {@code architectures} names of HuggingFace's config.json. */
+public enum Architecture {
+    /** Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama: RMSNorm, rotate-half RoPE, SwiGLU, grouped-query attention. */
+    LLAMA(List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM")),
+    /** GPT-2: LayerNorm, learned positions, Conv1D weights, fused c_attn, gelu_new. */
+    GPT2(List.of("GPT2LMHeadModel"));
+
+    private final List<String> hfNames;
+
+    Architecture(List<String> hfNames) {
+        this.hfNames = hfNames;
+    }
+
+    public List<String> hfNames() {
+        return hfNames;
+    }
+
+    /** All HuggingFace architecture names this SDK supports. */
+    public static String supportedNames() {
+        return Arrays.stream(values()).flatMap(a -> a.hfNames.stream()).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * The architecture for a config.json {@code architectures} entry.
+     *
+     * @throws AssistantException {@code MODEL_INVALID} naming the architecture and the supported list
+     */
+    public static Architecture fromHfName(String name) {
+        for (Architecture a : values()) {
+            if (a.hfNames.contains(name)) {
+                return a;
+            }
+        }
+        throw new AssistantException(ErrorCode.MODEL_INVALID, "unsupported model architecture '" + name
+                + "'; supported: " + supportedNames());
+    }
+}

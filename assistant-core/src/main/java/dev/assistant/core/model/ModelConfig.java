@@ -1,0 +1,254 @@
+package dev.assistant.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The shape of a model, read from HuggingFace's {@code config.json} and validated.
+ *
+ * <p>Field names follow the Llama convention; GPT-2's names ({@code n_embd}, {@code n_layer}, ...) are mapped onto
+ * them. Every value the engine relies on is checked here, so a bad config fails at load with
+ * {@link ErrorCode#MODEL_INVALID} naming the field, not with a shape error deep in a forward pass.
+ */
+public record ModelConfig(
+        Architecture architecture,
+        String architectureName,
+        int hiddenSize,
+        int intermediateSize,
+        int numLayers,
+        int numHeads,
+        int numKvHeads,
+        int headDim,
+        int vocabSize,
+        int maxPositionEmbeddings,
+        double normEps,
+        double ropeTheta,
+        RopeScaling ropeScaling,
+        boolean attentionBias,
+        boolean mlpBias,
+        boolean tieWordEmbeddings,
+        int bosTokenId,
+        List<Integer> eosTokenIds) {
+
+    public ModelConfig {
+        eosTokenIds = List.copyOf(eosTokenIds);
+    }
+
+    /** Parses a config.json tree. {@code file} is only used in messages. */
+    public static ModelConfig parse(JsonNode root, Path file) {
+        Reader r = new Reader(root, file);
+        JsonNode archs = root.get("architectures");
+        String name;
+        if (archs != null && archs.isArray() && archs.size() > 0) {
+            name = archs.get(0).asText();
+        } else if (root.hasNonNull("model_type")) {
+            name = switch (root.get("model_type").asText()) {
+                case "llama" -> "LlamaForCausalLM";
+                case "mistral" -> "MistralForCausalLM";
+                case "qwen2" -> "Qwen2ForCausalLM";
+                case "gpt2" -> "GPT2LMHeadModel";
+                default -> root.get("model_type").asText();
+            };
+        } else {
+            throw r.invalid("architectures", "is missing (and there is no model_type)");
+        }
+        Architecture arch = Architecture.fromHfName(name);
+        return arch == Architecture.GPT2 ? parseGpt2(r, name) : parseLlama(r, name);
+    }
+
+    private static ModelConfig parseLlama(Reader r, String name) {
+        int hidden = r.positiveInt("hidden_size");
+        int heads = r.positiveInt("num_attention_heads");
+        int kvHeads = r.optionalPositiveInt("num_key_value_heads", heads);
+        int headDim = r.optionalPositiveInt("head_dim", hidden / heads);
+        if (heads % kvHeads != 0) {
+            throw r.invalid("num_key_value_heads", kvHeads + " does not divide num_attention_heads " + heads);
+        }
+        if (headDim % 2 != 0) {
+            throw r.invalid("head_dim", headDim + " is odd; rotary embeddings need an even head size");
+        }
+        String act = r.optionalText("hidden_act", "silu");
+        if (!act.equals("silu") && !act.equals("swish")) {
+            throw r.invalid("hidden_act", "'" + act + "' is not supported for " + name + " (supported: silu)");
+        }
+        boolean qwen2 = name.equals("Qwen2ForCausalLM");
+        int maxPos = r.positiveInt("max_position_embeddings");
+        int slidingWindow = r.optionalPositiveInt("sliding_window", 0, true);
+        if (slidingWindow > 0 && slidingWindow < maxPos && !qwen2) {
+            // Attention beyond the window would differ from the model's training; cap the context instead.
+            maxPos = slidingWindow;
+        }
+        return new ModelConfig(Architecture.LLAMA, name, hidden, r.positiveInt("intermediate_size"),
+                r.positiveInt("num_hidden_layers"), heads, kvHeads, headDim, r.positiveInt("vocab_size"), maxPos,
+                r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
+                r.ropeScaling(), r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
+                r.optionalBoolean("tie_word_embeddings", false), r.optionalInt("bos_token_id", -1),
+                r.intList("eos_token_id"));
+    }
+
+    private static ModelConfig parseGpt2(Reader r, String name) {
+        int hidden = r.positiveInt("n_embd");
+        int heads = r.positiveInt("n_head");
+        if (hidden % heads != 0) {
+            throw r.invalid("n_head", heads + " does not divide n_embd " + hidden);
+        }
+        String act = r.optionalText("activation_function", "gelu_new");
+        if (!act.equals("gelu_new")) {
+            throw r.invalid("activation_function", "'" + act + "' is not supported (supported: gelu_new)");
+        }
+        int inner = r.optionalPositiveInt("n_inner", 4 * hidden, true);
+        return new ModelConfig(Architecture.GPT2, name, hidden, inner == 0 ? 4 * hidden : inner,
+                r.positiveInt("n_layer"), heads, heads, hidden / heads, r.positiveInt("vocab_size"),
+                r.positiveInt("n_positions"), r.optionalPositiveDouble("layer_norm_epsilon", 1e-5), 0,
+                RopeScaling.NONE, true, true, r.optionalBoolean("tie_word_embeddings", true),
+                r.optionalInt("bos_token_id", -1), r.intList("eos_token_id"));
+    }
+
+    /** Number of key/value heads sharing one query group. */
+    public int queryGroups() {
+        return numHeads / numKvHeads;
+    }
+
+    /** Reads typed fields and names the field and file in every error. */
+    private static final class Reader {
+        private final JsonNode root;
+        private final Path file;
+
+        Reader(JsonNode root, Path file) {
+            this.root = root;
+            this.file = file;
+        }
+
+        AssistantException invalid(String field, String what) {
+            return new AssistantException(ErrorCode.MODEL_INVALID, "invalid " + file + ": field '" + field + "' " + what);
+        }
+
+        int positiveInt(String field) {
+            JsonNode n = root.get(field);
+            if (n == null || n.isNull()) {
+                throw invalid(field, "is missing");
+            }
+            return checkPositive(field, n);
+        }
+
+        int optionalPositiveInt(String field, int fallback) {
+            return optionalPositiveInt(field, fallback, false);
+        }
+
+        int optionalPositiveInt(String field, int fallback, boolean nullMeansFallback) {
+            JsonNode n = root.get(field);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            return checkPositive(field, n);
+        }
+
+        private int checkPositive(String field, JsonNode n) {
+            if (!n.isIntegralNumber() || n.asLong() <= 0 || n.asLong() > Integer.MAX_VALUE) {
+                throw invalid(field, "must be a positive integer, was " + n);
+            }
+            return n.asInt();
+        }
+
+        int optionalInt(String field, int fallback) {
+            JsonNode n = root.get(field);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (n.isArray() && n.size() > 0 && n.get(0).isIntegralNumber()) {
+                return n.get(0).asInt();
+            }
+            if (!n.isIntegralNumber()) {
+                throw invalid(field, "must be an integer, was " + n);
+            }
+            return n.asInt();
+        }
+
+        double optionalPositiveDouble(String field, double fallback) {
+            JsonNode n = root.get(field);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isNumber() || !(n.asDouble() > 0) || Double.isInfinite(n.asDouble())) {
+                throw invalid(field, "must be a positive number, was " + n);
+            }
+            return n.asDouble();
+        }
+
+        boolean optionalBoolean(String field, boolean fallback) {
+            JsonNode n = root.get(field);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isBoolean()) {
+                throw invalid(field, "must be true or false, was " + n);
+            }
+            return n.asBoolean();
+        }
+
+        String optionalText(String field, String fallback) {
+            JsonNode n = root.get(field);
+            return n == null || n.isNull() ? fallback : n.asText();
+        }
+
+        List<Integer> intList(String field) {
+            JsonNode n = root.get(field);
+            List<Integer> out = new ArrayList<>();
+            if (n == null || n.isNull()) {
+                return out;
+            }
+            if (n.isIntegralNumber()) {
+                out.add(n.asInt());
+            } else if (n.isArray()) {
+                for (JsonNode e : n) {
+                    if (!e.isIntegralNumber()) {
+                        throw invalid(field, "must hold integers, was " + n);
+                    }
+                    out.add(e.asInt());
+                }
+            } else {
+                throw invalid(field, "must be an integer or a list of integers, was " + n);
+            }
+            return out;
+        }
+
+        RopeScaling ropeScaling() {
+            JsonNode n = root.get("rope_scaling");
+            if (n == null || n.isNull()) {
+                return RopeScaling.NONE;
+            }
+            if (!n.isObject()) {
+                throw invalid("rope_scaling", "must be an object or null, was " + n);
+            }
+            String type = n.hasNonNull("rope_type") ? n.get("rope_type").asText()
+                    : n.hasNonNull("type") ? n.get("type").asText() : "";
+            double factor = n.path("factor").asDouble(1.0);
+            switch (type) {
+                case "default":
+                    return RopeScaling.NONE;
+                case "linear":
+                    if (!(factor > 0)) {
+                        throw invalid("rope_scaling.factor", "must be positive, was " + n.get("factor"));
+                    }
+                    return new RopeScaling("linear", factor, 0, 0, 0);
+                case "llama3": {
+                    double low = n.path("low_freq_factor").asDouble(Double.NaN);
+                    double high = n.path("high_freq_factor").asDouble(Double.NaN);
+                    int original = n.path("original_max_position_embeddings").asInt(0);
+                    if (!(factor > 0) || !(low > 0) || !(high > low) || original <= 0) {
+                        throw invalid("rope_scaling", "of type llama3 needs factor > 0, 0 < low_freq_factor < "
+                                + "high_freq_factor and original_max_position_embeddings > 0, was " + n);
+                    }
+                    return new RopeScaling("llama3", factor, low, high, original);
+                }
+                default:
+                    throw invalid("rope_scaling", "type '" + type + "' is not supported (supported: linear, llama3)");
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.assistant.core.model;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A HuggingFace model directory, checked and read: its config, generation defaults and (optionally) verified
+ * checksums. Weights are opened separately through {@link #openWeights()} because they hold file handles.
+ */
+public record ModelDirectory(Path path, ModelConfig config, GenerationDefaults generation) {
+
+    /**
+     * Reads {@code dir}.
+     *
+     * @param verifyChecksums verify {@code checksums.sha256}/{@code checksums.md5} when present
+     * @throws AssistantException {@code MODEL_NOT_FOUND} when the directory does not exist, {@code MODEL_INVALID} or
+     *                            {@code MODEL_CORRUPTED} when its files are wrong
+     */
+    public static ModelDirectory read(Path dir, boolean verifyChecksums) {
+        if (!Files.isDirectory(dir)) {
+            throw new AssistantException(ErrorCode.MODEL_NOT_FOUND, "model directory not found: " + dir
+                    + " (point it at a HuggingFace model directory with config.json, *.safetensors and tokenizer.json)");
+        }
+        Path configFile = dir.resolve("config.json");
+        ModelConfig config = ModelConfig.parse(Json.read(configFile), configFile);
+        if (verifyChecksums) {
+            ChecksumManifest.find(dir).ifPresent(ChecksumManifest::verify);
+        }
+        return new ModelDirectory(dir, config, GenerationDefaults.read(dir, config));
+    }
+
+    public WeightStore openWeights() {
+        return WeightStore.open(path);
+    }
+
+    /** The name a model is known by when none is given: its directory name. */
+    public String defaultName() {
+        Path name = path.toAbsolutePath().normalize().getFileName();
+        return name == null ? "model" : name.toString();
+    }
+}

@@ -1,0 +1,131 @@
+package dev.assistant.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.safetensors.SafetensorsFile;
+import dev.assistant.core.safetensors.TensorInfo;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * All tensors of a model directory, from {@code model.safetensors} or the shards listed in
+ * {@code model.safetensors.index.json}, looked up by name.
+ */
+public final class WeightStore implements AutoCloseable {
+    private final Map<Path, SafetensorsFile> files;
+    private final Map<String, TensorInfo> tensors;
+
+    private WeightStore(Map<Path, SafetensorsFile> files, Map<String, TensorInfo> tensors) {
+        this.files = files;
+        this.tensors = tensors;
+    }
+
+    /** Opens the weights of {@code dir}, validating every file header. */
+    public static WeightStore open(Path dir) {
+        Path single = dir.resolve("model.safetensors");
+        Path index = dir.resolve("model.safetensors.index.json");
+        Map<Path, SafetensorsFile> files = new LinkedHashMap<>();
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        try {
+            if (Files.isRegularFile(single)) {
+                addFile(files, tensors, single);
+            } else if (Files.isRegularFile(index)) {
+                JsonNode root = Json.read(index);
+                JsonNode map = root.get("weight_map");
+                if (map == null || !map.isObject()) {
+                    throw new AssistantException(ErrorCode.MODEL_CORRUPTED, "invalid " + index + ": no weight_map object");
+                }
+                Map<String, String> expectedShard = new LinkedHashMap<>();
+                for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    String shard = e.getValue().asText();
+                    if (shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
+                        throw new AssistantException(ErrorCode.MODEL_CORRUPTED, "invalid " + index + ": shard name '" + shard
+                                + "' of tensor '" + e.getKey() + "' is not a plain file name");
+                    }
+                    expectedShard.put(e.getKey(), shard);
+                    Path shardPath = dir.resolve(shard);
+                    if (!files.containsKey(shardPath)) {
+                        addFile(files, tensors, shardPath);
+                    }
+                }
+                for (Map.Entry<String, String> e : expectedShard.entrySet()) {
+                    TensorInfo t = tensors.get(e.getKey());
+                    if (t == null || !t.file().getFileName().toString().equals(e.getValue())) {
+                        throw new AssistantException(ErrorCode.MODEL_CORRUPTED, "tensor '" + e.getKey() + "' is listed in "
+                                + index + " under " + e.getValue() + " but that file does not contain it");
+                    }
+                }
+            } else {
+                throw new AssistantException(ErrorCode.MODEL_INVALID, "no weights in " + dir
+                        + ": expected model.safetensors or model.safetensors.index.json");
+            }
+        } catch (RuntimeException e) {
+            files.values().forEach(SafetensorsFile::close);
+            throw e;
+        }
+        return new WeightStore(files, Collections.unmodifiableMap(tensors));
+    }
+
+    private static void addFile(Map<Path, SafetensorsFile> files, Map<String, TensorInfo> tensors, Path path) {
+        SafetensorsFile file = SafetensorsFile.open(path);
+        files.put(path, file);
+        for (TensorInfo t : file.tensors().values()) {
+            TensorInfo previous = tensors.put(t.name(), t);
+            if (previous != null) {
+                throw new AssistantException(ErrorCode.MODEL_CORRUPTED, "tensor '" + t.name() + "' appears in both "
+                        + previous.file() + " and " + path);
+            }
+        }
+    }
+
+    public Map<String, TensorInfo> tensors() {
+        return tensors;
+    }
+
+    public Optional<TensorInfo> find(String name) {
+        return Optional.ofNullable(tensors.get(name));
+    }
+
+    /** Metadata of the first (or only) file. */
+    public Map<String, String> metadata() {
+        return files.values().iterator().next().metadata();
+    }
+
+    /**
+     * The tensor {@code name}, checked to have {@code expectedShape}.
+     *
+     * @throws AssistantException {@code MODEL_INVALID} naming the tensor, its file and both shapes
+     */
+    public TensorInfo require(String name, long... expectedShape) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "missing tensor '" + name + "' in the weights of "
+                    + files.keySet().iterator().next().getParent());
+        }
+        if (!Arrays.equals(t.shape(), expectedShape)) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + name + "' in " + t.file() + " has shape "
+                    + t.shapeText() + " but config.json implies " + Arrays.toString(expectedShape));
+        }
+        return t;
+    }
+
+    /** Maps the bytes of {@code tensor} read-only (see {@link SafetensorsFile#map}). */
+    public ByteBuffer map(TensorInfo tensor) {
+        return files.get(tensor.file()).map(tensor);
+    }
+
+    @Override
+    public void close() {
+        files.values().forEach(SafetensorsFile::close);
+    }
+}
