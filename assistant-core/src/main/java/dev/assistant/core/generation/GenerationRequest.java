@@ -1,0 +1,23 @@
+package dev.assistant.core.generation;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One generation: the prompt's token ids and the rules for producing and stopping.
+ *
+ * @param promptIds    the tokens to evaluate first (special tokens included as wanted)
+ * @param maxNewTokens the most tokens to generate
+ * @param sampling     how to choose tokens
+ * @param stopStrings  text that ends generation (excluded from the output)
+ * @param eosIds       tokens that end generation (excluded from the output)
+ * @param ignoreStops  generate exactly {@code maxNewTokens} tokens, ignoring EOS and stop strings
+ */
+public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParams sampling, List<String> stopStrings,
+                                Set<Integer> eosIds, boolean ignoreStops) {
+    public GenerationRequest {
+        promptIds = promptIds.clone();
+        stopStrings = List.copyOf(stopStrings);
+        eosIds = Set.copyOf(eosIds);
+    }
+}

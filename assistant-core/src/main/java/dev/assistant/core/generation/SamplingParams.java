@@ -1,0 +1,150 @@
+package dev.assistant.core.generation;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * How the next token is chosen. Immutable and validated; {@link #GREEDY} picks the most likely token.
+ *
+ * <p>Processing order follows HuggingFace's: repetition penalty, temperature, top-k, top-p, min-p. A temperature of
+ * 0 means greedy (argmax) regardless of the other settings.
+ */
+public final class SamplingParams {
+    public static final SamplingParams GREEDY = builder().build();
+
+    private final double temperature;
+    private final int topK;
+    private final double topP;
+    private final double minP;
+    private final double repetitionPenalty;
+    private final Long seed;
+
+    private SamplingParams(Builder b) {
+        this.temperature = b.temperature;
+        this.topK = b.topK;
+        this.topP = b.topP;
+        this.minP = b.minP;
+        this.repetitionPenalty = b.repetitionPenalty;
+        this.seed = b.seed;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public double temperature() {
+        return temperature;
+    }
+
+    /** 0 means no top-k restriction. */
+    public int topK() {
+        return topK;
+    }
+
+    /** 1 means no nucleus restriction. */
+    public double topP() {
+        return topP;
+    }
+
+    /** 0 means no min-p restriction. */
+    public double minP() {
+        return minP;
+    }
+
+    /** 1 means no penalty. */
+    public double repetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    /** The seed of the random choice; empty means a fresh random seed per request. */
+    public OptionalLong seed() {
+        return seed == null ? OptionalLong.empty() : OptionalLong.of(seed);
+    }
+
+    public boolean isGreedy() {
+        return temperature == 0;
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder().temperature(temperature).topK(topK).topP(topP).minP(minP)
+                .repetitionPenalty(repetitionPenalty);
+        b.seed = seed;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "SamplingParams[temperature=" + temperature + ", topK=" + topK + ", topP=" + topP + ", minP=" + minP
+                + ", repetitionPenalty=" + repetitionPenalty + ", seed=" + seed + "]";
+    }
+
+    public static final class Builder {
+        private double temperature;
+        private int topK;
+        private double topP = 1;
+        private double minP;
+        private double repetitionPenalty = 1;
+        private Long seed;
+
+        /** 0 (greedy, the default) to 100. */
+        public Builder temperature(double temperature) {
+            if (!(temperature >= 0 && temperature <= 100)) {
+                throw invalid("temperature must be between 0 and 100, was " + temperature);
+            }
+            this.temperature = temperature;
+            return this;
+        }
+
+        public Builder topK(int topK) {
+            if (topK < 0) {
+                throw invalid("top_k must be >= 0 (0 = off), was " + topK);
+            }
+            this.topK = topK;
+            return this;
+        }
+
+        public Builder topP(double topP) {
+            if (!(topP > 0 && topP <= 1)) {
+                throw invalid("top_p must be in (0, 1], was " + topP);
+            }
+            this.topP = topP;
+            return this;
+        }
+
+        public Builder minP(double minP) {
+            if (!(minP >= 0 && minP <= 1)) {
+                throw invalid("min_p must be in [0, 1], was " + minP);
+            }
+            this.minP = minP;
+            return this;
+        }
+
+        public Builder repetitionPenalty(double penalty) {
+            if (!(penalty > 0 && penalty <= 10)) {
+                throw invalid("repetition_penalty must be in (0, 10], was " + penalty);
+            }
+            this.repetitionPenalty = penalty;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public SamplingParams build() {
+            return new SamplingParams(this);
+        }
+
+        private static AssistantException invalid(String message) {
+            return new AssistantException(ErrorCode.INVALID_REQUEST, message);
+        }
+    }
+
+    static List<String> names() {
+        return List.of("temperature", "top_k", "top_p", "min_p", "repetition_penalty", "seed");
+    }
+}
