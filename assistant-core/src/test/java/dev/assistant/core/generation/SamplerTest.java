@@ -1,0 +1,90 @@
+package dev.assistant.core.generation;
+
+import dev.assistant.api.AssistantException;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SamplerTest {
+    // probabilities at temperature 1 are proportional to exp(logit): roughly 0.64, 0.24, 0.09, 0.03, 0.004...
+    private static final float[] LOGITS = {3f, 2f, 1f, 0f, -2f, -2.5f, -3f, -6f};
+    private static final int[] NO_HISTORY = new int[0];
+
+    private static Set<Integer> drawn(SamplingParams params, int draws) {
+        Sampler sampler = new Sampler(params, new SplittableRandom(1));
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < draws; i++) {
+            seen.add(sampler.next(LOGITS, NO_HISTORY, 0));
+        }
+        return seen;
+    }
+
+    @Test
+    void greedyPicksTheArgmax() {
+        assertThat(new Sampler(SamplingParams.GREEDY, new SplittableRandom()).next(new float[]{0, 5, 9, 1}, NO_HISTORY, 0))
+                .isEqualTo(2);
+    }
+
+    @Test
+    void unrestrictedSamplingReachesUnlikelyTokens() {
+        assertThat(drawn(SamplingParams.builder().temperature(1.5).build(), 5000)).hasSizeGreaterThan(5);
+    }
+
+    @Test
+    void topKRestrictsToTheKMostLikely() {
+        assertThat(drawn(SamplingParams.builder().temperature(1).topK(2).build(), 3000)).containsExactlyInAnyOrder(0, 1);
+    }
+
+    @Test
+    void topPKeepsTheSmallestSetReachingP() {
+        // 0.64 < 0.8 <= 0.64 + 0.24: exactly tokens 0 and 1
+        assertThat(drawn(SamplingParams.builder().temperature(1).topP(0.8).build(), 3000)).containsExactlyInAnyOrder(0, 1);
+        Sampler.Candidates c = new Sampler(SamplingParams.builder().temperature(1).topP(0.95).build(), new SplittableRandom())
+                .candidates(LOGITS, NO_HISTORY, 0);
+        assertThat(c.ids()).containsExactly(0, 1, 2);
+    }
+
+    @Test
+    void minPDropsTokensBelowAFractionOfTheBest() {
+        // exp(-1) = 0.37 and exp(-2) = 0.135 of the best: min_p 0.2 keeps tokens 0 and 1 only
+        assertThat(drawn(SamplingParams.builder().temperature(1).minP(0.2).build(), 3000)).containsExactlyInAnyOrder(0, 1);
+    }
+
+    @Test
+    void sameSeedSameSequenceDifferentSeedDifferentSequence() {
+        SamplingParams p = SamplingParams.builder().temperature(2).build();
+        int[] a = sequence(p, 11);
+        assertThat(sequence(p, 11)).containsExactly(a);
+        assertThat(sequence(p, 12)).isNotEqualTo(a);
+    }
+
+    private static int[] sequence(SamplingParams p, long seed) {
+        Sampler s = new Sampler(p, new SplittableRandom(seed));
+        int[] out = new int[64];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = s.next(LOGITS, NO_HISTORY, 0);
+        }
+        return out;
+    }
+
+    @Test
+    void repetitionPenaltyMakesSeenTokensLessLikely() {
+        float[] logits = {2f, 1.9f, -1f};
+        Sampler s = new Sampler(SamplingParams.builder().repetitionPenalty(1.5).build(), new SplittableRandom());
+        assertThat(s.next(logits, new int[]{0}, 1)).isEqualTo(1); // 2 / 1.5 < 1.9
+        assertThat(logits[0]).isEqualTo(2f); // caller's logits untouched
+    }
+
+    @Test
+    void invalidParametersAreRejectedWhenSet() {
+        assertThatThrownBy(() -> SamplingParams.builder().topP(0)).isInstanceOf(AssistantException.class);
+        assertThatThrownBy(() -> SamplingParams.builder().temperature(-1)).isInstanceOf(AssistantException.class);
+        assertThatThrownBy(() -> SamplingParams.builder().minP(1.5)).isInstanceOf(AssistantException.class);
+        assertThatThrownBy(() -> SamplingParams.builder().topK(-3)).isInstanceOf(AssistantException.class);
+    }
+}
