@@ -1,0 +1,221 @@
+package dev.assistant.core;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.DeviceSpec;
+import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.engine.WeightType;
+import dev.assistant.core.engine.djl.DjlModelLoader;
+import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.pipeline.CallStep;
+import dev.assistant.core.pipeline.GenerationStep;
+import dev.assistant.core.pipeline.SchedulingStep;
+import dev.assistant.core.tokenizer.ModelTokenizer;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * Configures and builds an {@link Assistant}. Each option may be set once (a second call fails at once, as a
+ * configuration mistake would otherwise go unnoticed); values are validated when set; {@link #build()} loads the
+ * model.
+ */
+public final class AssistantBuilder {
+    private Path modelPath;
+    private String modelName;
+    private DeviceSpec device;
+    private WeightType weightType;
+    private Integer threads;
+    private Boolean verifyChecksums;
+    private Integer quantGroupSize;
+    private Integer workers;
+    private Integer queueCapacity;
+    private Duration defaultTimeout;
+    private LongSupplier nanoClock;
+    private RandomGenerator random;
+    private final List<CallStep> steps = new ArrayList<>();
+
+    AssistantBuilder() {
+    }
+
+    /** The HuggingFace model directory (config.json, *.safetensors, tokenizer.json). Required. */
+    public AssistantBuilder modelPath(Path path) {
+        once(modelPath, "modelPath");
+        this.modelPath = Objects.requireNonNull(path, "path");
+        return this;
+    }
+
+    /** The name policies, metrics and responses use for the model (default: the directory name). */
+    public AssistantBuilder modelName(String name) {
+        once(modelName, "modelName");
+        if (name == null || name.isBlank()) {
+            throw invalid("model name must not be blank");
+        }
+        this.modelName = name;
+        return this;
+    }
+
+    /** {@code auto} (default), {@code cpu}, {@code cuda} or {@code cuda:N}. */
+    public AssistantBuilder device(String device) {
+        once(this.device, "device");
+        this.device = DeviceSpec.parse(device);
+        return this;
+    }
+
+    /** {@code f32} (default), {@code f16} or {@code int8} (quantized at load unless the directory is quantized). */
+    public AssistantBuilder dtype(String dtype) {
+        once(weightType, "dtype");
+        this.weightType = WeightType.parse(dtype);
+        return this;
+    }
+
+    /** Native compute threads (process-wide in libtorch); default: cores, at most 4. */
+    public AssistantBuilder threads(int threads) {
+        once(this.threads, "threads");
+        if (threads < 1) {
+            throw invalid("threads must be >= 1, was " + threads);
+        }
+        this.threads = threads;
+        return this;
+    }
+
+    /** Verify checksums.sha256 / checksums.md5 when the model directory has one (default true). */
+    public AssistantBuilder verifyChecksums(boolean verify) {
+        once(verifyChecksums, "verifyChecksums");
+        this.verifyChecksums = verify;
+        return this;
+    }
+
+    /** Group size for quantize-at-load INT8: 32, 64 (default), 128, or 0 for per output channel. */
+    public AssistantBuilder quantGroupSize(int groupSize) {
+        once(quantGroupSize, "quantGroupSize");
+        this.quantGroupSize = groupSize;
+        return this;
+    }
+
+    /** Requests processed at once (default 2 x cores). */
+    public AssistantBuilder workers(int workers) {
+        once(this.workers, "workers");
+        if (workers < 1 || workers > 1024) {
+            throw invalid("workers must be 1 to 1024, was " + workers);
+        }
+        this.workers = workers;
+        return this;
+    }
+
+    /** Requests that may wait for a worker before new ones are rejected with OVERLOADED (default 64). */
+    public AssistantBuilder queueCapacity(int capacity) {
+        once(queueCapacity, "queueCapacity");
+        if (capacity < 1) {
+            throw invalid("queue capacity must be >= 1, was " + capacity);
+        }
+        this.queueCapacity = capacity;
+        return this;
+    }
+
+    /** Timeout of requests that set none (default 5 minutes). */
+    public AssistantBuilder defaultTimeout(Duration timeout) {
+        once(defaultTimeout, "defaultTimeout");
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw invalid("default timeout must be positive, was " + timeout);
+        }
+        this.defaultTimeout = timeout;
+        return this;
+    }
+
+    /** The monotonic clock for timings (default {@link System#nanoTime()}); for tests. */
+    public AssistantBuilder nanoClock(LongSupplier clock) {
+        once(nanoClock, "nanoClock");
+        this.nanoClock = Objects.requireNonNull(clock);
+        return this;
+    }
+
+    /** Source of request ids and of sampling seeds for requests that give none (default: randomly seeded). */
+    public AssistantBuilder random(RandomGenerator random) {
+        once(this.random, "random");
+        this.random = Objects.requireNonNull(random);
+        return this;
+    }
+
+    /**
+     * Adds a step that every call passes before it is scheduled (authentication, authorization, rate limiting,
+     * metrics...). Steps run in the order added.
+     */
+    public AssistantBuilder step(CallStep step) {
+        steps.add(Objects.requireNonNull(step));
+        return this;
+    }
+
+    LoadOptions loadOptions() {
+        LoadOptions.Builder b = LoadOptions.builder();
+        if (device != null) {
+            b.device(device);
+        }
+        if (weightType != null) {
+            b.weightType(weightType);
+        }
+        if (threads != null) {
+            b.threads(threads);
+        }
+        if (verifyChecksums != null) {
+            b.verifyChecksums(verifyChecksums);
+        }
+        if (quantGroupSize != null) {
+            b.quantGroupSize(quantGroupSize);
+        }
+        return b.build();
+    }
+
+    /**
+     * Loads the model and starts the assistant.
+     *
+     * @throws AssistantException {@code MODEL_NOT_FOUND}, {@code MODEL_INVALID}, {@code MODEL_CORRUPTED} or
+     *                            {@code ENGINE_UNAVAILABLE} when the model cannot be loaded
+     */
+    public Assistant build() {
+        if (modelPath == null) {
+            throw invalid("modelPath is required: point it at a HuggingFace model directory");
+        }
+        LoadOptions options = loadOptions();
+        LongSupplier clock = nanoClock != null ? nanoClock : System::nanoTime;
+        RandomGenerator rng = random != null ? random : new SplittableRandom();
+        long start = clock.getAsLong();
+        ModelDirectory dir = ModelDirectory.read(modelPath, options.verifyChecksums());
+        ModelTokenizer tokenizer = ModelTokenizer.load(modelPath);
+        CausalLanguageModel model;
+        try {
+            model = DjlModelLoader.load(dir, options);
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+        long loadNanos = clock.getAsLong() - start;
+        ModelInfo info = new ModelInfo(modelName != null ? modelName : dir.defaultName(), dir.config().architectureName(),
+                model.contextLength(), dir.config().vocabSize(), model.computeType(),
+                options.device().toString(), model.weightBytes(), loadNanos);
+        int cores = Runtime.getRuntime().availableProcessors();
+        SchedulingStep scheduler = new SchedulingStep(workers != null ? workers : 2 * cores,
+                queueCapacity != null ? queueCapacity : 64, defaultTimeout != null ? defaultTimeout : Duration.ofMinutes(5));
+        GenerationStep generation = new GenerationStep(model, tokenizer, dir.generation().eosTokenIds(), clock, rng);
+        List<CallStep> all = new ArrayList<>(steps);
+        all.add(scheduler);
+        return new Assistant(info, model, tokenizer, scheduler, CallStep.link(all, generation), clock, rng);
+    }
+
+    private static void once(Object current, String name) {
+        if (current != null) {
+            throw new IllegalStateException(name + " was already set");
+        }
+    }
+
+    private static AssistantException invalid(String message) {
+        return new AssistantException(ErrorCode.INVALID_REQUEST, message);
+    }
+}

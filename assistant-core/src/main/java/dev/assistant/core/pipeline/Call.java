@@ -1,0 +1,137 @@
+package dev.assistant.core.pipeline;
+
+import dev.assistant.core.CallerKey;
+import dev.assistant.core.ChatRequest;
+import dev.assistant.core.GenerateRequest;
+import dev.assistant.core.GenerationOptions;
+import dev.assistant.core.StreamListener;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One request on its way through the assistant's steps: what was asked, by whom, and the state steps share
+ * (the authenticated principal, cancellation). Created by the facade; mutable only through the fields steps own.
+ */
+public final class Call {
+    /** What the caller wants done; the policy action is derived from it. */
+    public enum Operation {
+        CHAT("assistant:Chat"), GENERATE("assistant:Generate");
+
+        private final String action;
+
+        Operation(String action) {
+            this.action = action;
+        }
+
+        /** The CAM-style action name policies use. */
+        public String action() {
+            return action;
+        }
+
+        /** The OpenTelemetry GenAI operation name. */
+        public String otelName() {
+            return this == CHAT ? "chat" : "text_completion";
+        }
+    }
+
+    private final String requestId;
+    private final Operation operation;
+    private final String model;
+    private final ChatRequest chat;
+    private final GenerateRequest generate;
+    private final StreamListener listener;
+    private final long startNanos;
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private volatile Object principal;
+    private volatile String keyId;
+
+    private Call(String requestId, Operation operation, String model, ChatRequest chat, GenerateRequest generate,
+                 StreamListener listener, long startNanos) {
+        this.requestId = requestId;
+        this.operation = operation;
+        this.model = model;
+        this.chat = chat;
+        this.generate = generate;
+        this.listener = listener;
+        this.startNanos = startNanos;
+    }
+
+    public static Call chat(String requestId, String model, ChatRequest request, StreamListener listener, long startNanos) {
+        return new Call(requestId, Operation.CHAT, model, Objects.requireNonNull(request), null, listener, startNanos);
+    }
+
+    public static Call generate(String requestId, String model, GenerateRequest request, StreamListener listener,
+                                long startNanos) {
+        return new Call(requestId, Operation.GENERATE, model, null, Objects.requireNonNull(request), listener, startNanos);
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public Operation operation() {
+        return operation;
+    }
+
+    /** The model name policies and metrics see. */
+    public String model() {
+        return model;
+    }
+
+    /** The chat request, or null for a generate call. */
+    public ChatRequest chatRequest() {
+        return chat;
+    }
+
+    /** The generate request, or null for a chat call. */
+    public GenerateRequest generateRequest() {
+        return generate;
+    }
+
+    public GenerationOptions options() {
+        return chat != null ? chat.options() : generate.options();
+    }
+
+    public CallerKey callerKey() {
+        return chat != null ? chat.callerKey() : generate.callerKey();
+    }
+
+    /** Where streamed text goes; never null. */
+    public StreamListener listener() {
+        return listener;
+    }
+
+    /** When the facade received the call (from the assistant's nano clock). */
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public boolean isCancelled() {
+        return cancelled.get();
+    }
+
+    public void cancel() {
+        cancelled.set(true);
+    }
+
+    /** The authenticated caller, set by the authentication step (null when callers are not authenticated). */
+    public Object principal() {
+        return principal;
+    }
+
+    /** The caller's key id (never the key), once known; for logs and metrics. */
+    public String keyId() {
+        return keyId;
+    }
+
+    public void authenticated(Object principal, String keyId) {
+        this.principal = principal;
+        this.keyId = keyId;
+    }
+
+    @Override
+    public String toString() {
+        return "Call[" + requestId + " " + operation + " model=" + model + " key=" + keyId + "]";
+    }
+}
