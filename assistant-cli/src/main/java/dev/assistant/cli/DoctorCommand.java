@@ -1,0 +1,146 @@
+package dev.assistant.cli;
+
+import dev.assistant.core.demo.DemoModels;
+import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.model.ModelDirectory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code assistant doctor}: a preflight of the host with recommended settings and the reasoning behind them. Reads
+ * only local facts (no network, no engine start).
+ */
+@Command(name = "doctor", mixinStandardHelpOptions = true, description = "Check this host and recommend settings.")
+final class DoctorCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "size the batch recommendation for this model")
+    Path model;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        int cores = Runtime.getRuntime().availableProcessors();
+        long totalMem = -1;
+        long freeMem = -1;
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            totalMem = os.getTotalMemorySize();
+            freeMem = os.getFreeMemorySize();
+        }
+        long available = readMemAvailable();
+        if (available > 0) {
+            freeMem = available;
+        }
+        out.println("Host");
+        out.printf("  cores (available to the JVM): %d%n", cores);
+        out.printf("  memory: %s total, %s available%n", gib(totalMem), gib(freeMem));
+        out.printf("  JVM max heap: %s%n", gib(Runtime.getRuntime().maxMemory()));
+        Path cache = DemoModels.defaultCacheDir();
+        out.printf("  free disk: %s at %s (model cache: %s)%n", gib(freeDisk(Path.of("."))),
+                Path.of(".").toAbsolutePath().normalize(), cache);
+        out.printf("  CUDA: %s%n", cudaVisibility());
+        String cc = read("/proc/sys/net/ipv4/tcp_congestion_control");
+        String available_cc = read("/proc/sys/net/ipv4/tcp_available_congestion_control");
+        out.printf("  TCP congestion control: %s (available: %s)%n", cc == null ? "unknown" : cc,
+                available_cc == null ? "unknown" : available_cc);
+        out.printf("  Vector API (jdk.incubator.vector): %s%n",
+                ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled"
+                        : "not enabled (add --add-modules jdk.incubator.vector for the fast INT8 path)");
+
+        out.println();
+        out.println("Recommendations");
+        out.printf("  workers = %d: two per core, so one request's tokenization, sampling and streaming overlap%n", 2 * cores);
+        out.println("    another's matrix work, without oversubscribing the cores the native engine uses.");
+        out.printf("  native threads = %d: batch-1 decoding is memory-bound; more threads than cores only add contention.%n",
+                Math.min(4, cores));
+        if (cc != null && !cc.equals("bbr")) {
+            out.println("  TCP: for serving over a network, BBR is recommended (sysctl net.ipv4.tcp_congestion_control=bbr):");
+            out.println("    it keeps streaming responses smooth on lossy or long links where " + cc + " backs off.");
+        } else if (cc != null) {
+            out.println("  TCP: BBR is in use, as recommended for serving.");
+        }
+        recommendBatch(out, freeMem);
+        return 0;
+    }
+
+    private void recommendBatch(PrintWriter out, long freeMem) {
+        if (model == null) {
+            out.println("  batch size: pass --model DIR to size it for a model's KV cache.");
+            return;
+        }
+        ModelConfig c = ModelDirectory.read(model, false).config();
+        long weights = 0;
+        try (var files = Files.list(model)) {
+            for (Path p : files.filter(p -> p.toString().endsWith(".safetensors")).toList()) {
+                weights += Files.size(p);
+            }
+        } catch (IOException e) {
+            weights = -1;
+        }
+        long perSequence = 2L * c.numLayers() * c.numKvHeads() * c.headDim() * c.maxPositionEmbeddings() * 4;
+        long budget = freeMem < 0 ? -1 : (long) (freeMem * 0.8) - Math.max(0, weights);
+        long batch = budget <= 0 ? 1 : Math.max(1, Math.min(64, budget / perSequence));
+        out.printf("  batch size = %d: each sequence's KV cache at full context (%d tokens) takes %s; with %s of weights%n",
+                batch, c.maxPositionEmbeddings(), mib(perSequence), mib(weights));
+        out.printf("    and 80%% of the %s available memory, %d sequences fit (capped at 64).%n", gib(freeMem), batch);
+    }
+
+    private static long readMemAvailable() {
+        String meminfo = read("/proc/meminfo");
+        if (meminfo == null) {
+            return -1;
+        }
+        for (String line : meminfo.split("\n")) {
+            if (line.startsWith("MemAvailable:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return -1;
+    }
+
+    private static String cudaVisibility() {
+        String driver = read("/proc/driver/nvidia/version");
+        boolean device = Files.exists(Path.of("/dev/nvidia0"));
+        String visible = System.getenv("CUDA_VISIBLE_DEVICES");
+        if (driver == null && !device) {
+            return "no NVIDIA driver or device visible (CPU only)";
+        }
+        return "NVIDIA driver " + (driver == null ? "?" : driver.lines().findFirst().orElse("").trim())
+                + (device ? ", /dev/nvidia0 present" : "") + (visible != null ? ", CUDA_VISIBLE_DEVICES=" + visible : "")
+                + "; use --device cuda with the CUDA build of libtorch (see README)";
+    }
+
+    private static long freeDisk(Path path) {
+        try {
+            return Files.getFileStore(path.toAbsolutePath()).getUsableSpace();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static String read(String file) {
+        try {
+            return Files.readString(Path.of(file)).trim();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String gib(long bytes) {
+        return bytes < 0 ? "unknown" : String.format("%.1f GiB", bytes / (double) (1L << 30));
+    }
+
+    private static String mib(long bytes) {
+        return bytes < 0 ? "unknown" : String.format("%.1f MiB", bytes / (double) (1L << 20));
+    }
+}

@@ -1,0 +1,107 @@
+package dev.assistant.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The CLI contract used by checks outside the unit tests. */
+class AssistantCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path temp;
+
+    record Result(int exit, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = AssistantCli.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    static Path shared(String model) {
+        String dir = System.getProperty("assistant.shared.dir");
+        Path p = dir == null ? Path.of("../../shared") : Path.of(dir);
+        Path m = p.resolve("models").resolve(model);
+        if (!Files.isDirectory(m)) {
+            if ("true".equals(System.getenv("CI"))) {
+                throw new AssertionError("shared models missing under CI: " + m);
+            }
+            org.junit.jupiter.api.Assumptions.abort("shared models not found at " + m);
+        }
+        return m;
+    }
+
+    @Test
+    void generateJsonPrintsOneLineMatchingTheGoldenContinuationAndWritesLogits() throws Exception {
+        Path model = shared("tinystories-gpt2-mini");
+        JsonNode c = JSON.readTree(model.resolve("reference/golden.json").toFile()).get("cases").get(1);
+        StringBuilder ids = new StringBuilder();
+        c.get("input_ids").forEach(id -> ids.append(ids.length() == 0 ? "" : ",").append(id.asInt()));
+        Path npy = temp.resolve("logits.npy");
+        Result r = run("generate", "--model", model.toString(), "--input-ids", ids.toString(), "--max-new-tokens", "32",
+                "--no-stop", "--device", "cpu", "--logits-out", npy.toString(), "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out().strip()).doesNotContain("\n");
+        JsonNode json = JSON.readTree(r.out());
+        assertThat(json.get("input_ids")).isEqualTo(c.get("input_ids"));
+        assertThat(json.get("output_ids")).isEqualTo(c.get("greedy_new_ids"));
+        assertThat(json.get("text").asText()).isNotEmpty();
+        assertThat(json.get("usage").get("completion_tokens").asInt()).isEqualTo(32);
+        assertThat(json.get("usage").get("finish_reason").asText()).isEqualTo("length");
+
+        byte[] bytes = Files.readAllBytes(npy);
+        int headerLength = ByteBuffer.wrap(bytes, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
+        assertThat(new String(bytes, 10, headerLength)).contains("'<f4'").contains("(1024,)");
+        ByteBuffer data = ByteBuffer.wrap(bytes, 10 + headerLength, bytes.length - 10 - headerLength).order(ByteOrder.LITTLE_ENDIAN);
+        JsonNode expected = c.get("last_logits");
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat((double) data.getFloat()).isCloseTo(expected.get(i).asDouble(), org.assertj.core.api.Assertions.within(1e-4));
+        }
+    }
+
+    @Test
+    void promptIsTokenizedWithSpecialTokensByDefault() throws Exception {
+        Path model = shared("stories260K");
+        Result r = run("generate", "--model", model.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "4",
+                "--device", "cpu", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode json = JSON.readTree(r.out());
+        assertThat(json.get("input_ids").toString()).isEqualTo("[1,403,407,261,378]");
+    }
+
+    @Test
+    void usageErrorsExitWith2() {
+        assertThat(run("generate", "--json").exit()).isEqualTo(2);
+        assertThat(run("generate", "--prompt", "x", "--input-ids", "1").exit()).isEqualTo(2);
+        assertThat(run("frobnicate").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void assistantErrorsExitWith1AndPrintTheirCode() {
+        Result r = run("generate", "--model", temp.resolve("missing").toString(), "--prompt", "x", "--json");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("MODEL_NOT_FOUND");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void doctorReportsTheHostAndItsReasoning() {
+        Result r = run("doctor", "--model", shared("stories260K").toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("cores").contains("memory").contains("TCP congestion control")
+                .contains("workers = " + 2 * Runtime.getRuntime().availableProcessors()).contains("batch size = ");
+    }
+}
