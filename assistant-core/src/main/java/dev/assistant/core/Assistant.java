@@ -8,6 +8,7 @@ import dev.assistant.core.pipeline.Call;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
+import dev.assistant.metrics.RequestMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,10 +46,12 @@ public final class Assistant implements AutoCloseable {
     private final ExecutorService callers;
     private final LongSupplier nanoClock;
     private final RandomGenerator ids;
+    private final RequestMetrics metrics;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     Assistant(ModelInfo info, CausalLanguageModel model, ModelTokenizer tokenizer, SchedulingStep scheduler,
-              CallStep.Chain chain, LongSupplier nanoClock, RandomGenerator ids) {
+              CallStep.Chain chain, LongSupplier nanoClock, RandomGenerator ids, RequestMetrics metrics) {
+        this.metrics = metrics;
         this.info = info;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -250,6 +253,7 @@ public final class Assistant implements AutoCloseable {
             callers.shutdownNow();
             model.close();
             tokenizer.close();
+            metrics.modelUnloaded(info.name());
         }
     }
 

@@ -10,6 +10,9 @@ import dev.assistant.core.engine.djl.DjlModelLoader;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.GenerationStep;
+import dev.assistant.core.pipeline.MetricsStep;
+import dev.assistant.metrics.MetricsListener;
+import dev.assistant.metrics.RequestMetrics;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
 
@@ -40,6 +43,7 @@ public final class AssistantBuilder {
     private Duration defaultTimeout;
     private LongSupplier nanoClock;
     private RandomGenerator random;
+    private MetricsListener metrics;
     private final List<CallStep> steps = new ArrayList<>();
 
     AssistantBuilder() {
@@ -145,6 +149,17 @@ public final class AssistantBuilder {
     }
 
     /**
+     * Where every call's timings, tokens and outcome are reported (for example an
+     * {@code InMemoryMetrics}, a {@code MicrometerMetricsListener} and a {@code CallLogListener} combined with
+     * {@link MetricsListener#composite}). A listener that throws never breaks a request. Default: none.
+     */
+    public AssistantBuilder metrics(MetricsListener listener) {
+        once(metrics, "metrics");
+        this.metrics = Objects.requireNonNull(listener, "listener");
+        return this;
+    }
+
+    /**
      * Adds a step that every call passes before it is scheduled (authentication, authorization, rate limiting,
      * metrics...). Steps run in the order added.
      */
@@ -204,9 +219,17 @@ public final class AssistantBuilder {
         SchedulingStep scheduler = new SchedulingStep(workers != null ? workers : 2 * cores,
                 queueCapacity != null ? queueCapacity : 64, defaultTimeout != null ? defaultTimeout : Duration.ofMinutes(5));
         GenerationStep generation = new GenerationStep(model, tokenizer, dir.generation().eosTokenIds(), clock, rng);
-        List<CallStep> all = new ArrayList<>(steps);
+        RequestMetrics requestMetrics = metrics == null ? RequestMetrics.NONE
+                : new RequestMetrics(metrics, clock::getAsLong);
+        requestMetrics.modelLoaded(info.name(), loadNanos, info.weightBytes());
+        List<CallStep> all = new ArrayList<>();
+        if (metrics != null) {
+            all.add(new MetricsStep(requestMetrics));
+        }
+        all.addAll(steps);
         all.add(scheduler);
-        return new Assistant(info, model, tokenizer, scheduler, CallStep.link(all, generation), clock, rng);
+        return new Assistant(info, model, tokenizer, scheduler, CallStep.link(all, generation), clock, rng,
+                requestMetrics);
     }
 
     private static void once(Object current, String name) {

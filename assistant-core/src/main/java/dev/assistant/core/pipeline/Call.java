@@ -5,6 +5,9 @@ import dev.assistant.core.ChatRequest;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.GenerationOptions;
 import dev.assistant.core.StreamListener;
+import dev.assistant.metrics.RequestInfo;
+import dev.assistant.metrics.RequestMetrics;
+import dev.assistant.metrics.RequestTimer;
 
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,6 +48,7 @@ public final class Call {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private volatile Object principal;
     private volatile String keyId;
+    private volatile RequestTimer timer;
 
     private Call(String requestId, Operation operation, String model, ChatRequest chat, GenerateRequest generate,
                  StreamListener listener, long startNanos) {
@@ -55,6 +59,7 @@ public final class Call {
         this.generate = generate;
         this.listener = listener;
         this.startNanos = startNanos;
+        this.timer = RequestMetrics.NONE.start(requestInfo());
     }
 
     public static Call chat(String requestId, String model, ChatRequest request, StreamListener listener, long startNanos) {
@@ -128,6 +133,22 @@ public final class Call {
     public void authenticated(Object principal, String keyId) {
         this.principal = principal;
         this.keyId = keyId;
+        timer.identified(keyId);
+    }
+
+    /** What metrics know of this call: ids, model and operation, never a secret. */
+    public RequestInfo requestInfo() {
+        return new RequestInfo(requestId, keyId, model, operation == Operation.CHAT
+                ? dev.assistant.metrics.Operation.CHAT : dev.assistant.metrics.Operation.GENERATE);
+    }
+
+    /** Records this call's timings and outcome; a no-op timer unless a metrics step started a real one. */
+    public RequestTimer timer() {
+        return timer;
+    }
+
+    public void timer(RequestTimer timer) {
+        this.timer = timer;
     }
 
     @Override

@@ -57,6 +57,16 @@ public final class GenerationStep implements CallStep.Chain {
             }
         };
         Generator.Listener listener = new Generator.Listener() {
+            private boolean first = true;
+
+            @Override
+            public void onToken(int id) {
+                if (first) {
+                    first = false;
+                    call.timer().firstToken();
+                }
+            }
+
             @Override
             public void onText(String delta) {
                 call.listener().onText(delta);

@@ -57,7 +57,9 @@ public final class SchedulingStep implements CallStep, AutoCloseable {
     public Completion handle(Call call, Chain next) {
         Future<Completion> future;
         try {
+            call.timer().enqueued(workers.getQueue().size() + 1);
             future = workers.submit(() -> {
+                call.timer().dequeued(workers.getQueue().size());
                 if (call.isCancelled()) {
                     throw new AssistantException(ErrorCode.TIMEOUT, "request " + call.requestId()
                             + " timed out while queued");
