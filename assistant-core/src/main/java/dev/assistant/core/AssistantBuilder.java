@@ -11,7 +11,15 @@ import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.GenerationStep;
 import dev.assistant.core.pipeline.MetricsStep;
+import dev.assistant.core.pipeline.AuthenticationStep;
+import dev.assistant.core.pipeline.AuthorizationStep;
+import dev.assistant.core.pipeline.RateLimitStep;
 import dev.assistant.metrics.MetricsListener;
+import dev.assistant.security.Environment;
+import dev.assistant.security.auth.Authenticator;
+import dev.assistant.security.auth.Principal;
+import dev.assistant.security.policy.Authorizer;
+import dev.assistant.security.ratelimit.RateLimiter;
 import dev.assistant.metrics.RequestMetrics;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
@@ -44,6 +52,10 @@ public final class AssistantBuilder {
     private LongSupplier nanoClock;
     private RandomGenerator random;
     private MetricsListener metrics;
+    private Authenticator authenticator;
+    private Authorizer authorizer;
+    private RateLimiter rateLimiter;
+    private Principal anonymous;
     private final List<CallStep> steps = new ArrayList<>();
 
     AssistantBuilder() {
@@ -160,6 +172,40 @@ public final class AssistantBuilder {
     }
 
     /**
+     * Authenticates every call by the {@link CallerKey} in its request: calls without a valid key fail with
+     * {@code UNAUTHENTICATED}. Default: no authentication (every caller is the anonymous principal).
+     */
+    public AssistantBuilder authenticator(Authenticator authenticator) {
+        once(this.authenticator, "authenticator");
+        this.authenticator = Objects.requireNonNull(authenticator);
+        return this;
+    }
+
+    /** Checks every call against the caller's policies ({@code PERMISSION_DENIED} when denied). Default: none. */
+    public AssistantBuilder authorizer(Authorizer authorizer) {
+        once(this.authorizer, "authorizer");
+        this.authorizer = Objects.requireNonNull(authorizer);
+        return this;
+    }
+
+    /** Holds every caller to its rate ({@code RATE_LIMITED} with the time to wait). Default: no limit. */
+    public AssistantBuilder rateLimiter(RateLimiter rateLimiter) {
+        once(this.rateLimiter, "rateLimiter");
+        this.rateLimiter = Objects.requireNonNull(rateLimiter);
+        return this;
+    }
+
+    /**
+     * Who callers are when there is no authenticator (its policies and rate apply). Default: an anonymous
+     * principal in the {@code dev} environment with no policies.
+     */
+    public AssistantBuilder anonymousPrincipal(Principal principal) {
+        once(anonymous, "anonymousPrincipal");
+        this.anonymous = Objects.requireNonNull(principal);
+        return this;
+    }
+
+    /**
      * Adds a step that every call passes before it is scheduled (authentication, authorization, rate limiting,
      * metrics...). Steps run in the order added.
      */
@@ -225,6 +271,16 @@ public final class AssistantBuilder {
         List<CallStep> all = new ArrayList<>();
         if (metrics != null) {
             all.add(new MetricsStep(requestMetrics));
+        }
+        Principal anon = anonymous != null ? anonymous : Principal.anonymous(Environment.DEV, List.of());
+        if (authenticator != null) {
+            all.add(new AuthenticationStep(authenticator));
+        }
+        if (authorizer != null) {
+            all.add(new AuthorizationStep(authorizer, anon));
+        }
+        if (rateLimiter != null) {
+            all.add(new RateLimitStep(rateLimiter, anon));
         }
         all.addAll(steps);
         all.add(scheduler);

@@ -1,0 +1,36 @@
+package dev.assistant.core.pipeline;
+
+import dev.assistant.core.CallerKey;
+import dev.assistant.core.Completion;
+import dev.assistant.security.auth.Authenticator;
+import dev.assistant.security.auth.Principal;
+
+import java.util.Arrays;
+
+/**
+ * Verifies the caller's API key and records who is calling. The key's characters are copied out of the request's
+ * holder only for the check and wiped right after; only the key id travels on.
+ */
+public final class AuthenticationStep implements CallStep {
+    private final Authenticator authenticator;
+
+    public AuthenticationStep(Authenticator authenticator) {
+        this.authenticator = authenticator;
+    }
+
+    @Override
+    public Completion handle(Call call, Chain next) {
+        CallerKey key = call.callerKey();
+        char[] chars = key == null ? null : key.chars();
+        Principal principal;
+        try {
+            principal = authenticator.authenticate(chars);
+        } finally {
+            if (chars != null) {
+                Arrays.fill(chars, '\0');
+            }
+        }
+        call.authenticated(principal, principal.keyId());
+        return next.proceed(call);
+    }
+}

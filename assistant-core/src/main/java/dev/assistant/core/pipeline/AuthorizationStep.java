@@ -1,0 +1,35 @@
+package dev.assistant.core.pipeline;
+
+import dev.assistant.core.Completion;
+import dev.assistant.security.auth.Principal;
+import dev.assistant.security.policy.Action;
+import dev.assistant.security.policy.Authorizer;
+
+/**
+ * Checks the caller's policies for the call's action ({@code assistant:Chat}, {@code assistant:Generate}) on the
+ * model resource ({@code model/<name>}); explicit deny wins, no matching allow denies.
+ */
+public final class AuthorizationStep implements CallStep {
+    private final Authorizer authorizer;
+    private final Principal anonymous;
+
+    /** @param anonymous who the caller is when no authentication step ran */
+    public AuthorizationStep(Authorizer authorizer, Principal anonymous) {
+        this.authorizer = authorizer;
+        this.anonymous = anonymous;
+    }
+
+    @Override
+    public Completion handle(Call call, Chain next) {
+        authorizer.authorize(principalOf(call, anonymous), actionOf(call), Authorizer.modelResource(call.model()));
+        return next.proceed(call);
+    }
+
+    static Principal principalOf(Call call, Principal anonymous) {
+        return call.principal() instanceof Principal p ? p : anonymous;
+    }
+
+    static Action actionOf(Call call) {
+        return Action.of(call.operation().action());
+    }
+}
