@@ -78,7 +78,7 @@ public final class DjlModelLoader {
         }
         NDArray norm = loader.load("model.norm.weight", hidden);
         LinearLayer head = head(c, store, loader, linears, "lm_head", embeddings);
-        return new LlamaModel(c, weights, linears.computeType(), embeddings, layers, norm, head);
+        return new LlamaModel(c, weights, linears.computeType(), TokenEmbedding.of(embeddings), layers, norm, head);
     }
 
     private static Gpt2Model loadGpt2(ModelConfig c, WeightStore store, TensorLoader loader, LinearFactory linears,
@@ -100,7 +100,7 @@ public final class DjlModelLoader {
                     linears.conv1d(store, loader, p + "mlp.c_proj", inner, hidden));
         }
         LinearLayer head = head(c, store, loader, linears, "lm_head", wte);
-        return new Gpt2Model(c, weights, linears.computeType(), wte, wpe, layers,
+        return new Gpt2Model(c, weights, linears.computeType(), TokenEmbedding.of(wte), wpe, layers,
                 loader.load(prefix + "ln_f.weight", hidden), loader.load(prefix + "ln_f.bias", hidden), head);
     }
 

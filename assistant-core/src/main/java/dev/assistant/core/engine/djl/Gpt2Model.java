@@ -11,7 +11,7 @@ import dev.assistant.core.model.ModelConfig;
 final class Gpt2Model extends DjlCausalModel {
     private static final float GELU_SCALE = (float) Math.sqrt(2.0 / Math.PI);
 
-    private final NDArray tokenEmbeddings;
+    private final TokenEmbedding tokenEmbeddings;
     private final NDArray positionEmbeddings;
     private final Layer[] layers;
     private final NDArray finalNormWeight;
@@ -23,7 +23,7 @@ final class Gpt2Model extends DjlCausalModel {
                  NDArray norm2Weight, NDArray norm2Bias, LinearLayer up, LinearLayer down) {
     }
 
-    Gpt2Model(ModelConfig config, NDManager weights, String computeType, NDArray tokenEmbeddings,
+    Gpt2Model(ModelConfig config, NDManager weights, String computeType, TokenEmbedding tokenEmbeddings,
               NDArray positionEmbeddings, Layer[] layers, NDArray finalNormWeight, NDArray finalNormBias,
               LinearLayer head) {
         super(config, weights, computeType);
@@ -42,7 +42,7 @@ final class Gpt2Model extends DjlCausalModel {
         int heads = config.numHeads();
         int headDim = config.headDim();
         int hidden = config.hiddenSize();
-        NDArray x = tokenEmbeddings.get(scope, new NDIndex("{}", scope.create(ids)))
+        NDArray x = tokenEmbeddings.lookup(scope, ids)
                 .add(positionEmbeddings.get(scope, new NDIndex("{}:{}", past, past + n)));
         for (int i = 0; i < layers.length; i++) {
             Layer layer = layers[i];

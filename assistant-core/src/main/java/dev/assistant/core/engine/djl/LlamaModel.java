@@ -13,7 +13,7 @@ import dev.assistant.core.model.ModelConfig;
  * grouped-query attention, with a tied or separate output head.
  */
 final class LlamaModel extends DjlCausalModel {
-    private final NDArray embeddings;
+    private final TokenEmbedding embeddings;
     private final Layer[] layers;
     private final NDArray finalNorm;
     private final LinearLayer head;
@@ -25,7 +25,7 @@ final class LlamaModel extends DjlCausalModel {
                  NDArray mlpNorm, LinearLayer gate, LinearLayer up, LinearLayer down) {
     }
 
-    LlamaModel(ModelConfig config, NDManager weights, String computeType, NDArray embeddings, Layer[] layers,
+    LlamaModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings, Layer[] layers,
                NDArray finalNorm, LinearLayer head) {
         super(config, weights, computeType);
         this.embeddings = embeddings;
@@ -67,7 +67,7 @@ final class LlamaModel extends DjlCausalModel {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
-        NDArray x = embeddings.get(scope, new NDIndex("{}", scope.create(ids)));
+        NDArray x = embeddings.lookup(scope, ids);
         NDIndex positions = new NDIndex("{}:{}", past, past + n);
         NDArray c = cos.get(scope, positions).reshape(n, 1, headDim);
         NDArray s = sin.get(scope, positions).reshape(n, 1, headDim);

@@ -1,0 +1,17 @@
+package dev.assistant.core.engine.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+
+/** Looks up the embedding rows of token ids. Implementations differ in how the table is stored. */
+interface TokenEmbedding {
+
+    /** Rows for {@code ids} as [ids.length, hidden], attached to {@code scope}. */
+    NDArray lookup(NDManager scope, long[] ids);
+
+    /** A float32 table held by libtorch. */
+    static TokenEmbedding of(NDArray table) {
+        return (scope, ids) -> table.get(scope, new NDIndex("{}", scope.create(ids)));
+    }
+}
