@@ -15,8 +15,10 @@ public final class LoadOptions {
     private final int threads;
     private final boolean verifyChecksums;
     private final int quantGroupSize;
+    private final boolean quantizeEmbeddings;
 
     private LoadOptions(Builder b) {
+        this.quantizeEmbeddings = b.quantizeEmbeddings;
         this.device = b.device;
         this.weightType = b.weightType;
         this.threads = b.threads;
@@ -66,9 +68,17 @@ public final class LoadOptions {
         return quantGroupSize;
     }
 
+    /**
+     * For INT8: also quantize an untied embedding table and output head (default true; they are a large share of a
+     * small model's bytes). A table tied to the head stays float32.
+     */
+    public boolean quantizeEmbeddings() {
+        return quantizeEmbeddings;
+    }
+
     public Builder toBuilder() {
         return new Builder().device(device).weightType(weightType).threads(threads).verifyChecksums(verifyChecksums)
-                .quantGroupSize(quantGroupSize);
+                .quantGroupSize(quantGroupSize).quantizeEmbeddings(quantizeEmbeddings);
     }
 
     @Override
@@ -83,6 +93,12 @@ public final class LoadOptions {
         private int threads;
         private boolean verifyChecksums = true;
         private int quantGroupSize = 64;
+        private boolean quantizeEmbeddings = true;
+
+        public Builder quantizeEmbeddings(boolean quantize) {
+            this.quantizeEmbeddings = quantize;
+            return this;
+        }
 
         public Builder device(DeviceSpec device) {
             this.device = Objects.requireNonNull(device, "device");

@@ -7,6 +7,8 @@ import dev.assistant.api.ErrorCode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import dev.assistant.quant.QuantScheme;
 
 /**
  * The shape of a model, read from HuggingFace's {@code config.json} and validated.
@@ -33,10 +35,19 @@ public record ModelConfig(
         boolean mlpBias,
         boolean tieWordEmbeddings,
         int bosTokenId,
-        List<Integer> eosTokenIds) {
+        List<Integer> eosTokenIds,
+        QuantScheme quantizationScheme) {
+
+    /** The {@code quant_method} this SDK writes and reads in {@code quantization_config}. */
+    public static final String QUANT_METHOD = "assistant-int8";
 
     public ModelConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
+    }
+
+    /** The INT8 scheme of a directory written by {@code assistant quantize}; empty for float weights. */
+    public Optional<QuantScheme> quantization() {
+        return Optional.ofNullable(quantizationScheme);
     }
 
     /** Parses a config.json tree. {@code file} is only used in messages. */
@@ -88,7 +99,7 @@ public record ModelConfig(
                 r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
                 r.ropeScaling(), r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
                 r.optionalBoolean("tie_word_embeddings", false), r.optionalInt("bos_token_id", -1),
-                r.intList("eos_token_id"));
+                r.intList("eos_token_id"), r.quantization());
     }
 
     private static ModelConfig parseGpt2(Reader r, String name) {
@@ -106,7 +117,7 @@ public record ModelConfig(
                 r.positiveInt("n_layer"), heads, heads, hidden / heads, r.positiveInt("vocab_size"),
                 r.positiveInt("n_positions"), r.optionalPositiveDouble("layer_norm_epsilon", 1e-5), 0,
                 RopeScaling.NONE, true, true, r.optionalBoolean("tie_word_embeddings", true),
-                r.optionalInt("bos_token_id", -1), r.intList("eos_token_id"));
+                r.optionalInt("bos_token_id", -1), r.intList("eos_token_id"), r.quantization());
     }
 
     /** Number of key/value heads sharing one query group. */
@@ -215,6 +226,25 @@ public record ModelConfig(
                 throw invalid(field, "must be an integer or a list of integers, was " + n);
             }
             return out;
+        }
+
+        /** {@code quantization_config}: only this SDK's own INT8 format is understood. */
+        QuantScheme quantization() {
+            JsonNode n = root.get("quantization_config");
+            if (n == null || n.isNull()) {
+                return null;
+            }
+            String method = n.path("quant_method").asText("");
+            if (!method.equals(QUANT_METHOD)) {
+                throw invalid("quantization_config.quant_method", "'" + method + "' is not supported by this SDK build "
+                        + "(supported: " + QUANT_METHOD + "); use the original float weights or re-quantize with "
+                        + "'assistant quantize'");
+            }
+            try {
+                return QuantScheme.parse(n.path("scheme").asText(""));
+            } catch (AssistantException e) {
+                throw invalid("quantization_config.scheme", "cannot be read by this SDK build: " + e.getMessage());
+            }
         }
 
         RopeScaling ropeScaling() {

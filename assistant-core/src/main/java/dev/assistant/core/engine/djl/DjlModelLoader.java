@@ -9,7 +9,10 @@ import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.model.WeightStore;
+import dev.assistant.quant.Int8Kernels;
+import dev.assistant.quant.QuantScheme;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,13 +38,13 @@ public final class DjlModelLoader {
         long start = System.nanoTime();
         NDManager weights = NDManager.newBaseManager(device, "PyTorch");
         try (WeightStore store = dir.openWeights()) {
-            LinearFactory linears = LinearFactory.forOptions(options);
             TensorLoader loader = new TensorLoader(store, weights, device);
+            LayerFactory linears = layerFactory(dir, options, loader);
             DjlCausalModel model = switch (dir.config().architecture()) {
-                case LLAMA -> loadLlama(dir.config(), store, loader, linears, weights);
+                case LLAMA -> loadLlama(dir.config(), loader, linears, weights);
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
             };
-            model.weightBytes = linears.bytes() + loader.bytesLoaded() - linears.floatBytesReplaced();
+            model.weightBytes = loader.bytesLoaded() + linears.extraBytes();
             weights.cap(); // any later attachment to the weights' manager would be a leak: make it fail instead
             LOG.info("loaded {} ({}, {} layers, {} on {}) in {} ms", dir.path(), dir.config().architectureName(),
                     dir.config().numLayers(), linears.computeType(), device, (System.nanoTime() - start) / 1_000_000);
@@ -55,66 +58,80 @@ public final class DjlModelLoader {
         }
     }
 
-    private static LlamaModel loadLlama(ModelConfig c, WeightStore store, TensorLoader loader, LinearFactory linears,
-                                        NDManager weights) {
+    /**
+     * float32 unless INT8 is asked for or the directory is already quantized (then its stored scheme is used as is,
+     * whatever dtype was asked for: re-quantizing would lose the bit-exact round trip).
+     */
+    private static LayerFactory layerFactory(ModelDirectory dir, LoadOptions options, TensorLoader loader) {
+        QuantScheme stored = dir.config().quantization().orElse(null);
+        if (stored == null && options.weightType() != WeightType.INT8) {
+            return new LayerFactory.Float32(loader);
+        }
+        if (stored != null && options.weightType() != WeightType.INT8) {
+            LOG.info("{} holds {} weights; computing in INT8", dir.path(), stored.name());
+        }
+        QuantScheme scheme = stored != null ? stored : options.quantGroupSize() == 0 ? QuantScheme.perChannel()
+                : QuantScheme.perGroup(options.quantGroupSize());
+        LOG.info("{}", Int8Kernels.describeSelection());
+        boolean tied = dir.config().tieWordEmbeddings() || loader.store().find("lm_head.weight").isEmpty();
+        return new Int8LayerFactory(loader, scheme, Int8Kernels.best(), options.quantizeEmbeddings(), tied);
+    }
+
+    private static LlamaModel loadLlama(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {
         int hidden = c.hiddenSize();
         int qOut = c.numHeads() * c.headDim();
         int kvOut = c.numKvHeads() * c.headDim();
-        NDArray embeddings = loader.load("model.embed_tokens.weight", c.vocabSize(), hidden);
+        TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
         LlamaModel.Layer[] layers = new LlamaModel.Layer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             String a = p + "self_attn.";
             layers[i] = new LlamaModel.Layer(
                     loader.load(p + "input_layernorm.weight", hidden),
-                    linears.linear(store, loader, a + "q_proj", qOut, hidden, c.attentionBias()),
-                    linears.linear(store, loader, a + "k_proj", kvOut, hidden, c.attentionBias()),
-                    linears.linear(store, loader, a + "v_proj", kvOut, hidden, c.attentionBias()),
-                    linears.linear(store, loader, a + "o_proj", hidden, qOut, false),
+                    linears.linear(a + "q_proj", qOut, hidden, c.attentionBias()),
+                    linears.linear(a + "k_proj", kvOut, hidden, c.attentionBias()),
+                    linears.linear(a + "v_proj", kvOut, hidden, c.attentionBias()),
+                    linears.linear(a + "o_proj", hidden, qOut, false),
                     loader.load(p + "post_attention_layernorm.weight", hidden),
-                    linears.linear(store, loader, p + "mlp.gate_proj", c.intermediateSize(), hidden, c.mlpBias()),
-                    linears.linear(store, loader, p + "mlp.up_proj", c.intermediateSize(), hidden, c.mlpBias()),
-                    linears.linear(store, loader, p + "mlp.down_proj", hidden, c.intermediateSize(), c.mlpBias()));
+                    linears.linear(p + "mlp.gate_proj", c.intermediateSize(), hidden, c.mlpBias()),
+                    linears.linear(p + "mlp.up_proj", c.intermediateSize(), hidden, c.mlpBias()),
+                    linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), c.mlpBias()));
         }
         NDArray norm = loader.load("model.norm.weight", hidden);
-        LinearLayer head = head(c, store, loader, linears, "lm_head", embeddings);
-        return new LlamaModel(c, weights, linears.computeType(), TokenEmbedding.of(embeddings), layers, norm, head);
+        LinearLayer head = head(c, loader.store(), linears, "lm_head");
+        return new LlamaModel(c, weights, linears.computeType(), embeddings, layers, norm, head);
     }
 
-    private static Gpt2Model loadGpt2(ModelConfig c, WeightStore store, TensorLoader loader, LinearFactory linears,
+    private static Gpt2Model loadGpt2(ModelConfig c, WeightStore store, TensorLoader loader, LayerFactory linears,
                                       NDManager weights) {
         String prefix = store.find("transformer.wte.weight").isPresent() ? "transformer." : "";
         int hidden = c.hiddenSize();
         int inner = c.intermediateSize();
-        NDArray wte = loader.load(prefix + "wte.weight", c.vocabSize(), hidden);
+        TokenEmbedding wte = linears.embedding(prefix + "wte.weight", c.vocabSize(), hidden);
         NDArray wpe = loader.load(prefix + "wpe.weight", c.maxPositionEmbeddings(), hidden);
         Gpt2Model.Layer[] layers = new Gpt2Model.Layer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = prefix + "h." + i + ".";
             layers[i] = new Gpt2Model.Layer(
                     loader.load(p + "ln_1.weight", hidden), loader.load(p + "ln_1.bias", hidden),
-                    linears.conv1d(store, loader, p + "attn.c_attn", hidden, 3 * hidden),
-                    linears.conv1d(store, loader, p + "attn.c_proj", hidden, hidden),
+                    linears.conv1d(p + "attn.c_attn", hidden, 3 * hidden),
+                    linears.conv1d(p + "attn.c_proj", hidden, hidden),
                     loader.load(p + "ln_2.weight", hidden), loader.load(p + "ln_2.bias", hidden),
-                    linears.conv1d(store, loader, p + "mlp.c_fc", hidden, inner),
-                    linears.conv1d(store, loader, p + "mlp.c_proj", inner, hidden));
+                    linears.conv1d(p + "mlp.c_fc", hidden, inner),
+                    linears.conv1d(p + "mlp.c_proj", inner, hidden));
         }
-        LinearLayer head = head(c, store, loader, linears, "lm_head", wte);
-        return new Gpt2Model(c, weights, linears.computeType(), TokenEmbedding.of(wte), wpe, layers,
+        LinearLayer head = head(c, store, linears, "lm_head");
+        return new Gpt2Model(c, weights, linears.computeType(), wte, wpe, layers,
                 loader.load(prefix + "ln_f.weight", hidden), loader.load(prefix + "ln_f.bias", hidden), head);
     }
 
     /** The output head: its own weight, or the token embeddings when tied (or when the file has no head at all). */
-    private static LinearLayer head(ModelConfig c, WeightStore store, TensorLoader loader, LinearFactory linears,
-                                    String name, NDArray embeddings) {
+    private static LinearLayer head(ModelConfig c, WeightStore store, LayerFactory linears, String name) {
         boolean present = store.find(name + ".weight").isPresent();
         if (!c.tieWordEmbeddings() && !present) {
             throw new AssistantException(ErrorCode.MODEL_INVALID, "missing tensor '" + name + ".weight' (config.json "
                     + "says tie_word_embeddings is false, so the model needs its own output head)");
         }
-        if (present && !c.tieWordEmbeddings()) {
-            return linears.head(store, loader, name, c.vocabSize(), c.hiddenSize(), null);
-        }
-        return linears.head(store, loader, name, c.vocabSize(), c.hiddenSize(), embeddings);
+        return linears.head(name, c.vocabSize(), c.hiddenSize(), !(present && !c.tieWordEmbeddings()));
     }
 }

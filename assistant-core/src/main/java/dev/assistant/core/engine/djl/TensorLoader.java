@@ -59,6 +59,28 @@ final class TensorLoader {
         return array;
     }
 
+    /**
+     * The float32 values of {@code info} without creating an NDArray: a view of the memory map for F32 tensors, a
+     * converted copy for F16/BF16. For weights that are turned into another format (INT8) at load.
+     */
+    java.nio.FloatBuffer floats(TensorInfo info) {
+        if (!info.dtype().isFloat()) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + info.name() + "' in " + info.file()
+                    + " has dtype " + info.dtype() + " where a floating-point weight is expected");
+        }
+        ByteBuffer data = FloatConversion.toF32(store.map(info), info.dtype());
+        return data.order(info.dtype() == DType.F32 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /** Raw bytes of {@code info} (any dtype), read-only. */
+    ByteBuffer bytes(TensorInfo info) {
+        return store.map(info);
+    }
+
+    WeightStore store() {
+        return store;
+    }
+
     private static ByteBuffer copyAligned(ByteBuffer source) {
         ByteBuffer src = source.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer out = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());

@@ -1,0 +1,32 @@
+package dev.assistant.core.engine.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.assistant.quant.QuantizedMatrix;
+
+/** An INT8 embedding table: looked-up rows are dequantized in Java (only the rows a step needs). */
+final class Int8Embedding implements TokenEmbedding {
+    private final QuantizedMatrix table;
+
+    Int8Embedding(QuantizedMatrix table) {
+        this.table = table;
+    }
+
+    @Override
+    public NDArray lookup(NDManager scope, long[] ids) {
+        int hidden = table.cols();
+        float[] out = new float[ids.length * hidden];
+        for (int i = 0; i < ids.length; i++) {
+            int row = (int) ids[i];
+            for (int k = 0; k < hidden; k++) {
+                out[i * hidden + k] = table.dequantize(row, k);
+            }
+        }
+        return scope.create(out, new Shape(ids.length, hidden));
+    }
+
+    QuantizedMatrix table() {
+        return table;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.assistant.core.engine.djl;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.safetensors.DType;
+import dev.assistant.core.safetensors.TensorInfo;
+import dev.assistant.quant.Int8Kernel;
+import dev.assistant.quant.QuantScheme;
+import dev.assistant.quant.QuantizedMatrix;
+import dev.assistant.quant.Quantizer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * INT8 layers: weights quantized at load from float tensors, or read as stored by {@code assistant quantize}
+ * ({@code name.weight} I8 [out, in] plus {@code name.weight_scale} F32 [out, groups]) without re-quantizing.
+ * Both routes give the same bytes, so a saved-and-reloaded model computes bit-identical logits.
+ */
+final class Int8LayerFactory extends LayerFactory {
+    static final String SCALE_SUFFIX = "_scale";
+
+    private final Quantizer quantizer;
+    private final Int8Kernel kernel;
+    private final boolean quantizeEmbeddings;
+    private final LayerFactory.Float32 floats;
+    private long bytes;
+    private QuantizedMatrix embeddingTable;
+
+    /**
+     * @param quantizeEmbeddings also store an untied embedding table and output head as INT8. A table tied to the
+     *                           head always stays float32: the head is the layer whose error reaches the logits
+     *                           directly, and one float table then serves both lookups and the head.
+     */
+    Int8LayerFactory(TensorLoader loader, QuantScheme scheme, Int8Kernel kernel, boolean quantizeEmbeddings, boolean tied) {
+        super(loader);
+        this.quantizer = new Quantizer(scheme);
+        this.kernel = kernel;
+        this.quantizeEmbeddings = quantizeEmbeddings && !tied;
+        this.floats = new LayerFactory.Float32(loader);
+    }
+
+    @Override
+    String computeType() {
+        return "int8";
+    }
+
+    @Override
+    long extraBytes() {
+        return bytes;
+    }
+
+    @Override
+    LinearLayer linear(String name, int out, int in, boolean bias) {
+        return layer(matrix(name + ".weight", out, in, false), biasValues(name, out, bias));
+    }
+
+    @Override
+    LinearLayer conv1d(String name, int in, int out) {
+        return layer(matrix(name + ".weight", out, in, true), biasValues(name, out, true));
+    }
+
+    @Override
+    TokenEmbedding embedding(String name, int vocab, int hidden) {
+        if (!quantizeEmbeddings && store.require(name, vocab, hidden).dtype() != DType.I8) {
+            return floats.embedding(name, vocab, hidden);
+        }
+        embeddingTable = matrix(name, vocab, hidden, false);
+        bytes += embeddingTable.sizeInBytes();
+        return new Int8Embedding(embeddingTable);
+    }
+
+    @Override
+    LinearLayer head(String name, int vocab, int hidden, boolean tied) {
+        if (tied) {
+            if (embeddingTable == null) {
+                return floats.head(name, vocab, hidden, true);
+            }
+            return new Int8Linear(embeddingTable, null, kernel); // shared with the embedding: counted once
+        }
+        if (!quantizeEmbeddings && store.require(name + ".weight", vocab, hidden).dtype() != DType.I8) {
+            return floats.head(name, vocab, hidden, false);
+        }
+        return layer(matrix(name + ".weight", vocab, hidden, false), null);
+    }
+
+    private LinearLayer layer(QuantizedMatrix weight, float[] bias) {
+        Int8Linear layer = new Int8Linear(weight, bias, kernel);
+        bytes += layer.weightBytes();
+        return layer;
+    }
+
+    /**
+     * The [rows, cols] INT8 matrix of tensor {@code name}: read as stored when it is I8, else quantized from its
+     * float values ({@code transposed}: the float tensor is stored [cols, rows], as GPT-2's Conv1D).
+     */
+    private QuantizedMatrix matrix(String name, int rows, int cols, boolean transposed) {
+        TensorInfo info = store.find(name).orElseThrow(() -> new AssistantException(ErrorCode.MODEL_INVALID,
+                "missing tensor '" + name + "' in the weights of " + loader.store()));
+        if (info.dtype() == DType.I8) {
+            return stored(info, rows, cols);
+        }
+        TensorInfo checked = transposed ? store.require(name, cols, rows) : store.require(name, rows, cols);
+        return transposed ? quantizer.quantizeTransposed(loader.floats(checked), cols, rows)
+                : quantizer.quantize(loader.floats(checked), rows, cols);
+    }
+
+    private QuantizedMatrix stored(TensorInfo values, int rows, int cols) {
+        store.require(values.name(), rows, cols);
+        QuantScheme scheme = quantizer.scheme();
+        TensorInfo scales = store.require(values.name() + SCALE_SUFFIX, rows, scheme.groupsPerRow(cols));
+        if (scales.dtype() != DType.F32) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + scales.name() + "' in " + scales.file()
+                    + " must be F32, is " + scales.dtype());
+        }
+        byte[] v = new byte[rows * cols];
+        loader.bytes(values).get(v);
+        float[] s = new float[rows * scheme.groupsPerRow(cols)];
+        ByteBuffer sb = loader.bytes(scales).order(ByteOrder.LITTLE_ENDIAN);
+        sb.asFloatBuffer().get(s);
+        return QuantizedMatrix.wrap(rows, cols, scheme, v, s);
+    }
+}

@@ -1,0 +1,182 @@
+package dev.assistant.quant;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import java.nio.FloatBuffer;
+import java.util.Objects;
+
+/**
+ * Quantizes float weight matrices to {@link QuantizedMatrix} with one {@link QuantScheme}. Stateless and thread-safe;
+ * the result depends only on the input values (Java float arithmetic is deterministic), so quantizing the same
+ * weights twice, on any JVM, gives identical bytes.
+ *
+ * <p>Per row or group: {@code s = max|w| / 127} (float32), {@code q = round(w / s)} with the division done in double
+ * and ties rounded away from zero, clamped to {@code [-127, 127]}. An all-zero row or group (or one whose largest
+ * weight is so small that {@code s} underflows to 0) gets {@code s = 0} and {@code q = 0}: no NaN. Every weight is
+ * reproduced within {@code s / 2}.
+ *
+ * <p>Input layouts: {@code [N, K]} (PyTorch {@code nn.Linear.weight}) with {@link #quantize}; {@code [K, N]} (GPT-2's
+ * {@code Conv1D}, which stores {@code [in, out]}) with {@link #quantizeTransposed}. Both produce the {@code [N, K]}
+ * layout. Buffers are read with absolute gets from their current position, so a read-only memory-mapped
+ * {@link FloatBuffer} works and its position is left unchanged.
+ */
+public final class Quantizer {
+    /** Rows gathered at once when transposing, so a {@code [K, N]} source is read in contiguous runs. */
+    private static final int TRANSPOSE_BLOCK = 16;
+
+    private final QuantScheme scheme;
+
+    public Quantizer(QuantScheme scheme) {
+        this.scheme = Objects.requireNonNull(scheme, "scheme");
+    }
+
+    public QuantScheme scheme() {
+        return scheme;
+    }
+
+    /**
+     * Quantizes {@code weights}, row-major {@code [rows, cols]} ({@code [N, K]}).
+     *
+     * @throws IllegalArgumentException when the array length is not {@code rows * cols}
+     * @throws AssistantException {@link ErrorCode#MODEL_INVALID} when a weight is NaN or infinite
+     */
+    public QuantizedMatrix quantize(float[] weights, int rows, int cols) {
+        Objects.requireNonNull(weights, "weights");
+        checkShape(weights.length, rows, cols);
+        return quantize(FloatBuffer.wrap(weights), rows, cols);
+    }
+
+    /**
+     * Quantizes {@code rows * cols} floats of {@code weights} from its position, row-major {@code [N, K]}.
+     *
+     * @throws IllegalArgumentException when fewer than {@code rows * cols} floats remain
+     * @throws AssistantException {@link ErrorCode#MODEL_INVALID} when a weight is NaN or infinite
+     */
+    public QuantizedMatrix quantize(FloatBuffer weights, int rows, int cols) {
+        Objects.requireNonNull(weights, "weights");
+        checkShape(weights.remaining(), rows, cols);
+        Target t = new Target(rows, cols);
+        float[] row = new float[cols];
+        int base = weights.position();
+        for (int n = 0; n < rows; n++) {
+            weights.get(base + n * cols, row, 0, cols);
+            t.quantizeRow(n, row);
+        }
+        return t.result();
+    }
+
+    /**
+     * Quantizes {@code weights} stored row-major {@code [inFeatures, outFeatures]} ({@code [K, N]}), producing the
+     * {@code [N, K]} layout: identical to quantizing the transposed matrix with {@link #quantize}.
+     */
+    public QuantizedMatrix quantizeTransposed(float[] weights, int inFeatures, int outFeatures) {
+        Objects.requireNonNull(weights, "weights");
+        checkShape(weights.length, inFeatures, outFeatures);
+        return quantizeTransposed(FloatBuffer.wrap(weights), inFeatures, outFeatures);
+    }
+
+    /** Buffer form of {@link #quantizeTransposed(float[], int, int)}, reading from the buffer's position. */
+    public QuantizedMatrix quantizeTransposed(FloatBuffer weights, int inFeatures, int outFeatures) {
+        Objects.requireNonNull(weights, "weights");
+        checkShape(weights.remaining(), inFeatures, outFeatures);
+        int rows = outFeatures;
+        int cols = inFeatures;
+        Target t = new Target(rows, cols);
+        int base = weights.position();
+        float[][] block = new float[TRANSPOSE_BLOCK][cols];
+        float[] run = new float[TRANSPOSE_BLOCK];
+        for (int n0 = 0; n0 < rows; n0 += TRANSPOSE_BLOCK) {
+            int width = Math.min(TRANSPOSE_BLOCK, rows - n0);
+            for (int k = 0; k < cols; k++) {
+                weights.get(base + k * outFeatures + n0, run, 0, width);
+                for (int j = 0; j < width; j++) {
+                    block[j][k] = run[j];
+                }
+            }
+            for (int j = 0; j < width; j++) {
+                t.quantizeRow(n0 + j, block[j]);
+            }
+        }
+        return t.result();
+    }
+
+    private static void checkShape(int available, int rows, int cols) {
+        if (rows <= 0 || cols <= 0) {
+            throw new IllegalArgumentException("shape must be positive, was [" + rows + ", " + cols + "]");
+        }
+        long need = (long) rows * cols;
+        if (need > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("[" + rows + ", " + cols + "] has more than 2^31 elements");
+        }
+        if (available < need) {
+            throw new IllegalArgumentException("need " + need + " floats for [" + rows + ", " + cols + "], have "
+                    + available);
+        }
+    }
+
+    /**
+     * The int8 value of {@code w / scale}: rounded half away from zero, clamped to [-127, 127]; 0 when scale is 0.
+     * Exposed so file writers and tests can reproduce the rounding rule exactly.
+     */
+    public static byte quantizeValue(float w, float scale) {
+        if (scale == 0f) {
+            return 0;
+        }
+        double r = (double) w / scale;
+        double rounded = Math.floor(Math.abs(r) + 0.5);
+        if (rounded > 127) {
+            rounded = 127;
+        }
+        return (byte) (r < 0 ? -rounded : rounded);
+    }
+
+    /** The float32 scale for a group whose largest magnitude is {@code maxAbs}. */
+    public static float scaleFor(float maxAbs) {
+        return maxAbs / 127f;
+    }
+
+    /** The arrays being filled, one row at a time. */
+    private final class Target {
+        final int rows;
+        final int cols;
+        final int groupSize;
+        final int groups;
+        final byte[] values;
+        final float[] scales;
+
+        Target(int rows, int cols) {
+            this.rows = rows;
+            this.cols = cols;
+            this.groupSize = scheme.effectiveGroupSize(cols);
+            this.groups = scheme.groupsPerRow(cols);
+            this.values = new byte[rows * cols];
+            this.scales = new float[rows * groups];
+        }
+
+        void quantizeRow(int n, float[] row) {
+            for (int g = 0; g < groups; g++) {
+                int k0 = g * groupSize;
+                int k1 = Math.min(k0 + groupSize, cols);
+                float maxAbs = 0f;
+                for (int k = k0; k < k1; k++) {
+                    float w = row[k];
+                    if (!Float.isFinite(w)) {
+                        throw new AssistantException(ErrorCode.MODEL_INVALID, "Weight [" + n + ", " + k + "] is "
+                                + w + "; a weight matrix to quantize must be finite", "non_finite_weight", null, -1);
+                    }
+                    maxAbs = Math.max(maxAbs, Math.abs(w));
+                }
+                float scale = scaleFor(maxAbs);
+                scales[n * groups + g] = scale;
+                int base = n * cols;
+                for (int k = k0; k < k1; k++) {
+                    values[base + k] = quantizeValue(row[k], scale);
+                }
+            }
+        }
+
+        QuantizedMatrix result() {
+            return QuantizedMatrix.trusted(rows, cols, scheme, values, scales);
+        }
+    }
+}
