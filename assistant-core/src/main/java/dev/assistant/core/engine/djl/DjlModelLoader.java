@@ -74,7 +74,9 @@ public final class DjlModelLoader {
                 : QuantScheme.perGroup(options.quantGroupSize());
         LOG.info("{}", Int8Kernels.describeSelection());
         boolean tied = dir.config().tieWordEmbeddings() || loader.store().find("lm_head.weight").isEmpty();
-        return new Int8LayerFactory(loader, scheme, Int8Kernels.best(), options.quantizeEmbeddings(), tied);
+        // A quantized directory decides by itself: tables stored as I8 are read as such, float ones stay float.
+        boolean quantizeTables = stored == null && options.quantizeEmbeddings();
+        return new Int8LayerFactory(loader, scheme, Int8Kernels.best(), quantizeTables, tied);
     }
 
     private static LlamaModel loadLlama(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {
