@@ -12,7 +12,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "assistant", mixinStandardHelpOptions = true, versionProvider = AssistantCli.Version.class,
         description = "Run a language model inside the JVM: chat, generate, diagnose the host.",
-        subcommands = {ChatCommand.class, GenerateCommand.class, DoctorCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ChatCommand.class, GenerateCommand.class, DoctorCommand.class, KeysCommand.class, ServeCommand.class, QuantizeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class AssistantCli {
 
     public static void main(String[] args) {

@@ -1,0 +1,144 @@
+package dev.assistant.cli;
+
+import dev.assistant.core.Assistant;
+import dev.assistant.core.AssistantBuilder;
+import dev.assistant.metrics.micrometer.MicrometerMetricsListener;
+import dev.assistant.security.config.SecuritySettings;
+import dev.assistant.server.OpenAiServer;
+import dev.assistant.server.ServerConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code assistant serve}: an OpenAI-compatible HTTP server. It listens first (so {@code /healthz} answers and
+ * {@code /readyz} says 503 while the model loads), then loads the model and turns ready. SIGTERM/SIGINT drain it:
+ * in-flight requests may finish within {@code --shutdown-grace}, new ones get 503, then the model is freed.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve the model over the OpenAI HTTP API (POST /v1/chat/completions, /v1/completions, "
+                + "GET /v1/models, /metrics, /healthz, /readyz). Without --model, serves the random-weights demo model.")
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--model-name", description = "the name clients put in \"model\" (default: the directory name)")
+    String modelName;
+
+    @Option(names = "--host", defaultValue = ServerConfig.DEFAULT_HOST,
+            description = "bind address (default: ${DEFAULT-VALUE}, loopback only; 0.0.0.0 binds every interface)")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8000", description = "TCP port (default: ${DEFAULT-VALUE}; 0 = any free port)")
+    int port;
+
+    @Option(names = "--security-config", paramLabel = "FILE",
+            description = "security JSON (API keys, policies, rate limits; see assistant-security/README.md). "
+                    + "Without it every caller is anonymous: keep the server on loopback.")
+    Path securityConfig;
+
+    @Option(names = "--workers", description = "requests generated at once (default: 2 x cores)")
+    Integer workers;
+
+    @Option(names = "--queue-capacity", defaultValue = "64", description = "requests waiting for a worker before 503 (default: ${DEFAULT-VALUE})")
+    int queueCapacity;
+
+    @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "largest request body (default: ${DEFAULT-VALUE})")
+    int maxRequestBytes;
+
+    @Option(names = "--idle-timeout", defaultValue = "PT30S", description = "drop silent connections after (ISO-8601, default: ${DEFAULT-VALUE})")
+    Duration idleTimeout;
+
+    @Option(names = "--request-timeout", defaultValue = "PT5M", description = "longest completion, queueing included (default: ${DEFAULT-VALUE})")
+    Duration requestTimeout;
+
+    @Option(names = "--shutdown-grace", defaultValue = "PT30S", description = "time in-flight requests get at shutdown (default: ${DEFAULT-VALUE})")
+    Duration shutdownGrace;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ServerConfig config = ServerConfig.builder().host(host).port(port).maxRequestBytes(maxRequestBytes)
+                .idleTimeout(idleTimeout).requestTimeout(requestTimeout).shutdownGrace(shutdownGrace).build();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        SecuritySettings security = securityConfig == null ? null
+                : SecuritySettings.load(securityConfig, System::getenv, Clock.systemUTC());
+        OpenAiServer.Builder server = OpenAiServer.builder().config(config).registry(registry);
+        if (security != null) {
+            security.authenticator().ifPresent(server::modelsAuthenticator);
+        } else if (config.bindsAllInterfaces()) {
+            err.println("WARNING: listening on every interface WITHOUT --security-config: anyone who can reach "
+                    + "this port can use the model.");
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (OpenAiServer running = server.build().start()) {
+            err.printf("Listening on %s (not ready until the model is loaded)%n", running.baseUrl());
+            err.flush();
+            Assistant assistant;
+            try {
+                assistant = open(err, registry, security);
+            } catch (RuntimeException e) {
+                if (security != null) {
+                    security.close();
+                }
+                throw e;
+            }
+            Thread hook = new Thread(() -> {
+                err.println("Shutting down: draining in-flight requests...");
+                err.flush();
+                boolean clean = running.shutdown(config.shutdownGrace());
+                assistant.close();
+                if (security != null) {
+                    security.close();
+                }
+                err.println(clean ? "Stopped." : "Stopped (some requests were cut at the grace limit).");
+                err.flush();
+                stopped.countDown();
+            }, "assistant-serve-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            running.addModel(assistant);
+            out.printf("Serving %s at %s (model \"%s\"). Ctrl-C stops.%n", assistant.modelInfo().architecture(),
+                    running.baseUrl(), assistant.modelInfo().name());
+            out.flush();
+            stopped.await();
+        }
+        return 0;
+    }
+
+    private Assistant open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security) {
+        AssistantBuilder b = Assistant.builder().modelPath(model.resolve(err)).dtype(model.dtype).device(model.device)
+                .queueCapacity(queueCapacity).defaultTimeout(requestTimeout)
+                .metrics(MicrometerMetricsListener.bindTo(registry));
+        if (model.threads != null) {
+            b.threads(model.threads);
+        }
+        if (workers != null) {
+            b.workers(workers);
+        }
+        if (modelName != null) {
+            b.modelName(modelName);
+        }
+        if (security != null) {
+            security.authenticator().ifPresent(b::authenticator);
+            security.authorizer().ifPresent(b::authorizer);
+            security.rateLimiter().ifPresent(b::rateLimiter);
+            b.anonymousPrincipal(security.anonymousPrincipal());
+        }
+        return b.build();
+    }
+}

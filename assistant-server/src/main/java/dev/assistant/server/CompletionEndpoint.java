@@ -1,0 +1,217 @@
+package dev.assistant.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.Assistant;
+import dev.assistant.core.Completion;
+import dev.assistant.core.StreamListener;
+import dev.assistant.server.openai.ApiCall;
+import dev.assistant.server.openai.ApiError;
+import dev.assistant.server.openai.ApiException;
+import dev.assistant.server.openai.ResponseBodies;
+import dev.assistant.server.openai.ResponseBodies.Kind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * Runs one parsed completion request against the addressed assistant and answers it, whole or as server-sent
+ * events.
+ *
+ * <p>Streaming: the assistant's listener only enqueues (it runs on a generation worker, which must never wait
+ * for a slow client); this request's HTTP thread takes events off the queue and writes them. The HTTP status is
+ * chosen at the first event, so failures before any text (authentication, policy, rate limit, overload) are
+ * proper 4xx/5xx answers, not a 200 stream with an error inside. When a write fails (the client went away or
+ * stopped reading past the idle timeout), or the connection fails, the generation is cancelled: it stops at the
+ * next token.
+ *
+ * @param <R> the assistant request type
+ */
+final class CompletionEndpoint<R> {
+    private static final Logger LOG = LoggerFactory.getLogger(CompletionEndpoint.class);
+    /** Beyond the request's own timeout (enforced by the assistant), how long to wait before giving up here. */
+    private static final Duration SLACK = Duration.ofSeconds(10);
+
+    /** Starts a request on an assistant: {@code chatStream} or {@code generateStream}. */
+    @FunctionalInterface
+    interface Starter<R> {
+        CompletableFuture<Completion> start(Assistant assistant, R request, StreamListener listener);
+    }
+
+    private final Kind kind;
+    private final Starter<R> starter;
+    private final ModelCatalog catalog;
+    private final ResponseBodies bodies;
+    private final ObjectMapper json;
+    private final Clock clock;
+    private final Supplier<String> ids;
+    private final ServerMetrics metrics;
+    private final Duration maxWait;
+
+    CompletionEndpoint(Kind kind, Starter<R> starter, ModelCatalog catalog, ResponseBodies bodies, ObjectMapper json,
+                       Clock clock, Supplier<String> ids, ServerMetrics metrics, Duration requestTimeout) {
+        this.kind = kind;
+        this.starter = starter;
+        this.catalog = catalog;
+        this.bodies = bodies;
+        this.json = json;
+        this.clock = clock;
+        this.ids = ids;
+        this.metrics = metrics;
+        this.maxWait = requestTimeout.plus(SLACK);
+    }
+
+    void handle(Exchange exchange, ApiCall<R> call) {
+        Assistant assistant = catalog.find(call.model())
+                .orElseThrow(() -> new ApiException(ApiError.modelNotFound(call.model())));
+        String id = kind.idPrefix() + ids.get();
+        long created = clock.instant().getEpochSecond();
+        if (call.stream()) {
+            stream(exchange, assistant, call, id, created);
+        } else {
+            whole(exchange, assistant, call, id, created);
+        }
+    }
+
+    private void whole(Exchange exchange, Assistant assistant, ApiCall<R> call, String id, long created) {
+        CompletableFuture<Completion> future = starter.start(assistant, call.request(), delta -> {
+        });
+        exchange.onFailure(failure -> {
+            if (future.cancel(true)) {
+                metrics.abandoned();
+            }
+        });
+        Completion c;
+        try {
+            c = future.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw new ApiException(ApiError.from(asAssistantException(e.getCause())));
+        } catch (CancellationException e) {
+            exchange.abort(e); // the client went away: nobody to answer
+            return;
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new ApiException(ApiError.from(new AssistantException(ErrorCode.TIMEOUT,
+                    "The request did not finish within " + maxWait.toSeconds() + " s.")));
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new ApiException(ApiError.unavailable("server_shutting_down", "The server is stopping."));
+        }
+        exchange.sendJson(200, bodies.completion(kind, id, created, c));
+    }
+
+    private void stream(Exchange exchange, Assistant assistant, ApiCall<R> call, String id, long created) {
+        BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        CompletableFuture<Completion> future = starter.start(assistant, call.request(), new StreamListener() {
+            @Override
+            public void onText(String delta) {
+                events.add(delta);
+            }
+
+            @Override
+            public void onComplete(Completion completion) {
+                events.add(completion);
+            }
+
+            @Override
+            public void onError(AssistantException error) {
+                events.add(error);
+            }
+        });
+        exchange.onFailure(failure -> events.add(new Gone(failure)));
+        String model = assistant.modelInfo().name();
+        boolean started = false;
+        boolean roleSent = false;
+        long deadline = System.nanoTime() + maxWait.toNanos();
+        try {
+            while (true) {
+                Object event = events.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (event == null) {
+                    future.cancel(true);
+                    event = new AssistantException(ErrorCode.TIMEOUT,
+                            "The request did not finish within " + maxWait.toSeconds() + " s.");
+                }
+                if (event instanceof Gone gone) {
+                    abandon(exchange, future, gone.cause());
+                    return;
+                }
+                if (event instanceof AssistantException error) {
+                    if (error.code() == ErrorCode.CANCELLED && future.isCancelled()) {
+                        abandon(exchange, future, error);
+                        return;
+                    }
+                    if (!started) {
+                        throw new ApiException(ApiError.from(error));
+                    }
+                    // Headers are gone: report in-band as OpenAI does, then end the stream.
+                    exchange.writeEvent(ApiError.from(error).toJson(json));
+                    exchange.finishStream();
+                    return;
+                }
+                if (!started) {
+                    exchange.startStream();
+                    started = true;
+                }
+                if (event instanceof String text) {
+                    StringBuilder batch = new StringBuilder(text);
+                    // Coalesce what is already queued: fewer, larger writes when the client is slower than the model.
+                    while (events.peek() instanceof String more) {
+                        events.poll();
+                        batch.append(more);
+                    }
+                    exchange.writeEvent(bodies.chunk(kind, id, created, model, !roleSent, batch.toString(), null));
+                    roleSent = true;
+                } else if (event instanceof Completion c) {
+                    if (!roleSent) {
+                        exchange.writeEvent(bodies.chunk(kind, id, created, model, true, "", null));
+                    }
+                    exchange.writeEvent(bodies.chunk(kind, id, created, model, false, null,
+                            ResponseBodies.finishReason(c.finishReason())));
+                    if (call.includeUsage()) {
+                        exchange.writeEvent(bodies.usageChunk(kind, id, created, model, c.usage()));
+                    }
+                    exchange.writeEvent("[DONE]");
+                    exchange.finishStream();
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            abandon(exchange, future, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abandon(exchange, future, e);
+        }
+    }
+
+    private void abandon(Exchange exchange, CompletableFuture<Completion> future, Throwable cause) {
+        future.cancel(true);
+        metrics.abandoned();
+        LOG.debug("client went away; generation cancelled: {}", cause.toString());
+        exchange.abort(cause);
+    }
+
+    private static AssistantException asAssistantException(Throwable t) {
+        if (t instanceof AssistantException e) {
+            return e;
+        }
+        return new AssistantException(ErrorCode.INTERNAL, "The request failed: " + t.getClass().getSimpleName(), t);
+    }
+
+    /** The connection failed while the answer was being produced. */
+    private record Gone(Throwable cause) {
+    }
+}

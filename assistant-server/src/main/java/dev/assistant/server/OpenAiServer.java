@@ -1,0 +1,269 @@
+package dev.assistant.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.Assistant;
+import dev.assistant.core.ChatRequest;
+import dev.assistant.core.GenerateRequest;
+import dev.assistant.security.auth.Authenticator;
+import dev.assistant.server.openai.RequestParser;
+import dev.assistant.server.openai.ResponseBodies;
+import dev.assistant.server.openai.ResponseBodies.Kind;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * An OpenAI-compatible HTTP server in front of one or more {@link Assistant}s, on Jetty 12.
+ *
+ * <p>Endpoints: {@code POST /v1/chat/completions} and {@code POST /v1/completions} (whole or streamed as
+ * server-sent events ending with {@code data: [DONE]}), {@code GET /v1/models[/{id}]}, {@code GET /metrics}
+ * (Prometheus text), {@code GET /healthz} (alive) and {@code GET /readyz} (200 once a model is served and the
+ * server is not draining). The OpenAI {@code model} field selects the assistant by
+ * {@code modelInfo().name()}; unknown names get 404 {@code model_not_found}.
+ *
+ * <p>Security is the assistant's: the {@code Authorization: Bearer} key is passed as the request's
+ * {@code CallerKey}, so the assistant's authenticator, policies and rate limits decide (401/403/429 with
+ * {@code Retry-After}). Build the assistants with {@code .metrics(MicrometerMetricsListener.bindTo(registry))} on
+ * the registry given here to see their metrics on {@code /metrics}.
+ *
+ * <p>Lifecycle: {@link #start()} binds; {@link #close()} drains (new API requests get 503 and {@code /readyz}
+ * turns 503, in-flight requests may finish within the configured grace) and stops. The server never closes the
+ * assistants: their owner does, after the server.
+ */
+public final class OpenAiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAiServer.class);
+
+    private final ServerConfig config;
+    private final ModelCatalog catalog = new ModelCatalog();
+    private final InFlight inFlight = new InFlight();
+    private final PrometheusMeterRegistry registry;
+    private final ServerMetrics metrics;
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean stopped = new AtomicBoolean();
+
+    private OpenAiServer(Builder b) {
+        this.config = b.config;
+        this.registry = b.registry != null ? b.registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.metrics = new ServerMetrics(registry, inFlight::count);
+        b.models.forEach(catalog::add);
+        ObjectMapper json = new ObjectMapper();
+        ResponseBodies bodies = new ResponseBodies(json);
+        Supplier<String> ids = b.ids != null ? b.ids : randomIds();
+        CompletionEndpoint<ChatRequest> chat = new CompletionEndpoint<>(Kind.CHAT, Assistant::chatStream, catalog,
+                bodies, json, b.clock, ids, metrics, config.requestTimeout());
+        CompletionEndpoint<GenerateRequest> completions = new CompletionEndpoint<>(Kind.TEXT, Assistant::generateStream,
+                catalog, bodies, json, b.clock, ids, metrics, config.requestTimeout());
+        ApiHandler handler = new ApiHandler(catalog, json, new RequestParser(config.requestTimeout()), bodies, chat,
+                completions, registry, metrics, inFlight, b.modelsAuthenticator, this::isReady, System::nanoTime,
+                b.clock.instant().getEpochSecond(), config.maxRequestBytes());
+
+        QueuedThreadPool threads = new QueuedThreadPool(config.maxThreads(), 4);
+        threads.setName("assistant-http");
+        threads.setDaemon(true);
+        this.jetty = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendDateHeader(true);
+        this.connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        connector.setIdleTimeout(config.idleTimeout().toMillis());
+        jetty.addConnector(connector);
+        jetty.setHandler(handler);
+        jetty.setStopTimeout(0); // draining is ours (see shutdown()); Jetty then just closes the idle connections
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @throws AssistantException {@code ENGINE_UNAVAILABLE} when the address cannot be bound
+     */
+    public OpenAiServer start() {
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("the server was already started");
+        }
+        try {
+            jetty.start();
+        } catch (Exception e) {
+            try {
+                jetty.stop();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE,
+                    "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+        }
+        if (config.bindsAllInterfaces()) {
+            LOG.warn("listening on ALL interfaces ({}:{}): make sure authentication is configured", config.host(), port());
+        }
+        LOG.info("OpenAI-compatible server listening on {}:{} (models: {})", config.host(), port(), catalog.names());
+        return this;
+    }
+
+    /** The bound port (the chosen one when the configuration says 0). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** The base URL clients use, e.g. {@code http://127.0.0.1:8000/v1}. */
+    public String baseUrl() {
+        String host = config.bindsAllInterfaces() ? "127.0.0.1" : config.host();
+        if (host.contains(":") && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        return "http://" + host + ":" + port() + "/v1";
+    }
+
+    /** Serves another assistant (for example once its model has loaded, which makes the server ready). */
+    public void addModel(Assistant assistant) {
+        catalog.add(Objects.requireNonNull(assistant, "assistant"));
+    }
+
+    /** Whether a model is served and the server is not draining: what {@code /readyz} answers. */
+    public boolean isReady() {
+        return started.get() && !stopped.get() && !catalog.isEmpty() && !inFlight.draining();
+    }
+
+    /** API requests being served now. */
+    public int inFlight() {
+        return inFlight.count();
+    }
+
+    /** Completions stopped because their client went away (also {@code assistant_server_streams_abandoned_total}). */
+    public long abandonedStreams() {
+        return (long) metrics.abandonedCount();
+    }
+
+    /** The registry {@code /metrics} scrapes. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /**
+     * Drains, then stops: from now on new API requests get 503 ({@code server_shutting_down}) and {@code /readyz}
+     * 503; requests in flight get up to {@code grace} to finish; then the connector closes. Idempotent.
+     *
+     * @return true when every in-flight request finished within the grace
+     */
+    public boolean shutdown(Duration grace) {
+        if (!stopped.compareAndSet(false, true)) {
+            return true;
+        }
+        boolean clean;
+        try {
+            clean = inFlight.drain(grace);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            clean = false;
+        }
+        if (!clean) {
+            LOG.warn("{} request(s) still running after the shutdown grace of {}; closing their connections",
+                    inFlight.count(), grace);
+        }
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            LOG.warn("HTTP server did not stop cleanly", e);
+        }
+        return clean;
+    }
+
+    /** {@link #shutdown(Duration)} with the configured grace. */
+    @Override
+    public void close() {
+        shutdown(config.shutdownGrace());
+    }
+
+    private static Supplier<String> randomIds() {
+        SecureRandom random = new SecureRandom();
+        HexFormat hex = HexFormat.of();
+        return () -> {
+            byte[] bytes = new byte[12];
+            random.nextBytes(bytes);
+            return hex.formatHex(bytes);
+        };
+    }
+
+    /** Configures an {@link OpenAiServer}. */
+    public static final class Builder {
+        private ServerConfig config = ServerConfig.defaults();
+        private final List<Assistant> models = new ArrayList<>();
+        private PrometheusMeterRegistry registry;
+        private Authenticator modelsAuthenticator;
+        private Clock clock = Clock.systemUTC();
+        private Supplier<String> ids;
+
+        private Builder() {
+        }
+
+        public Builder config(ServerConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** Serves {@code assistant} under {@code assistant.modelInfo().name()}; may be called once per model. */
+        public Builder model(Assistant assistant) {
+            models.add(Objects.requireNonNull(assistant, "assistant"));
+            return this;
+        }
+
+        /** The registry {@code /metrics} scrapes (the one the assistants' Micrometer listener is bound to). */
+        public Builder registry(PrometheusMeterRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
+         * Checks the key of {@code GET /v1/models} requests, which run no assistant call. Default: the model list
+         * is open (it names models, nothing more).
+         */
+        public Builder modelsAuthenticator(Authenticator authenticator) {
+            this.modelsAuthenticator = Objects.requireNonNull(authenticator, "authenticator");
+            return this;
+        }
+
+        /** The clock of {@code created} timestamps. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Source of response ids (after the {@code chatcmpl-}/{@code cmpl-} prefix); default random hex. */
+        public Builder ids(Supplier<String> ids) {
+            this.ids = Objects.requireNonNull(ids, "ids");
+            return this;
+        }
+
+        public OpenAiServer build() {
+            return new OpenAiServer(this);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.assistant.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The server's own meters, beside the assistant's: HTTP requests by route, method and status
+ * ({@code assistant_server_requests_seconds}), streams the client abandoned
+ * ({@code assistant_server_streams_abandoned_total}) and requests in flight ({@code assistant_server_inflight}).
+ * Tags are route templates, never raw paths, so cardinality stays bounded.
+ */
+final class ServerMetrics {
+    private final MeterRegistry registry;
+    private final Counter abandoned;
+
+    ServerMetrics(MeterRegistry registry, Supplier<Number> inFlight) {
+        this.registry = registry;
+        this.abandoned = Counter.builder("assistant.server.streams.abandoned")
+                .description("Completions stopped because the client disconnected or stopped reading.")
+                .register(registry);
+        Gauge.builder("assistant.server.inflight", inFlight).description("API requests being served.")
+                .register(registry);
+    }
+
+    void request(String route, String method, int status, long nanos) {
+        Timer.builder("assistant.server.requests").description("HTTP requests served.")
+                .tag("route", route).tag("method", method).tag("status", Integer.toString(status))
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void abandoned() {
+        abandoned.increment();
+    }
+
+    double abandonedCount() {
+        return abandoned.count();
+    }
+}

@@ -1,0 +1,273 @@
+package dev.assistant.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.assistant.api.AssistantException;
+import dev.assistant.core.CallerKey;
+import dev.assistant.core.ChatMessage;
+import dev.assistant.core.ChatRequest;
+import dev.assistant.core.GenerateRequest;
+import dev.assistant.core.generation.SamplingParams;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Turns OpenAI request bodies into assistant requests, rejecting with a 400 (and the offending {@code param})
+ * anything this server cannot honour rather than silently ignoring it.
+ *
+ * <p>Supported: {@code model}, {@code messages} (roles {@code system}/{@code developer}/{@code user}/
+ * {@code assistant}; content a string or text parts), {@code prompt} (string, one-element array or token ids),
+ * {@code max_tokens}/{@code max_completion_tokens}, {@code temperature} (0-2, default 1 as in OpenAI),
+ * {@code top_p}, {@code stop} (string or up to 4 strings), {@code seed}, {@code n} (1 only), {@code user}
+ * (accepted, not used), {@code stream}, {@code stream_options.include_usage}. Zero penalties and
+ * {@code logprobs: false} are accepted; other values of those are 400.
+ */
+public final class RequestParser {
+    /** OpenAI's default sampling temperature, used when the request gives none. */
+    public static final double DEFAULT_TEMPERATURE = 1.0;
+    private static final int MAX_STOPS = 4;
+    private static final Set<String> IGNORED_TRUE_FALSE = Set.of("logprobs", "echo");
+
+    private final Duration requestTimeout;
+
+    /** @param requestTimeout the timeout every request runs with (queueing included) */
+    public RequestParser(Duration requestTimeout) {
+        this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
+    }
+
+    /** Parses a {@code /v1/chat/completions} body. {@code key} may be null (no Authorization header). */
+    public ApiCall<ChatRequest> chat(JsonNode body, CallerKey key) {
+        requireObject(body);
+        ChatRequest.Builder b = ChatRequest.builder();
+        JsonNode messages = body.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+            throw bad("messages", "'messages' must be a non-empty array of {role, content} objects.");
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            b.message(message(messages.get(i), i));
+        }
+        Common c = common(body, "max_completion_tokens", "max_tokens");
+        try {
+            b.maxNewTokens(c.maxTokens).sampling(c.sampling).stop(c.stops.toArray(String[]::new)).timeout(requestTimeout);
+            if (key != null) {
+                b.callerKey(key);
+            }
+            return new ApiCall<>(c.model, c.stream, c.includeUsage, b.build());
+        } catch (AssistantException e) {
+            throw new ApiException(ApiError.from(e));
+        }
+    }
+
+    /** Parses a {@code /v1/completions} body. {@code key} may be null. */
+    public ApiCall<GenerateRequest> completion(JsonNode body, CallerKey key) {
+        requireObject(body);
+        GenerateRequest.Builder b = GenerateRequest.builder();
+        JsonNode prompt = body.get("prompt");
+        if (prompt != null && prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
+            prompt = prompt.get(0);
+        }
+        if (prompt != null && prompt.isTextual()) {
+            if (prompt.asText().isEmpty()) {
+                throw bad("prompt", "'prompt' must not be empty.");
+            }
+            b.prompt(prompt.asText());
+        } else if (prompt != null && prompt.isArray() && !prompt.isEmpty() && allInts(prompt)) {
+            int[] ids = new int[prompt.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = prompt.get(i).intValue();
+            }
+            b.inputIds(ids);
+        } else {
+            throw bad("prompt", "'prompt' must be a string, a one-element array of strings or an array of token ids.");
+        }
+        JsonNode suffix = body.get("suffix");
+        if (suffix != null && !suffix.isNull() && !suffix.asText().isEmpty()) {
+            throw bad("suffix", "'suffix' is not supported.");
+        }
+        Common c = common(body, "max_tokens");
+        try {
+            b.maxNewTokens(c.maxTokens).sampling(c.sampling).stop(c.stops.toArray(String[]::new)).timeout(requestTimeout);
+            if (key != null) {
+                b.callerKey(key);
+            }
+            return new ApiCall<>(c.model, c.stream, c.includeUsage, b.build());
+        } catch (AssistantException e) {
+            throw new ApiException(ApiError.from(e));
+        }
+    }
+
+    private record Common(String model, int maxTokens, SamplingParams sampling, List<String> stops, boolean stream,
+                          boolean includeUsage) {
+    }
+
+    private static Common common(JsonNode body, String... maxTokenFields) {
+        JsonNode model = body.get("model");
+        if (model == null || !model.isTextual() || model.asText().isBlank()) {
+            throw bad("model", "You must provide a model parameter.");
+        }
+        int maxTokens = dev.assistant.core.GenerationOptions.DEFAULT_MAX_NEW_TOKENS;
+        for (String field : maxTokenFields) {
+            JsonNode n = body.get(field);
+            if (n != null && !n.isNull()) {
+                if (!n.canConvertToInt() || !n.isIntegralNumber() || n.intValue() < 1) {
+                    throw bad(field, "'" + field + "' must be an integer of at least 1.");
+                }
+                maxTokens = n.intValue();
+                break;
+            }
+        }
+        SamplingParams.Builder sampling = SamplingParams.builder();
+        double temperature = number(body, "temperature", 0, 2, DEFAULT_TEMPERATURE);
+        double topP = number(body, "top_p", Double.MIN_VALUE, 1, 1);
+        try {
+            sampling.temperature(temperature).topP(topP);
+        } catch (AssistantException e) {
+            throw bad("temperature", e.getMessage());
+        }
+        JsonNode seed = body.get("seed");
+        if (seed != null && !seed.isNull()) {
+            if (!seed.isIntegralNumber() || !seed.canConvertToLong()) {
+                throw bad("seed", "'seed' must be an integer.");
+            }
+            sampling.seed(seed.longValue());
+        }
+        JsonNode n = body.get("n");
+        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.intValue() == 1)) {
+            throw bad("n", "Only n=1 is supported.");
+        }
+        JsonNode user = body.get("user");
+        if (user != null && !user.isNull() && !user.isTextual()) {
+            throw bad("user", "'user' must be a string.");
+        }
+        for (String penalty : List.of("frequency_penalty", "presence_penalty")) {
+            if (number(body, penalty, -2, 2, 0) != 0) {
+                throw bad(penalty, "'" + penalty + "' is not supported (only 0).");
+            }
+        }
+        for (String flag : IGNORED_TRUE_FALSE) {
+            JsonNode f = body.get(flag);
+            if (f != null && !f.isNull() && !(f.isBoolean() && !f.booleanValue())) {
+                throw bad(flag, "'" + flag + "' is not supported.");
+            }
+        }
+        JsonNode tools = body.get("tools");
+        if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
+            throw bad("tools", "Tools are not supported by this server.");
+        }
+        JsonNode format = body.get("response_format");
+        if (format != null && !format.isNull() && !"text".equals(format.path("type").asText())) {
+            throw bad("response_format", "Only the 'text' response format is supported.");
+        }
+        boolean stream = bool(body, "stream");
+        boolean includeUsage = false;
+        JsonNode options = body.get("stream_options");
+        if (options != null && !options.isNull()) {
+            if (!options.isObject()) {
+                throw bad("stream_options", "'stream_options' must be an object.");
+            }
+            includeUsage = bool(options, "include_usage");
+        }
+        return new Common(model.asText(), maxTokens, sampling.build(), stops(body.get("stop")), stream, includeUsage);
+    }
+
+    private static ChatMessage message(JsonNode m, int index) {
+        String param = "messages[" + index + "]";
+        if (m == null || !m.isObject()) {
+            throw bad(param, "Each message must be an object with 'role' and 'content'.");
+        }
+        String role = m.path("role").asText("");
+        ChatMessage.Role r = switch (role) {
+            case "system", "developer" -> ChatMessage.Role.SYSTEM;
+            case "user" -> ChatMessage.Role.USER;
+            case "assistant" -> ChatMessage.Role.ASSISTANT;
+            default -> throw bad(param + ".role", "Unsupported role '" + role
+                    + "': use system, developer, user or assistant.");
+        };
+        return new ChatMessage(r, content(m.get("content"), param + ".content"));
+    }
+
+    private static String content(JsonNode content, String param) {
+        if (content != null && content.isTextual()) {
+            return content.asText();
+        }
+        if (content != null && content.isArray()) {
+            StringBuilder text = new StringBuilder();
+            for (JsonNode part : content) {
+                if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw bad(param, "Only text content parts are supported.");
+                }
+                text.append(part.get("text").asText());
+            }
+            return text.toString();
+        }
+        throw bad(param, "Message content must be a string or an array of text parts.");
+    }
+
+    private static List<String> stops(JsonNode stop) {
+        List<String> stops = new ArrayList<>();
+        if (stop == null || stop.isNull()) {
+            return stops;
+        }
+        if (stop.isTextual()) {
+            stops.add(stop.asText());
+        } else if (stop.isArray() && stop.size() <= MAX_STOPS) {
+            for (JsonNode s : stop) {
+                if (!s.isTextual()) {
+                    throw bad("stop", "'stop' must be a string or an array of up to 4 strings.");
+                }
+                stops.add(s.asText());
+            }
+        } else {
+            throw bad("stop", "'stop' must be a string or an array of up to 4 strings.");
+        }
+        if (stops.stream().anyMatch(String::isEmpty)) {
+            throw bad("stop", "Stop sequences must not be empty.");
+        }
+        return stops;
+    }
+
+    private static double number(JsonNode body, String field, double min, double max, double dflt) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isNumber() || !(n.doubleValue() >= min && n.doubleValue() <= max)) {
+            throw bad(field, "'" + field + "' must be a number from " + (min == Double.MIN_VALUE ? "above 0" : min)
+                    + " to " + max + ".");
+        }
+        return n.doubleValue();
+    }
+
+    private static boolean bool(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return false;
+        }
+        if (!n.isBoolean()) {
+            throw bad(field, "'" + field + "' must be a boolean.");
+        }
+        return n.booleanValue();
+    }
+
+    private static boolean allInts(JsonNode array) {
+        for (JsonNode n : array) {
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void requireObject(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw bad(null, "The request body must be a JSON object.");
+        }
+    }
+
+    private static ApiException bad(String param, String message) {
+        return new ApiException(ApiError.invalid(param, message));
+    }
+}

@@ -1,0 +1,99 @@
+package dev.assistant.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.assistant.core.CallerKey;
+import dev.assistant.core.ChatMessage;
+import dev.assistant.core.ChatRequest;
+import dev.assistant.core.GenerateRequest;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class RequestParserTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final RequestParser parser = new RequestParser(Duration.ofSeconds(30));
+
+    private static JsonNode json(String s) throws Exception {
+        return JSON.readTree(s);
+    }
+
+    @Test
+    void mapsTheUsualChatParameters() throws Exception {
+        ApiCall<ChatRequest> call = parser.chat(json("""
+                {"model":"m","messages":[{"role":"developer","content":"be brief"},
+                  {"role":"user","content":[{"type":"text","text":"hel"},{"type":"text","text":"lo"}]},
+                  {"role":"assistant","content":"hi"},{"role":"user","content":"again"}],
+                 "max_completion_tokens":7,"temperature":0.5,"top_p":0.9,"seed":42,"stop":["x","y"],"n":1,
+                 "user":"u","stream":true,"stream_options":{"include_usage":true},"presence_penalty":0}"""),
+                CallerKey.of("k"));
+        assertThat(call.model()).isEqualTo("m");
+        assertThat(call.stream()).isTrue();
+        assertThat(call.includeUsage()).isTrue();
+        ChatRequest r = call.request();
+        assertThat(r.messages()).containsExactly(ChatMessage.system("be brief"), ChatMessage.user("hello"),
+                ChatMessage.assistant("hi"), ChatMessage.user("again"));
+        assertThat(r.options().maxNewTokens()).isEqualTo(7);
+        assertThat(r.options().sampling().temperature()).isEqualTo(0.5);
+        assertThat(r.options().sampling().topP()).isEqualTo(0.9);
+        assertThat(r.options().sampling().seed()).hasValue(42);
+        assertThat(r.options().stopStrings()).containsExactly("x", "y");
+        assertThat(r.options().timeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(r.callerKey()).isNotNull();
+    }
+
+    @Test
+    void defaultsFollowOpenAi() throws Exception {
+        ChatRequest r = parser.chat(json("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), null)
+                .request();
+        assertThat(r.options().sampling().temperature()).isEqualTo(1.0);
+        assertThat(r.options().stopStrings()).isEmpty();
+        assertThat(r.callerKey()).isNull();
+    }
+
+    @Test
+    void completionPromptsAsTextOrTokenIds() throws Exception {
+        GenerateRequest text = parser.completion(json("{\"model\":\"m\",\"prompt\":[\"Once\"],\"max_tokens\":3,\"stop\":\"\\n\"}"), null)
+                .request();
+        assertThat(text.prompt()).isEqualTo("Once");
+        assertThat(text.options().stopStrings()).containsExactly("\n");
+        GenerateRequest ids = parser.completion(json("{\"model\":\"m\",\"prompt\":[1,2,3]}"), null).request();
+        assertThat(ids.inputIds()).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void rejectsWhatItCannotHonourNamingTheParameter() throws Exception {
+        String msg = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        assertParam("{" + msg + "}", "model");
+        assertParam("{\"model\":\"m\"}", "messages");
+        assertParam("{\"model\":\"m\",\"messages\":[]}", "messages");
+        assertParam("{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].role");
+        assertParam("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}",
+                "messages[0].content");
+        assertParam("{\"model\":\"m\"," + msg + ",\"n\":3}", "n");
+        assertParam("{\"model\":\"m\"," + msg + ",\"temperature\":2.5}", "temperature");
+        assertParam("{\"model\":\"m\"," + msg + ",\"top_p\":0}", "top_p");
+        assertParam("{\"model\":\"m\"," + msg + ",\"max_tokens\":0}", "max_tokens");
+        assertParam("{\"model\":\"m\"," + msg + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", "stop");
+        assertParam("{\"model\":\"m\"," + msg + ",\"stop\":\"\"}", "stop");
+        assertParam("{\"model\":\"m\"," + msg + ",\"frequency_penalty\":0.5}", "frequency_penalty");
+        assertParam("{\"model\":\"m\"," + msg + ",\"logprobs\":true}", "logprobs");
+        assertParam("{\"model\":\"m\"," + msg + ",\"tools\":[{\"type\":\"function\"}]}", "tools");
+        assertParam("{\"model\":\"m\"," + msg + ",\"stream\":\"yes\"}", "stream");
+        assertParam("{\"model\":\"m\"," + msg + ",\"seed\":1.5}", "seed");
+        ApiException notObject = catchThrowableOfType(ApiException.class, () -> parser.chat(json("[]"), null));
+        assertThat(notObject.error().status()).isEqualTo(400);
+    }
+
+    private void assertParam(String body, String param) throws Exception {
+        JsonNode node = json(body);
+        ApiException e = catchThrowableOfType(ApiException.class, () -> parser.chat(node, null));
+        assertThat(e).as(body).isNotNull();
+        assertThat(e.error().status()).isEqualTo(400);
+        assertThat(e.error().type()).isEqualTo("invalid_request_error");
+        assertThat(e.error().param()).isEqualTo(param);
+    }
+}
