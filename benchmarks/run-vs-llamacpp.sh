@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Side by side, in one run: this SDK (FP32 and INT8, 1 and 2 threads) and llama.cpp (F32 and Q8_0, 1 and 2 threads)
+# decoding 128 tokens on the SAME generated weights, then the ratios of the best runs.
+# Usage: benchmarks/run-vs-llamacpp.sh [SHAPES="smollm-135m-shape tinyllama-1.1b-shape"] [THREADS="1 2"]
+# Needs ../shared/bench/llamacpp (and python3-numpy for its converter). Results are noisy on shared machines:
+# only the ratios within one run mean something.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shapes=${1:-"smollm-135m-shape tinyllama-1.1b-shape"}
+threads=${2:-"1 2"}
+llamacpp=${LLAMACPP_RUN:-$root/../shared/bench/llamacpp/run.sh}
+jar=$root/benchmarks/target/benchmarks.jar
+[ -f "$jar" ] || (cd "$root" && ./mvnw -q -B -DskipTests install -pl benchmarks -am >&2)
+cache=${ASSISTANT_CACHE_DIR:-$HOME/.cache/assistant-sdk}
+out=$(mktemp)
+for shape in $shapes; do
+  for dtype in f32 int8; do
+    for t in $threads; do
+      java -Xmx12g --add-modules jdk.incubator.vector -Dai.djl.offline=true -cp "$jar" \
+        dev.assistant.bench.engine.DecodeRun "shape:$shape" "$dtype" "$t" 128 3 2>/dev/null \
+        | sed "s/^{/{\"shape\":\"$shape\",/" | tee -a "$out"
+    done
+  done
+  dir=$(ls -d "$cache"/models/"$shape"-seed42-v* | tail -1)
+  bash "$llamacpp" "$dir" "F32 Q8_0" "$threads" 128 | sed "s/^{/{\"shape\":\"$shape\",/" | tee -a "$out"
+done
+python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+def best(shape, engine, kind):
+    vals = [r["decode_tok_s"] for r in rows if r["shape"] == shape and r["engine"] == engine
+            and (r.get("dtype") == kind or r.get("qtype") == kind)]
+    return max(vals) if vals else float("nan")
+for shape in sorted({r["shape"] for r in rows}):
+    f32, i8 = best(shape, "assistant", "f32"), best(shape, "assistant", "int8")
+    lf32, lq8 = best(shape, "llama.cpp", "F32"), best(shape, "llama.cpp", "Q8_0")
+    print(f"{shape}: assistant f32 {f32:.1f} tok/s, int8 {i8:.1f} tok/s (int8/f32 {i8/f32:.2f}x); "
+          f"llama.cpp F32 {lf32:.1f}, Q8_0 {lq8:.1f}; int8/Q8_0 {i8/lq8:.2f}, f32/F32 {f32/lf32:.2f}")
+PY
