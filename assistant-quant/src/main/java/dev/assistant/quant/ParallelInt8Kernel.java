@@ -26,8 +26,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * delegate's, whatever the split, because each output is computed by exactly one thread with the delegate's order.
  */
 public final class ParallelInt8Kernel implements Int8Kernel, AutoCloseable {
-    /** Default split threshold: ~1.5 M multiply-adds (1.5 MB of int8 weights) per thread, see the README. */
-    public static final long DEFAULT_MIN_WORK_PER_THREAD = 1L << 20 | 1L << 19;
+    /**
+     * Default split threshold: 512 Ki multiply-adds per thread, so a decode step splits matrices of 1 M weights and
+     * more (SmolLM's 576 x 1536 MLP layers, its LM head, TinyLlama's layers) and keeps smaller ones (576 x 576) on the
+     * caller, where waking a helper would cost more than it saves. Measured in the README.
+     */
+    public static final long DEFAULT_MIN_WORK_PER_THREAD = 1L << 19;
     /** Chunks per thread: more than one, so a late helper finds less work taken from it. */
     private static final int CHUNKS_PER_THREAD = 4;
     /** Chunks are multiples of 4 rows, the vector kernel's row block. */

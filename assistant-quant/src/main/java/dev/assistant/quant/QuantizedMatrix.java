@@ -90,6 +90,44 @@ public final class QuantizedMatrix {
         return new QuantizedMatrix(rows, cols, scheme, values, scales);
     }
 
+    /**
+     * Stacks matrices with the same K and scheme into one {@code [sum N, K]} matrix, for example q, k and v (or gate and
+     * up) into a single layer: one kernel call per token instead of three, and a matrix big enough to split across
+     * threads. Output rows come in argument order. The outputs equal the separate calls' to float rounding, and bit for
+     * bit when every part but the last has a multiple of 4 rows (as model layers do: kernels work in blocks of 4 rows).
+     *
+     * @throws IllegalArgumentException when the parts differ in K or scheme, or there are none
+     */
+    public static QuantizedMatrix concatRows(QuantizedMatrix... parts) {
+        if (parts.length == 0) {
+            throw new IllegalArgumentException("nothing to concatenate");
+        }
+        int cols = parts[0].cols;
+        QuantScheme scheme = parts[0].scheme;
+        long rows = 0;
+        for (QuantizedMatrix p : parts) {
+            if (p.cols != cols || !p.scheme.equals(scheme)) {
+                throw new IllegalArgumentException("cannot stack " + p + " under " + parts[0]
+                        + ": K and scheme must match");
+            }
+            rows += p.rows;
+        }
+        if (rows * cols > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("stacked matrix would exceed 2^31 elements");
+        }
+        byte[] values = new byte[(int) rows * cols];
+        float[] scales = new float[(int) rows * parts[0].groupsPerRow];
+        int v = 0;
+        int sc = 0;
+        for (QuantizedMatrix p : parts) {
+            System.arraycopy(p.values, 0, values, v, p.values.length);
+            System.arraycopy(p.scales, 0, scales, sc, p.scales.length);
+            v += p.values.length;
+            sc += p.scales.length;
+        }
+        return new QuantizedMatrix((int) rows, cols, scheme, values, scales);
+    }
+
     /** Used by {@link Quantizer}, whose arrays are fresh and valid by construction. */
     static QuantizedMatrix trusted(int rows, int cols, QuantScheme scheme, byte[] values, float[] scales) {
         return new QuantizedMatrix(rows, cols, scheme, values, scales);

@@ -60,6 +60,28 @@ class QuantizedMatrixTest {
     }
 
     @Test
+    void stackedRowsComputeTheSameBitsAsSeparateCalls() {
+        Random r = new Random(13);
+        Quantizer quantizer = new Quantizer(QuantScheme.GROUP_64);
+        QuantizedMatrix q = quantizer.quantize(Matrices.gaussian(r, 24 * 192, 0.1f), 24, 192);
+        QuantizedMatrix k = quantizer.quantize(Matrices.gaussian(r, 8 * 192, 0.1f), 8, 192);
+        QuantizedMatrix qk = QuantizedMatrix.concatRows(q, k);
+        assertThat(qk.rows()).isEqualTo(32);
+        float[] x = Matrices.gaussian(r, 192, 1f);
+        float[] fused = new float[32];
+        float[] yq = new float[24];
+        float[] yk = new float[8];
+        Int8Kernel kernel = Int8Kernels.best();
+        kernel.matmul(qk, x, 1, fused);
+        kernel.matmul(q, x, 1, yq);
+        kernel.matmul(k, x, 1, yk);
+        assertThat(java.util.Arrays.copyOfRange(fused, 0, 24)).isEqualTo(yq);
+        assertThat(java.util.Arrays.copyOfRange(fused, 24, 32)).isEqualTo(yk);
+        QuantizedMatrix other = new Quantizer(QuantScheme.PER_CHANNEL).quantize(new float[192], 1, 192);
+        assertThatThrownBy(() -> QuantizedMatrix.concatRows(q, other)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void ofCopiesItsInputs() {
         byte[] values = {1, 2, 3, 4};
         float[] scales = {0.5f, 0.25f};

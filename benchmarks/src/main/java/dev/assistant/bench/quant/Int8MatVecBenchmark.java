@@ -5,6 +5,7 @@ import dev.assistant.quant.Int8Kernels;
 import dev.assistant.quant.ParallelInt8Kernel;
 import dev.assistant.quant.QuantScheme;
 import dev.assistant.quant.QuantizedMatrix;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -59,6 +60,8 @@ public class Int8MatVecBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        // Compile the vector code before measuring: 1 s warm-up iterations are shorter than C2 takes here.
+        Int8Kernels.warmUp(Int8Kernels.best(), QuantScheme.parse(scheme), Duration.ofSeconds(30));
         weights = QuantBenchData.matrices(shape, QuantScheme.parse(scheme), fromMemory);
         QuantizedMatrix w = weights[0];
         x = QuantBenchData.gaussian(new Random(7), w.cols(), 1f);
