@@ -11,10 +11,14 @@ import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.model.WeightStore;
+import dev.assistant.quant.Int8Kernel;
 import dev.assistant.quant.Int8Kernels;
+import dev.assistant.quant.ParallelInt8Kernel;
 import dev.assistant.quant.QuantScheme;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
 
 /**
  * Loads a {@link ModelDirectory} onto DJL's PyTorch engine: maps the weights, checks every tensor against
@@ -39,7 +43,7 @@ public final class DjlModelLoader {
         NDManager weights = NDManager.newBaseManager(device, "PyTorch");
         try (WeightStore store = dir.openWeights()) {
             TensorLoader loader = new TensorLoader(store, weights, device);
-            LayerFactory linears = layerFactory(dir, options, loader);
+            LayerFactory linears = layerFactory(dir, options, loader, weights);
             DjlCausalModel model = switch (dir.config().architecture()) {
                 case LLAMA -> loadLlama(dir.config(), loader, linears, weights);
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
@@ -62,7 +66,8 @@ public final class DjlModelLoader {
      * float32 unless INT8 is asked for or the directory is already quantized (then its stored scheme is used as is,
      * whatever dtype was asked for: re-quantizing would lose the bit-exact round trip).
      */
-    private static LayerFactory layerFactory(ModelDirectory dir, LoadOptions options, TensorLoader loader) {
+    private static LayerFactory layerFactory(ModelDirectory dir, LoadOptions options, TensorLoader loader,
+                                             NDManager weights) {
         QuantScheme stored = dir.config().quantization().orElse(null);
         if (stored == null && options.weightType() != WeightType.INT8) {
             return new LayerFactory.Float32(loader);
@@ -76,7 +81,24 @@ public final class DjlModelLoader {
         boolean tied = dir.config().tieWordEmbeddings() || loader.store().find("lm_head.weight").isEmpty();
         // A quantized directory decides by itself: tables stored as I8 are read as such, float ones stay float.
         boolean quantizeTables = stored == null && options.quantizeEmbeddings();
-        return new Int8LayerFactory(loader, scheme, Int8Kernels.best(), quantizeTables, tied);
+        return new Int8LayerFactory(loader, scheme, int8Kernel(scheme, options.effectiveThreads(), weights),
+                quantizeTables, tied);
+    }
+
+    /**
+     * The INT8 kernel for this model: the best single-threaded one, warmed up so the first tokens do not run in the
+     * interpreter, spread over {@code threads} threads when there are several. The thread pool (daemon threads) is
+     * attached to the weights' manager, so closing the model stops it.
+     */
+    private static Int8Kernel int8Kernel(QuantScheme scheme, int threads, NDManager weights) {
+        Int8Kernel kernel = Int8Kernels.best();
+        Int8Kernels.warmUp(kernel, scheme, Duration.ofSeconds(5));
+        if (threads <= 1) {
+            return kernel;
+        }
+        ParallelInt8Kernel parallel = ParallelInt8Kernel.builder().delegate(kernel).threads(threads).build();
+        weights.attachInternal("int8-kernel-threads", parallel);
+        return parallel;
     }
 
     private static LlamaModel loadLlama(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {

@@ -61,6 +61,26 @@ final class Int8LayerFactory extends LayerFactory {
     }
 
     @Override
+    LinearLayer fused(String[] names, int[] outs, int in, boolean bias) {
+        QuantizedMatrix[] parts = new QuantizedMatrix[names.length];
+        float[][] biases = new float[names.length][];
+        int total = 0;
+        for (int i = 0; i < names.length; i++) {
+            parts[i] = matrix(names[i] + ".weight", outs[i], in, false);
+            biases[i] = biasValues(names[i], outs[i], bias);
+            total += outs[i];
+        }
+        float[] joined = null;
+        if (bias) {
+            joined = new float[total];
+            for (int i = 0, at = 0; i < names.length; at += outs[i], i++) {
+                System.arraycopy(biases[i], 0, joined, at, outs[i]);
+            }
+        }
+        return layer(QuantizedMatrix.concatRows(parts), joined);
+    }
+
+    @Override
     TokenEmbedding embedding(String name, int vocab, int hidden) {
         if (!quantizeEmbeddings && store.require(name, vocab, hidden).dtype() != DType.I8) {
             return floats.embedding(name, vocab, hidden);

@@ -30,6 +30,13 @@ abstract class LayerFactory {
     /** A GPT-2 Conv1D layer: weight stored [in, out], always with a bias. */
     abstract LinearLayer conv1d(String name, int in, int out);
 
+    /**
+     * Several linear layers reading the same input (q|k|v, gate|up) as one layer whose output is their outputs side
+     * by side: one matrix pass and one crossing of the JNI boundary instead of several, which matters at batch 1
+     * where each native call costs about as much as a small matrix-vector product.
+     */
+    abstract LinearLayer fused(String[] names, int[] outs, int in, boolean bias);
+
     /** The token embedding table {@code name} of [vocab, hidden]. */
     abstract TokenEmbedding embedding(String name, int vocab, int hidden);
 
@@ -79,6 +86,24 @@ abstract class LayerFactory {
         LinearLayer conv1d(String name, int in, int out) {
             NDArray w = loader.load(name + ".weight", in, out);
             return new FloatLinear(w.transpose(), loader.load(name + ".bias", out));
+        }
+
+        @Override
+        LinearLayer fused(String[] names, int[] outs, int in, boolean bias) {
+            ai.djl.ndarray.NDList weights = new ai.djl.ndarray.NDList();
+            ai.djl.ndarray.NDList biases = new ai.djl.ndarray.NDList();
+            for (int i = 0; i < names.length; i++) {
+                weights.add(loader.load(names[i] + ".weight", outs[i], in));
+                if (bias) {
+                    biases.add(loader.load(names[i] + ".bias", outs[i]));
+                }
+            }
+            // The concatenation is a copy; the mapped parts are released so only one copy stays resident.
+            NDArray w = ai.djl.ndarray.NDArrays.concat(weights, 0);
+            NDArray b = bias ? ai.djl.ndarray.NDArrays.concat(biases, 0) : null;
+            weights.close();
+            biases.close();
+            return new FloatLinear(w, b);
         }
 
         @Override
