@@ -38,7 +38,10 @@ public final class DjlModelLoader {
      */
     public static CausalLanguageModel load(ModelDirectory dir, LoadOptions options) {
         Device device = DjlRuntime.resolve(options.device());
-        DjlRuntime.setThreads(options.effectiveThreads());
+        // With INT8 the large products run on the Java kernel's own threads; libtorch then only does small
+        // element-wise work, and a second pool of spinning OpenMP threads would compete with the kernel's for cores.
+        boolean int8 = options.weightType() == WeightType.INT8 || dir.config().quantization().isPresent();
+        DjlRuntime.setThreads(int8 ? 1 : options.effectiveThreads());
         long start = System.nanoTime();
         NDManager weights = NDManager.newBaseManager(device, "PyTorch");
         try (WeightStore store = dir.openWeights()) {
