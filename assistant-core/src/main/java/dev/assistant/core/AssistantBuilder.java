@@ -7,6 +7,8 @@ import dev.assistant.core.engine.DeviceSpec;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.engine.djl.DjlModelLoader;
+import dev.assistant.core.generation.BatchingEngine;
+import dev.assistant.core.generation.BatchingSettings;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.GenerationStep;
@@ -49,6 +51,7 @@ public final class AssistantBuilder {
     private Integer workers;
     private Integer queueCapacity;
     private Duration defaultTimeout;
+    private Long memoryBudgetBytes;
     private LongSupplier nanoClock;
     private RandomGenerator random;
     private MetricsListener metrics;
@@ -116,7 +119,10 @@ public final class AssistantBuilder {
         return this;
     }
 
-    /** Requests processed at once (default 2 x cores). */
+    /**
+     * Requests processed at once (default 2 x cores): they form one batch whose decode steps share each forward
+     * pass (continuous batching), so more concurrent requests raise throughput until the machine is compute-bound.
+     */
     public AssistantBuilder workers(int workers) {
         once(this.workers, "workers");
         if (workers < 1 || workers > 1024) {
@@ -133,6 +139,21 @@ public final class AssistantBuilder {
             throw invalid("queue capacity must be >= 1, was " + capacity);
         }
         this.queueCapacity = capacity;
+        return this;
+    }
+
+    /**
+     * Memory that KV caches (each request reserves {@code 2 x layers x kvHeads x (prompt + max new tokens) x headDim
+     * x 4} bytes when it starts) and one step's activations may use together. Requests wait in the queue while
+     * theirs would not fit; one that cannot fit even alone fails with {@code RESOURCE_EXHAUSTED}; when a native
+     * allocation fails anyway the batch is halved and retried. Default: a quarter of physical memory.
+     */
+    public AssistantBuilder memoryBudgetBytes(long bytes) {
+        once(memoryBudgetBytes, "memoryBudgetBytes");
+        if (bytes < 1) {
+            throw invalid("memory budget must be positive, was " + bytes);
+        }
+        this.memoryBudgetBytes = bytes;
         return this;
     }
 
@@ -262,9 +283,15 @@ public final class AssistantBuilder {
                 model.contextLength(), dir.config().vocabSize(), model.computeType(),
                 options.device().toString(), model.weightBytes(), loadNanos);
         int cores = Runtime.getRuntime().availableProcessors();
-        SchedulingStep scheduler = new SchedulingStep(workers != null ? workers : 2 * cores,
-                queueCapacity != null ? queueCapacity : 64, defaultTimeout != null ? defaultTimeout : Duration.ofMinutes(5));
-        GenerationStep generation = new GenerationStep(model, tokenizer, dir.generation().eosTokenIds(), clock, rng);
+        BatchingSettings.Builder batching = BatchingSettings.builder().maxBatch(workers != null ? workers : 2 * cores)
+                .queueCapacity(queueCapacity != null ? queueCapacity : 64);
+        if (memoryBudgetBytes != null) {
+            batching.memoryBudgetBytes(memoryBudgetBytes);
+        }
+        BatchingEngine engine = new BatchingEngine(model, batching.build(), clock, engineThreads(info.name()));
+        SchedulingStep scheduler = new SchedulingStep(engine);
+        GenerationStep generation = new GenerationStep(engine, tokenizer, dir.generation().eosTokenIds(), clock, rng,
+                defaultTimeout != null ? defaultTimeout : Duration.ofMinutes(5));
         RequestMetrics requestMetrics = metrics == null ? RequestMetrics.NONE
                 : new RequestMetrics(metrics, clock::getAsLong);
         requestMetrics.modelLoaded(info.name(), loadNanos, info.weightBytes());
@@ -286,6 +313,15 @@ public final class AssistantBuilder {
         all.add(scheduler);
         return new Assistant(info, model, tokenizer, scheduler, CallStep.link(all, generation), clock, rng,
                 requestMetrics);
+    }
+
+    /** The engine's one thread: a daemon, so an assistant that is never closed cannot keep the JVM alive. */
+    private static java.util.concurrent.ThreadFactory engineThreads(String modelName) {
+        return r -> {
+            Thread t = new Thread(r, "assistant-engine-" + modelName);
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     private static void once(Object current, String name) {

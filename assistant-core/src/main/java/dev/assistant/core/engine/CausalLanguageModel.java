@@ -2,6 +2,8 @@ package dev.assistant.core.engine;
 
 import dev.assistant.core.model.ModelConfig;
 
+import java.util.List;
+
 /**
  * A loaded causal language model: weights in (native) memory, ready to run sequences. Thread-safe: many sequences
  * may run at once, each from one thread at a time.
@@ -14,10 +16,63 @@ public interface CausalLanguageModel extends AutoCloseable {
     int contextLength();
 
     /**
-     * Starts a sequence with room for {@code capacity} tokens. Its KV cache is allocated here and freed by
-     * {@link Sequence#close()}.
+     * Starts a sequence with room for {@code capacity} tokens. Its KV cache ({@link #kvCacheBytes(int)} bytes) is
+     * allocated here and freed by {@link Sequence#close()}.
      */
     Sequence newSequence(int capacity);
+
+    /**
+     * Evaluates several sequences in one forward pass: appends {@code inputs.get(i)} to {@code sequences.get(i)} and
+     * returns the logits of the last token of each ({@code [sequences.size()][vocab]}). Implementations run every
+     * weight-bound layer once for all rows, which is what makes concurrent decoding cheaper than sequential.
+     *
+     * <p>Atomic: when it throws, every sequence keeps the length it had (no partial step is visible), so the
+     * caller may retry with fewer sequences. The default evaluates the sequences one after another and rolls back
+     * with {@link Sequence#truncate(int)} on failure.
+     *
+     * @throws IllegalArgumentException if the lists differ in size, a sequence appears twice or belongs to another
+     *                                  model, or an input does not fit its sequence
+     */
+    default float[][] forwardBatch(List<? extends Sequence> sequences, List<int[]> inputs) {
+        if (sequences.size() != inputs.size()) {
+            throw new IllegalArgumentException(sequences.size() + " sequences but " + inputs.size() + " inputs");
+        }
+        int[] lengths = new int[sequences.size()];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = sequences.get(i).length();
+        }
+        float[][] out = new float[sequences.size()][];
+        try {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = sequences.get(i).forward(inputs.get(i));
+            }
+        } catch (RuntimeException | Error e) {
+            for (int i = 0; i < lengths.length; i++) {
+                sequences.get(i).truncate(lengths[i]);
+            }
+            throw e;
+        }
+        return out;
+    }
+
+    /** Bytes of KV cache a sequence of {@code capacity} tokens holds: 2 x layers x kvHeads x capacity x headDim x 4. */
+    default long kvCacheBytes(int capacity) {
+        ModelConfig c = config();
+        return 2L * c.numLayers() * c.numKvHeads() * capacity * c.headDim() * Float.BYTES;
+    }
+
+    /**
+     * An upper estimate of the temporary memory one forward pass over {@code rows} rows needs when its longest
+     * sequence reaches {@code longestSequence} tokens: the per-row activations of one layer (they are freed layer
+     * by layer only when the pass ends, so all layers count) plus the attention scores and the logits.
+     */
+    default long activationBytes(int rows, int longestSequence) {
+        ModelConfig c = config();
+        long perRowPerLayer = 4L * c.hiddenSize() + (long) (c.numHeads() + 2 * c.numKvHeads()) * c.headDim()
+                + 3L * c.intermediateSize();
+        long scores = (long) c.numHeads() * rows * longestSequence;
+        return Float.BYTES * ((long) rows * perRowPerLayer * c.numLayers() + 2 * scores + (long) rows * c.vocabSize());
+    }
 
     /** Bytes of weight memory the model holds (resident once touched). */
     long weightBytes();

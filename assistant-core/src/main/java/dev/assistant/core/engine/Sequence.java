@@ -2,7 +2,7 @@ package dev.assistant.core.engine;
 
 /**
  * One token sequence being evaluated with a KV cache: each call to {@link #forward} appends tokens and computes
- * only their positions, reusing the cached keys and values of the prefix.
+ * only their positions, reusing the cached keys and values of the prefix. Used by one thread at a time.
  */
 public interface Sequence extends AutoCloseable {
 
@@ -21,6 +21,14 @@ public interface Sequence extends AutoCloseable {
 
     /** Appends {@code tokens} and returns the logits of every one of them ([tokens.length][vocab]). */
     float[][] forwardAll(int[] tokens);
+
+    /**
+     * Forgets every token after the first {@code length}: the next forward call continues from there (the cached
+     * keys and values beyond are overwritten).
+     *
+     * @throws IllegalArgumentException if {@code length} is negative or longer than {@link #length()}
+     */
+    void truncate(int length);
 
     /** Frees the KV cache. Idempotent. */
     @Override

@@ -1,18 +1,16 @@
 package dev.assistant.core.generation;
 
-import dev.assistant.api.AssistantException;
-import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.Sequence;
 
-import java.util.Arrays;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 /**
- * The decoding loop: evaluates the prompt once, then one token per step against the KV cache, sampling, streaming
- * text and checking stops. One instance per request; not thread-safe.
+ * The decoding loop for one request on the calling thread: evaluates the prompt once, then one token per step
+ * against the KV cache, sampling, streaming text and checking stops. Concurrent requests are better served by
+ * {@link BatchingEngine}, which decodes them together; both produce the same tokens. Not thread-safe.
  */
 public final class Generator {
 
@@ -51,88 +49,32 @@ public final class Generator {
      * Runs {@code request}.
      *
      * @param cancelled checked before each step; when true the generation ends with {@link FinishReason#CANCELLED}
-     * @throws AssistantException {@code CONTEXT_OVERFLOW} when the prompt leaves no room in the context,
+     * @throws dev.assistant.api.AssistantException {@code CONTEXT_OVERFLOW} when the prompt leaves no room in the context,
      *                            {@code INVALID_REQUEST} for an empty prompt or ids outside the vocabulary
      */
     public GenerationResult run(GenerationRequest request, TextStream stream, Listener listener, RandomGenerator random,
                                 BooleanSupplier cancelled) {
-        int[] prompt = request.promptIds();
-        int context = model.contextLength();
-        int vocab = model.config().vocabSize();
-        if (prompt.length == 0) {
-            throw new AssistantException(ErrorCode.INVALID_REQUEST, "the prompt is empty: there is nothing to continue");
-        }
-        if (prompt.length >= context) {
-            throw new AssistantException(ErrorCode.CONTEXT_OVERFLOW, "the prompt has " + prompt.length
-                    + " tokens but the model's context holds " + context + " (including at least one new token); "
-                    + "shorten the prompt");
-        }
-        for (int id : prompt) {
-            if (id < 0 || id >= vocab) {
-                throw new AssistantException(ErrorCode.INVALID_REQUEST, "token id " + id + " is outside the vocabulary [0, "
-                        + vocab + ")");
-            }
-        }
-        if (request.maxNewTokens() < 1) {
-            throw new AssistantException(ErrorCode.INVALID_REQUEST, "max new tokens must be at least 1, was "
-                    + request.maxNewTokens());
-        }
-        int capacity = (int) Math.min(context, (long) prompt.length + request.maxNewTokens());
-        Sampler sampler = new Sampler(request.sampling(), random);
-        StopStrings stops = new StopStrings(request.ignoreStops() ? java.util.List.of() : request.stopStrings());
-        int[] history = Arrays.copyOf(prompt, capacity + 1);
-        int historyLength = prompt.length;
-        int[] output = new int[request.maxNewTokens()];
-        int produced = 0;
-        long start = nanoClock.getAsLong();
-        long firstToken = -1;
-        FinishReason reason;
-
-        try (Sequence sequence = model.newSequence(capacity)) {
-            float[] logits = sequence.forward(prompt);
+        Decoding decoding = start(request, stream, listener, random);
+        try (Sequence sequence = model.newSequence(decoding.capacity())) {
+            float[] logits = sequence.forward(decoding.prompt());
             while (true) {
                 if (cancelled.getAsBoolean()) {
-                    reason = FinishReason.CANCELLED;
+                    decoding.finish(FinishReason.CANCELLED);
                     break;
                 }
-                int token = sampler.next(logits, history, historyLength);
-                if (firstToken < 0) {
-                    firstToken = nanoClock.getAsLong();
-                }
-                if (!request.ignoreStops() && request.eosIds().contains(token)) {
-                    reason = FinishReason.EOS;
+                if (decoding.accept(logits, sequence.length(), nanoClock.getAsLong())) {
                     break;
                 }
-                output[produced++] = token;
-                history[historyLength++] = token;
-                listener.onToken(token);
-                String delta = stops.append(stream.push(token));
-                if (!delta.isEmpty()) {
-                    listener.onText(delta);
-                }
-                if (stops.stopped()) {
-                    reason = FinishReason.STOP_STRING;
-                    break;
-                }
-                if (produced == request.maxNewTokens()) {
-                    reason = FinishReason.LENGTH;
-                    break;
-                }
-                if (sequence.length() == capacity) {
-                    reason = FinishReason.CONTEXT_LENGTH;
-                    break;
-                }
-                logits = sequence.forward(new int[]{token});
+                logits = sequence.forward(new int[]{decoding.lastToken()});
             }
         }
-        if (reason != FinishReason.STOP_STRING) {
-            String rest = stops.append(stream.flush()) + stops.flush();
-            if (!rest.isEmpty()) {
-                listener.onText(rest);
-            }
-        }
-        long end = nanoClock.getAsLong();
-        Usage usage = new Usage(prompt.length, produced, (firstToken < 0 ? end : firstToken) - start, end - start, reason);
-        return new GenerationResult(Arrays.copyOf(output, produced), stops.textSoFar(), usage);
+        return decoding.result(nanoClock.getAsLong());
+    }
+
+    private Decoding start(GenerationRequest request, TextStream stream, Listener listener, RandomGenerator random) {
+        Decoding.validate(request, model.contextLength(), model.config().vocabSize());
+        Decoding decoding = new Decoding(request, model.contextLength(), stream, listener, random);
+        decoding.started(nanoClock.getAsLong());
+        return decoding;
     }
 }

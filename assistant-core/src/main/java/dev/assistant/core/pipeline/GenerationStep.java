@@ -5,36 +5,52 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.core.Completion;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.GenerationOptions;
-import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.generation.BatchingEngine;
 import dev.assistant.core.generation.GenerationRequest;
 import dev.assistant.core.generation.GenerationResult;
 import dev.assistant.core.generation.Generator;
 import dev.assistant.core.tokenizer.ModelTokenizer;
 import dev.assistant.core.tokenizer.StreamingDecoder;
 
+import java.time.Duration;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 /**
- * The last step: prompt to tokens (chat template or plain text), the decoding loop, tokens to text. Library
- * failures below it (native errors) become typed errors here.
+ * The last step: prompt to tokens (chat template or plain text), then the request joins the {@link BatchingEngine}
+ * and the calling thread waits for its answer until the call's deadline (its start plus its timeout, or the
+ * default one). A call that runs out of time fails with {@code TIMEOUT} at the deadline, whatever the engine is
+ * doing, and leaves the batch at the engine's next step; one cancelled by the caller fails with {@code CANCELLED}.
  */
 public final class GenerationStep implements CallStep.Chain {
-    private final CausalLanguageModel model;
+    private static final String ANONYMOUS = "";
+
+    private final BatchingEngine engine;
     private final ModelTokenizer tokenizer;
     private final Set<Integer> eosIds;
     private final LongSupplier nanoClock;
     private final RandomGenerator seeds;
+    private final Duration defaultTimeout;
 
-    public GenerationStep(CausalLanguageModel model, ModelTokenizer tokenizer, Set<Integer> eosIds, LongSupplier nanoClock,
-                          RandomGenerator seeds) {
-        this.model = model;
-        this.tokenizer = tokenizer;
+    /**
+     * @param nanoClock      the clock of {@link Call#startNanos()} and of the engine
+     * @param seeds          seeds of requests that set none
+     * @param defaultTimeout timeout of requests that set none
+     */
+    public GenerationStep(BatchingEngine engine, ModelTokenizer tokenizer, Set<Integer> eosIds, LongSupplier nanoClock,
+                          RandomGenerator seeds, Duration defaultTimeout) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.eosIds = Set.copyOf(eosIds);
-        this.nanoClock = nanoClock;
-        this.seeds = seeds;
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.seeds = Objects.requireNonNull(seeds, "seeds");
+        this.defaultTimeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
     }
 
     @Override
@@ -72,25 +88,50 @@ public final class GenerationStep implements CallStep.Chain {
                 call.listener().onText(delta);
             }
         };
-        GenerationResult result;
-        try {
-            result = new Generator(model, nanoClock).run(request, stream, listener, random, call::isCancelled);
-        } catch (AssistantException e) {
-            throw e;
-        } catch (IllegalArgumentException e) {
-            throw new AssistantException(ErrorCode.INVALID_REQUEST, e.getMessage(), e);
-        } catch (OutOfMemoryError e) {
-            throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "out of memory while generating for request "
-                    + call.requestId(), e);
-        } catch (RuntimeException e) {
-            throw new AssistantException(ErrorCode.INTERNAL, "generation failed for request " + call.requestId() + ": "
-                    + e.getMessage(), e);
-        }
+        Duration timeout = o.timeout() != null ? o.timeout() : defaultTimeout;
+        long deadline = saturatedAdd(call.startNanos(), timeout.toNanos());
+        // Fair turns between authenticated callers (by key id, never the key); unauthenticated callers share a turn.
+        String fairnessKey = call.keyId() != null ? call.keyId() : ANONYMOUS;
+        BatchingEngine.Job job = new BatchingEngine.Job(request, stream, listener, random, fairnessKey, deadline,
+                call::isCancelled, depth -> call.timer().dequeued(depth));
+        call.timer().enqueued(engine.queueDepth() + 1);
+        BatchingEngine.Ticket ticket = engine.submit(job);
+        GenerationResult result = await(call, ticket, deadline, timeout);
         if (result.finishReason() == dev.assistant.core.generation.FinishReason.CANCELLED && call.isCancelled()) {
             throw new AssistantException(ErrorCode.CANCELLED, "request " + call.requestId() + " was cancelled after "
                     + result.usage().completionTokens() + " tokens");
         }
         return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), result.text(), result.usage());
+    }
+
+    private GenerationResult await(Call call, BatchingEngine.Ticket ticket, long deadline, Duration timeout) {
+        try {
+            return ticket.result().get(Math.max(0, deadline - nanoClock.getAsLong()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            ticket.cancel();
+            throw new AssistantException(ErrorCode.TIMEOUT, "request " + call.requestId() + " did not finish within "
+                    + timeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            ticket.cancel();
+            Thread.currentThread().interrupt();
+            throw new AssistantException(ErrorCode.CANCELLED, "interrupted while waiting for request " + call.requestId());
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof AssistantException ae) {
+                if (ae.code() == ErrorCode.TIMEOUT) {
+                    throw new AssistantException(ErrorCode.TIMEOUT, "request " + call.requestId()
+                            + " did not finish within " + timeout.toMillis() + " ms (" + ae.getMessage() + ")", ae);
+                }
+                throw ae;
+            }
+            throw new AssistantException(ErrorCode.INTERNAL, "generation failed for request " + call.requestId() + ": "
+                    + cause, cause);
+        }
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 
     private synchronized long nextSeed() {

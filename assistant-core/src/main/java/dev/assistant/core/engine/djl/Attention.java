@@ -1,17 +1,49 @@
 package dev.assistant.core.engine.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.Shape;
 
-/** Causal scaled dot-product attention with grouped-query heads over a KV cache. */
+/**
+ * Causal scaled dot-product attention with grouped-query heads over KV caches, for a ragged batch: the rows of one
+ * forward pass belong to several sequences ({@link Segments}), each attending only to its own cache.
+ */
 final class Attention {
     private Attention() {
     }
 
     /**
-     * @param q      queries [tokens, heads, headDim] for positions {@code [past, past + tokens)}
-     * @param keys   cached keys [kvHeads, past + tokens, headDim]
+     * Appends each segment's keys and values to its cache at {@code layer} and attends.
+     *
+     * @param q queries [rows, heads, headDim], already multiplied by {@code 1/sqrt(headDim)}
+     * @param k keys [rows, kvHeads, headDim]
+     * @param v values, same shape as {@code k}
+     * @return [rows, heads * headDim]
+     */
+    static NDArray ragged(NDManager scope, Segments segments, int layer, NDArray q, NDArray k, NDArray v) {
+        int count = segments.count();
+        if (count == 1) {
+            NDArray[] kv = segments.cache(0).append(scope, layer, segments.past(0), k, v);
+            return compute(scope, q, kv[0], kv[1], segments.past(0));
+        }
+        // One split per tensor instead of per-segment slices: each slice would be a separate native call.
+        long[] cuts = segments.cuts();
+        NDList qs = q.split(cuts, 0);
+        NDList ks = k.split(cuts, 0);
+        NDList vs = v.split(cuts, 0);
+        NDList outs = new NDList(count);
+        for (int s = 0; s < count; s++) {
+            NDArray[] kv = segments.cache(s).append(scope, layer, segments.past(s), ks.get(s), vs.get(s));
+            outs.add(compute(scope, qs.get(s), kv[0], kv[1], segments.past(s)));
+        }
+        return NDArrays.concat(outs, 0);
+    }
+
+    /**
+     * @param q      scaled queries [tokens, heads, headDim] for positions {@code [past, past + tokens)}
+     * @param keys   cached keys [past + tokens, kvHeads, headDim]
      * @param values cached values, same shape
      * @return [tokens, heads * headDim]
      */
@@ -20,18 +52,23 @@ final class Attention {
         int tokens = (int) qs.get(0);
         int heads = (int) qs.get(1);
         int headDim = (int) qs.get(2);
-        int kvHeads = (int) keys.getShape().get(0);
-        int total = (int) keys.getShape().get(1);
+        int total = (int) keys.getShape().get(0);
+        int kvHeads = (int) keys.getShape().get(1);
         int groups = heads / kvHeads;
         // Query head h reads KV head h / groups: grouping heads as [kvHeads, groups * tokens] lets one batched
-        // matmul per KV head serve all its query heads without repeating keys.
-        NDArray grouped = q.transpose(1, 0, 2).reshape(kvHeads, (long) groups * tokens, headDim);
-        NDArray scores = grouped.matMul(keys.transpose(0, 2, 1)).mul(1.0f / (float) Math.sqrt(headDim));
+        // matmul per KV head serve all its query heads without repeating keys. With one token the transpose is
+        // the identity, so it is skipped (the common decode case).
+        NDArray grouped = tokens == 1 ? q.reshape(kvHeads, groups, headDim)
+                : q.transpose(1, 0, 2).reshape(kvHeads, (long) groups * tokens, headDim);
+        NDArray scores = grouped.matMul(keys.transpose(1, 2, 0));
         if (tokens > 1) {
             scores = scores.reshape(kvHeads, groups, tokens, total).add(causalMask(scope, tokens, past, total))
                     .reshape(kvHeads, (long) groups * tokens, total);
         }
-        NDArray out = scores.softmax(-1).matMul(values);
+        NDArray out = scores.softmax(-1).matMul(values.transpose(1, 0, 2));
+        if (tokens == 1) {
+            return out.reshape(1, (long) heads * headDim);
+        }
         return out.reshape(heads, tokens, headDim).transpose(1, 0, 2).reshape(tokens, (long) heads * headDim);
     }
 

@@ -1,6 +1,7 @@
 package dev.assistant.core.engine.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -18,6 +19,7 @@ final class Gpt2Model extends DjlCausalModel {
     private final NDArray finalNormBias;
     private final LinearLayer head;
     private final Shape normShape;
+    private final TokenEmbedding positionLookup;
 
     record Layer(NDArray norm1Weight, NDArray norm1Bias, LinearLayer qkv, LinearLayer attentionOut,
                  NDArray norm2Weight, NDArray norm2Bias, LinearLayer up, LinearLayer down) {
@@ -34,28 +36,42 @@ final class Gpt2Model extends DjlCausalModel {
         this.finalNormBias = finalNormBias;
         this.head = head;
         this.normShape = new Shape(config.hiddenSize());
+        this.positionLookup = TokenEmbedding.of(positionEmbeddings);
     }
 
     @Override
-    protected NDArray hidden(NDManager scope, KvCache cache, int past, long[] ids) {
+    protected NDArray hidden(NDManager scope, Segments segments, long[] ids) {
         int n = ids.length;
         int heads = config.numHeads();
         int headDim = config.headDim();
-        int hidden = config.hiddenSize();
-        NDArray x = tokenEmbeddings.lookup(scope, ids)
-                .add(positionEmbeddings.get(scope, new NDIndex("{}:{}", past, past + n)));
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        NDArray x = tokenEmbeddings.lookup(scope, ids).add(positions(scope, segments));
         for (int i = 0; i < layers.length; i++) {
             Layer layer = layers[i];
-            NDArray qkv = layer.qkv.apply(norm(x, layer.norm1Weight, layer.norm1Bias));
-            NDArray q = qkv.get(new NDIndex(":, :{}", hidden)).reshape(n, heads, headDim);
-            NDArray k = qkv.get(new NDIndex(":, {}:{}", hidden, 2 * hidden)).reshape(n, heads, headDim);
-            NDArray v = qkv.get(new NDIndex(":, {}:", 2 * hidden)).reshape(n, heads, headDim);
-            NDArray[] kv = cache.append(scope, i, past, k.transpose(1, 0, 2), v.transpose(1, 0, 2));
-            x = x.add(layer.attentionOut.apply(Attention.compute(scope, q, kv[0], kv[1], past)));
+            // One split of the fused projection instead of three index-string slices.
+            NDList qkv = layer.qkv.apply(norm(x, layer.norm1Weight, layer.norm1Bias)).split(3, 1);
+            NDArray q = qkv.get(0).reshape(n, heads, headDim).mul(scale);
+            NDArray k = qkv.get(1).reshape(n, heads, headDim);
+            NDArray v = qkv.get(2).reshape(n, heads, headDim);
+            x = x.add(layer.attentionOut.apply(Attention.ragged(scope, segments, i, q, k, v)));
             NDArray up = layer.up.apply(norm(x, layer.norm2Weight, layer.norm2Bias));
             x = x.add(layer.down.apply(geluNew(up)));
         }
         return norm(x, finalNormWeight, finalNormBias);
+    }
+
+    /** Learned position embeddings of every row: a slice for one segment, a row lookup for a ragged batch. */
+    private NDArray positions(NDManager scope, Segments segments) {
+        if (segments.count() == 1) {
+            return positionEmbeddings.get(scope, new NDIndex().addSliceDim(segments.past(0),
+                    segments.past(0) + segments.length(0)));
+        }
+        int[] rows = segments.positions();
+        long[] ids = new long[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            ids[i] = rows[i];
+        }
+        return positionLookup.lookup(scope, ids);
     }
 
     @Override

@@ -1,9 +1,7 @@
 package dev.assistant.core.engine.djl;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import dev.assistant.core.model.ModelConfig;
@@ -11,15 +9,17 @@ import dev.assistant.core.model.ModelConfig;
 /**
  * The Llama family (Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama): RMSNorm, rotate-half RoPE, SwiGLU MLP and
  * grouped-query attention, with a tied or separate output head.
+ *
+ * <p>Every linear layer runs once per forward pass for all rows of a ragged batch; only attention runs per sequence.
  */
 final class LlamaModel extends DjlCausalModel {
     private final TokenEmbedding embeddings;
     private final Layer[] layers;
     private final NDArray finalNorm;
     private final LinearLayer head;
-    private final NDArray cos;
-    private final NDArray sin;
-    private final float eps;
+    private final float[] inverseFrequencies;
+    private final NDArray rotateHalf;
+    private final NDArray eps;
 
     record Layer(NDArray attentionNorm, LinearLayer q, LinearLayer k, LinearLayer v, LinearLayer o,
                  NDArray mlpNorm, LinearLayer gate, LinearLayer up, LinearLayer down) {
@@ -32,53 +32,83 @@ final class LlamaModel extends DjlCausalModel {
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.head = head;
-        this.eps = (float) config.normEps();
-        NDArray[] tables = ropeTables(weights, config);
-        this.cos = tables[0];
-        this.sin = tables[1];
+        // a tensor, not a float: adding a Java number costs an extra native call to wrap it, every norm of every step
+        this.eps = weights.create(new float[]{(float) config.normEps()}, new Shape(1));
+        this.inverseFrequencies = config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim());
+        this.rotateHalf = rotateHalfMatrix(weights, config.headDim());
     }
 
-    /** cos/sin [context, headDim], each frequency repeated for both halves (HF's {@code cat(freqs, freqs)}). */
-    private static NDArray[] ropeTables(NDManager manager, ModelConfig config) {
+    /**
+     * [headDim, headDim] permutation with {@code x @ P = [x2, x1]}: one exact matmul (a single non-zero per column)
+     * instead of slicing, negating and concatenating the halves, which costs four native calls per tensor.
+     */
+    private static NDArray rotateHalfMatrix(NDManager manager, int headDim) {
+        int half = headDim / 2;
+        float[] p = new float[headDim * headDim];
+        for (int j = 0; j < half; j++) {
+            p[(j + half) * headDim + j] = 1; // output column j takes input j + half
+            p[j * headDim + j + half] = 1;   // output column j + half takes input j
+        }
+        return manager.create(p, new Shape(headDim, headDim));
+    }
+
+    /**
+     * RoPE factors for the rows' positions, each [rows, 1, headDim]: cos and signed sin for keys, and the same
+     * multiplied by {@code 1/sqrt(headDim)} for queries (folding the attention scale into RoPE saves a native
+     * call per sequence and layer). Each frequency is repeated for both halves (HF's {@code cat(freqs, freqs)}); the
+     * sin factor is negated on the first half so that {@code x * cos + (x @ P) * sin} is rotate-half RoPE.
+     * Computed in Java for just these rows: cheaper than indexing a table, and no table of the whole context.
+     */
+    private NDArray[] ropeFactors(NDManager scope, int[] positions) {
         int headDim = config.headDim();
         int half = headDim / 2;
-        int positions = config.maxPositionEmbeddings();
-        float[] inv = config.ropeScaling().inverseFrequencies(config.ropeTheta(), headDim);
-        float[] cos = new float[positions * headDim];
-        float[] sin = new float[positions * headDim];
-        for (int p = 0; p < positions; p++) {
+        int rows = positions.length;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int plane = rows * headDim;
+        float[] f = new float[4 * plane];
+        for (int r = 0; r < rows; r++) {
+            int base = r * headDim;
             for (int j = 0; j < half; j++) {
-                float angle = (float) p * inv[j]; // float32 product, as PyTorch computes it
+                float angle = (float) positions[r] * inverseFrequencies[j]; // float32 product, as PyTorch computes it
                 float c = (float) Math.cos(angle);
                 float s = (float) Math.sin(angle);
-                cos[p * headDim + j] = c;
-                cos[p * headDim + j + half] = c;
-                sin[p * headDim + j] = s;
-                sin[p * headDim + j + half] = s;
+                f[base + j] = c;
+                f[base + j + half] = c;
+                f[plane + base + j] = -s;
+                f[plane + base + j + half] = s;
+                f[2 * plane + base + j] = c * scale;
+                f[2 * plane + base + j + half] = c * scale;
+                f[3 * plane + base + j] = -s * scale;
+                f[3 * plane + base + j + half] = s * scale;
             }
         }
-        Shape shape = new Shape(positions, headDim);
-        return new NDArray[]{manager.create(cos, shape), manager.create(sin, shape)};
+        Shape shape = new Shape(rows, 1, headDim);
+        NDArray[] out = new NDArray[4];
+        for (int i = 0; i < 4; i++) {
+            out[i] = scope.create(java.util.Arrays.copyOfRange(f, i * plane, (i + 1) * plane), shape);
+        }
+        return out;
     }
 
     @Override
-    protected NDArray hidden(NDManager scope, KvCache cache, int past, long[] ids) {
+    protected NDArray hidden(NDManager scope, Segments segments, long[] ids) {
         int n = ids.length;
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
         NDArray x = embeddings.lookup(scope, ids);
-        NDIndex positions = new NDIndex("{}:{}", past, past + n);
-        NDArray c = cos.get(scope, positions).reshape(n, 1, headDim);
-        NDArray s = sin.get(scope, positions).reshape(n, 1, headDim);
+        NDArray[] rope = ropeFactors(scope, segments.positions());
+        NDArray kCos = rope[0];
+        NDArray kSin = rope[1];
+        NDArray qCos = rope[2];
+        NDArray qSin = rope[3];
         for (int i = 0; i < layers.length; i++) {
             Layer layer = layers[i];
             NDArray h = rmsNorm(x, layer.attentionNorm);
-            NDArray q = rotate(layer.q.apply(h).reshape(n, heads, headDim), c, s);
-            NDArray k = rotate(layer.k.apply(h).reshape(n, kvHeads, headDim), c, s);
+            NDArray q = rotate(layer.q.apply(h).reshape(n, heads, headDim), qCos, qSin);
+            NDArray k = rotate(layer.k.apply(h).reshape(n, kvHeads, headDim), kCos, kSin);
             NDArray v = layer.v.apply(h).reshape(n, kvHeads, headDim);
-            NDArray[] kv = cache.append(scope, i, past, k.transpose(1, 0, 2), v.transpose(1, 0, 2));
-            x = x.add(layer.o.apply(Attention.compute(scope, q, kv[0], kv[1], past)));
+            x = x.add(layer.o.apply(Attention.ragged(scope, segments, i, q, k, v)));
             h = rmsNorm(x, layer.mlpNorm);
             NDArray gate = layer.gate.apply(h);
             NDArray mlp = Activation.sigmoid(gate).mul(gate).mul(layer.up.apply(h));
@@ -97,12 +127,8 @@ final class LlamaModel extends DjlCausalModel {
         return x.div(rms).mul(weight);
     }
 
-    /** Rotate-half RoPE: {@code x * cos + [-x2, x1] * sin}. */
-    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-        long half = x.getShape().get(2) / 2;
-        NDArray x1 = x.get(new NDIndex("..., :{}", half));
-        NDArray x2 = x.get(new NDIndex("..., {}:", half));
-        NDArray rotated = NDArrays.concat(new ai.djl.ndarray.NDList(x2.neg(), x1), -1);
-        return x.mul(cos).add(rotated.mul(sin));
+    /** Rotate-half RoPE: {@code x * cos + [-x2, x1] * sin}, with the sign folded into {@code sin}. */
+    private NDArray rotate(NDArray x, NDArray cos, NDArray signedSin) {
+        return x.mul(cos).add(x.matMul(rotateHalf).mul(signedSin));
     }
 }

@@ -1,0 +1,536 @@
+package dev.assistant.core.generation;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.Sequence;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * Continuous batching: one engine thread drives the model for every request. Requests wait in a bounded queue that
+ * is fair between callers, join the running batch between steps, and leave it when they finish; each step is one
+ * {@link CausalLanguageModel#forwardBatch forward pass} over the newest token of every decoding request (plus a
+ * chunk of any prompt being evaluated), so the weights are read once per step instead of once per request. Each
+ * request keeps its own KV cache and sampling state, so its tokens are the ones it would get alone.
+ *
+ * <p>Memory: KV caches (reserved in full when a request joins) plus one step's activations stay within
+ * {@link BatchingSettings#memoryBudgetBytes()}; requests wait in the queue while their cache would not fit. When a
+ * step fails (a native allocation failure, or anything else) the batch is halved and the step retried, which is
+ * safe because a failed step changes no sequence; a request that fails alone ends with {@code RESOURCE_EXHAUSTED}
+ * (or {@code INTERNAL}) while the others carry on. The batch grows back after a run of successful steps.
+ *
+ * <p>Streaming callbacks ({@link Generator.Listener}, {@link Generator.TextStream}) run on the engine thread:
+ * they must be quick, as they delay every request in the batch.
+ */
+public final class BatchingEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchingEngine.class);
+    /** Successful steps after which a shrunk batch (or prefill chunk) doubles again. */
+    private static final int GROW_AFTER_STEPS = 32;
+
+    /**
+     * One generation to run.
+     *
+     * @param request       prompt, limits, sampling and stops
+     * @param stream        turns tokens into text
+     * @param listener      receives tokens and text as they are produced (on the engine thread)
+     * @param random        the request's own random source for sampling
+     * @param fairnessKey   requests with the same key queue behind each other; different keys take turns
+     * @param deadlineNanos when (on the engine's clock) the request times out, or {@link Long#MAX_VALUE}
+     * @param cancelled     polled between steps; true stops the request
+     * @param onAdmitted    told the queue depth when the request leaves the queue for the batch
+     */
+    public record Job(GenerationRequest request, Generator.TextStream stream, Generator.Listener listener,
+                      RandomGenerator random, String fairnessKey, long deadlineNanos, BooleanSupplier cancelled,
+                      IntConsumer onAdmitted) {
+        public Job {
+            Objects.requireNonNull(request, "request");
+            Objects.requireNonNull(stream, "stream");
+            Objects.requireNonNull(listener, "listener");
+            Objects.requireNonNull(random, "random");
+            Objects.requireNonNull(fairnessKey, "fairnessKey");
+            Objects.requireNonNull(cancelled, "cancelled");
+            Objects.requireNonNull(onAdmitted, "onAdmitted");
+        }
+    }
+
+    /** A submitted job: its future result and a way to stop it. */
+    public static final class Ticket {
+        private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        private volatile boolean cancelled;
+
+        /**
+         * Completes with the result (finish reason {@link FinishReason#CANCELLED} with the tokens so far when
+         * cancelled while generating), or exceptionally with an {@link AssistantException}: {@code CANCELLED} when
+         * cancelled while queued, {@code TIMEOUT}, {@code RESOURCE_EXHAUSTED}, {@code ENGINE_UNAVAILABLE} when the
+         * engine closes, {@code INTERNAL}.
+         */
+        public CompletableFuture<GenerationResult> result() {
+            return result;
+        }
+
+        /** Stops the job at the next step boundary, freeing its place in the batch and its KV cache. */
+        public void cancel() {
+            cancelled = true;
+        }
+    }
+
+    private record Pending(Job job, Ticket ticket, int capacity, long kvBytes) {
+        boolean cancelled() {
+            return ticket.cancelled || job.cancelled().getAsBoolean();
+        }
+    }
+
+    /** A request in the batch. Engine thread only. */
+    private static final class Slot {
+        final Pending pending;
+        final Decoding decoding;
+        final Sequence sequence;
+        int fed; // prompt tokens evaluated so far
+
+        Slot(Pending pending, Decoding decoding, Sequence sequence) {
+            this.pending = pending;
+            this.decoding = decoding;
+            this.sequence = sequence;
+        }
+
+        int promptRemaining() {
+            return decoding.prompt().length - fed;
+        }
+    }
+
+    private final CausalLanguageModel model;
+    private final BatchingSettings settings;
+    private final LongSupplier nanoClock;
+    private final Thread thread;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    // guarded by lock
+    private final FairQueue<Pending> queue = new FairQueue<>();
+    private int activeCount;
+    private long reservedKvBytes;
+    private int longestActiveCapacity;
+    private boolean closed;
+    // engine thread only
+    private final List<Slot> active = new ArrayList<>();
+    private int batchLimit;
+    private int prefillChunk;
+    private int successes;
+    private int rotation;
+
+    /**
+     * Starts the engine thread (from {@code threads}; make it a daemon so a forgotten engine cannot keep the JVM
+     * alive). The model stays owned by the caller: close the engine first, then the model.
+     */
+    public BatchingEngine(CausalLanguageModel model, BatchingSettings settings, LongSupplier nanoClock,
+                          ThreadFactory threads) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.batchLimit = settings.maxBatch();
+        this.prefillChunk = settings.prefillChunkTokens();
+        this.thread = threads.newThread(this::loop);
+        thread.start();
+    }
+
+    public BatchingSettings settings() {
+        return settings;
+    }
+
+    /** Requests waiting for a place in the batch. */
+    public int queueDepth() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Requests in the batch (generating or evaluating their prompt). */
+    public int active() {
+        lock.lock();
+        try {
+            return activeCount;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes of KV cache reserved by the requests in the batch. */
+    public long reservedKvBytes() {
+        lock.lock();
+        try {
+            return reservedKvBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Queues {@code job}; returns at once.
+     *
+     * @throws AssistantException {@code OVERLOADED} when the queue is full, {@code ENGINE_UNAVAILABLE} when closed,
+     *                            {@code RESOURCE_EXHAUSTED} when the request could not fit the memory budget even
+     *                            alone, {@code INVALID_REQUEST}/{@code CONTEXT_OVERFLOW} for a request that cannot run
+     */
+    public Ticket submit(Job job) {
+        Decoding.validate(job.request(), model.contextLength(), model.config().vocabSize());
+        int capacity = Decoding.capacity(job.request(), model.contextLength());
+        long kv = model.kvCacheBytes(capacity);
+        long alone = kv + model.activationBytes(Math.min(job.request().promptIds().length, settings.prefillChunkTokens()),
+                capacity);
+        if (alone > settings.memoryBudgetBytes()) {
+            throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "a request of " + capacity + " tokens needs "
+                    + mib(alone) + " (KV cache " + mib(kv) + ") but the memory budget is "
+                    + mib(settings.memoryBudgetBytes()) + "; lower max new tokens or raise the budget");
+        }
+        Pending pending = new Pending(job, new Ticket(), capacity, kv);
+        lock.lock();
+        try {
+            if (closed) {
+                throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "the engine is closed");
+            }
+            int freeSlots = Math.max(0, settings.maxBatch() - activeCount);
+            if (queue.size() >= settings.queueCapacity() + freeSlots) {
+                throw new AssistantException(ErrorCode.OVERLOADED, "the assistant is at capacity (" + activeCount
+                        + " running, " + queue.size() + " queued); retry later", null, null, 0);
+            }
+            queue.add(job.fairnessKey(), pending);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return pending.ticket;
+    }
+
+    // ---- engine thread ------------------------------------------------------------------------------------------
+
+    private void loop() {
+        try {
+            while (true) {
+                List<Pending> admitted = new ArrayList<>();
+                List<Pending> expired;
+                lock.lock();
+                try {
+                    while (!closed && active.isEmpty() && queue.isEmpty()) {
+                        work.await();
+                    }
+                    if (closed) {
+                        return;
+                    }
+                    long now = nanoClock.getAsLong();
+                    expired = queue.removeIf(p -> p.cancelled() || now - p.job.deadlineNanos() >= 0);
+                    admit(admitted);
+                } finally {
+                    lock.unlock();
+                }
+                for (Pending p : expired) {
+                    p.ticket.result.completeExceptionally(p.cancelled()
+                            ? new AssistantException(ErrorCode.CANCELLED, "cancelled while queued")
+                            : new AssistantException(ErrorCode.TIMEOUT, "timed out while queued"));
+                }
+                for (Pending p : admitted) {
+                    start(p);
+                }
+                reap();
+                if (!active.isEmpty()) {
+                    step();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            LOG.error("the batching engine stopped unexpectedly", e);
+        } finally {
+            shutDown();
+        }
+    }
+
+    /** Moves queued requests into the batch while places and memory allow. Holds the lock. */
+    private void admit(List<Pending> admitted) {
+        while (!queue.isEmpty() && activeCount < settings.maxBatch()) {
+            Pending next = queue.peek();
+            int longest = Math.max(longestActiveCapacity, next.capacity);
+            long need = reservedKvBytes + next.kvBytes + model.activationBytes(activeCount + 1, longest);
+            if (activeCount > 0 && need > settings.memoryBudgetBytes()) {
+                break; // waits for memory to be freed by requests that finish; fits alone (checked at submit)
+            }
+            queue.poll();
+            activeCount++;
+            reservedKvBytes += next.kvBytes;
+            longestActiveCapacity = longest;
+            admitted.add(next);
+        }
+    }
+
+    private void start(Pending p) {
+        Sequence sequence;
+        try {
+            sequence = model.newSequence(p.capacity);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            release(p);
+            p.ticket.result.completeExceptionally(e instanceof AssistantException ae ? ae
+                    : new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "cannot allocate the KV cache: " + e.getMessage(), e));
+            return;
+        }
+        Decoding decoding = new Decoding(p.job.request(), model.contextLength(), p.job.stream(), p.job.listener(),
+                p.job.random());
+        decoding.started(nanoClock.getAsLong());
+        active.add(new Slot(p, decoding, sequence));
+        try {
+            p.job.onAdmitted().accept(queueDepth());
+        } catch (RuntimeException e) {
+            LOG.warn("an admission callback failed", e);
+        }
+    }
+
+    /** Ends requests that were cancelled or ran out of time, freeing their caches before the next step. */
+    private void reap() {
+        long now = nanoClock.getAsLong();
+        for (int i = active.size() - 1; i >= 0; i--) {
+            Slot slot = active.get(i);
+            if (slot.pending.cancelled()) {
+                slot.decoding.finish(FinishReason.CANCELLED);
+                complete(i);
+            } else if (now - slot.pending.job.deadlineNanos() >= 0) {
+                fail(i, new AssistantException(ErrorCode.TIMEOUT, "timed out after " + slot.decoding.produced()
+                        + " tokens"));
+            }
+        }
+    }
+
+    private void step() {
+        int n = active.size();
+        int limit = Math.min(n, batchLimit);
+        List<Slot> chosen = new ArrayList<>(limit);
+        List<int[]> inputs = new ArrayList<>(limit);
+        int prefillLeft = prefillChunk;
+        int rows = 0;
+        int longest = 0;
+        // Rotate the starting point so that, when the batch is limited, every request gets its turn.
+        for (int k = 0; k < n && chosen.size() < limit; k++) {
+            Slot slot = active.get((rotation + k) % n);
+            int[] input;
+            if (slot.promptRemaining() > 0) {
+                if (prefillLeft <= 0) {
+                    continue;
+                }
+                int take = Math.min(slot.promptRemaining(), prefillLeft);
+                prefillLeft -= take;
+                input = java.util.Arrays.copyOfRange(slot.decoding.prompt(), slot.fed, slot.fed + take);
+            } else {
+                input = new int[]{slot.decoding.lastToken()};
+            }
+            chosen.add(slot);
+            inputs.add(input);
+            rows += input.length;
+            longest = Math.max(longest, slot.sequence.length() + input.length);
+        }
+        if (chosen.isEmpty()) {
+            return;
+        }
+        rotation = (rotation + chosen.size()) % n;
+        // Keep activations within what the budget leaves next to the caches: drop requests from the end.
+        long kv = reservedKvBytes();
+        while (chosen.size() > 1 && kv + model.activationBytes(rows, longest) > settings.memoryBudgetBytes()) {
+            rows -= inputs.remove(inputs.size() - 1).length;
+            chosen.remove(chosen.size() - 1);
+        }
+        List<Sequence> sequences = new ArrayList<>(chosen.size());
+        for (Slot slot : chosen) {
+            sequences.add(slot.sequence);
+        }
+        float[][] logits;
+        try {
+            logits = model.forwardBatch(sequences, inputs);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            stepFailed(chosen, rows, e);
+            return;
+        }
+        stepSucceeded();
+        long now = nanoClock.getAsLong();
+        for (int i = 0; i < chosen.size(); i++) {
+            Slot slot = chosen.get(i);
+            boolean prefilling = slot.promptRemaining() > 0;
+            if (prefilling) {
+                slot.fed += inputs.get(i).length;
+                if (slot.promptRemaining() > 0) {
+                    continue; // more of the prompt to evaluate before the first token
+                }
+            }
+            boolean done;
+            try {
+                done = slot.decoding.accept(logits[i], slot.sequence.length(), now);
+            } catch (RuntimeException e) {
+                fail(active.indexOf(slot), new AssistantException(ErrorCode.INTERNAL, "decoding failed: " + e, e));
+                continue;
+            }
+            if (done) {
+                complete(active.indexOf(slot));
+            }
+        }
+    }
+
+    private void stepSucceeded() {
+        if (++successes >= GROW_AFTER_STEPS) {
+            successes = 0;
+            batchLimit = Math.min(settings.maxBatch(), batchLimit * 2);
+            prefillChunk = Math.min(settings.prefillChunkTokens(), prefillChunk * 2);
+        }
+    }
+
+    /**
+     * Halves the batch (or, for one request, its prompt chunk) and lets the next iteration retry; a request that
+     * fails alone on a single token cannot run and is failed.
+     */
+    private void stepFailed(List<Slot> chosen, int rows, Throwable e) {
+        successes = 0;
+        boolean memory = isMemoryFailure(e);
+        if (chosen.size() > 1) {
+            batchLimit = Math.max(1, chosen.size() / 2);
+            LOG.warn("a step of {} requests failed ({}); retrying with at most {}", chosen.size(), e.toString(), batchLimit);
+            return;
+        }
+        if (rows > 1) {
+            prefillChunk = Math.max(1, rows / 2);
+            LOG.warn("a prompt chunk of {} tokens failed ({}); retrying with {}", rows, e.toString(), prefillChunk);
+            return;
+        }
+        int index = active.indexOf(chosen.get(0));
+        if (memory) {
+            fail(index, new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "out of memory even as the only request "
+                    + "in the step: " + e.getMessage(), e));
+        } else if (e instanceof IllegalArgumentException) {
+            fail(index, new AssistantException(ErrorCode.INVALID_REQUEST, e.getMessage(), e));
+        } else {
+            fail(index, new AssistantException(ErrorCode.INTERNAL, "generation failed: " + e, e));
+        }
+    }
+
+    /** Whether {@code e} (or a cause) says an allocation failed: Java heap, or libtorch's allocator. */
+    static boolean isMemoryFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                return true;
+            }
+            if (t instanceof AssistantException ae && ae.code() == ErrorCode.RESOURCE_EXHAUSTED) {
+                return true;
+            }
+            String m = t.getMessage();
+            if (m != null) {
+                String lower = m.toLowerCase(Locale.ROOT);
+                if (lower.contains("alloc") || lower.contains("out of memory")) {
+                    return true;
+                }
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private void complete(int index) {
+        Slot slot = active.remove(index);
+        GenerationResult result;
+        try {
+            result = slot.decoding.result(nanoClock.getAsLong());
+        } catch (RuntimeException e) {
+            close(slot);
+            slot.pending.ticket.result.completeExceptionally(
+                    new AssistantException(ErrorCode.INTERNAL, "finishing the answer failed: " + e, e));
+            return;
+        }
+        close(slot);
+        slot.pending.ticket.result.complete(result);
+    }
+
+    private void fail(int index, AssistantException error) {
+        Slot slot = active.remove(index);
+        close(slot);
+        slot.pending.ticket.result.completeExceptionally(error);
+    }
+
+    private void close(Slot slot) {
+        try {
+            slot.sequence.close();
+        } finally {
+            release(slot.pending);
+        }
+    }
+
+    private void release(Pending p) {
+        lock.lock();
+        try {
+            activeCount--;
+            reservedKvBytes -= p.kvBytes;
+            if (activeCount == 0) {
+                longestActiveCapacity = 0;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void shutDown() {
+        List<Pending> queued;
+        lock.lock();
+        try {
+            closed = true;
+            queued = queue.removeIf(p -> true);
+        } finally {
+            lock.unlock();
+        }
+        AssistantException gone = new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "the engine was closed");
+        for (Pending p : queued) {
+            p.ticket.result.completeExceptionally(gone);
+        }
+        while (!active.isEmpty()) {
+            fail(active.size() - 1, gone);
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
+    }
+
+    /**
+     * Stops taking requests, lets the running step finish, and fails every request still queued or running with
+     * {@code ENGINE_UNAVAILABLE}. Waits up to 30 s for the engine thread. Idempotent.
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                LOG.warn("the batching engine thread did not stop within 30 s");
+            }
+        }
+    }
+}

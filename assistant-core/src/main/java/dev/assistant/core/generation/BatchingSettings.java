@@ -1,0 +1,85 @@
+package dev.assistant.core.generation;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+
+/**
+ * How a {@link BatchingEngine} shares the model between requests. Immutable; built with {@link #builder()}.
+ *
+ * @param maxBatch           requests generating at once (their decode steps share one forward pass)
+ * @param queueCapacity      requests that may wait for a place in the batch; more are rejected with
+ *                           {@code OVERLOADED} at once
+ * @param memoryBudgetBytes  bytes that KV caches plus one step's activations may use together; a request that
+ *                           cannot fit even alone fails with {@code RESOURCE_EXHAUSTED}
+ * @param prefillChunkTokens prompt tokens evaluated per step (all prefilling requests together): longer prompts are
+ *                           evaluated in chunks, so a long prompt delays the other requests' next token by one chunk
+ */
+public record BatchingSettings(int maxBatch, int queueCapacity, long memoryBudgetBytes, int prefillChunkTokens) {
+
+    public BatchingSettings {
+        if (maxBatch < 1 || maxBatch > 1024) {
+            throw invalid("max batch (concurrency) must be 1 to 1024, was " + maxBatch);
+        }
+        if (queueCapacity < 0) {
+            throw invalid("queue capacity must be >= 0, was " + queueCapacity);
+        }
+        if (memoryBudgetBytes < 1) {
+            throw invalid("memory budget must be positive, was " + memoryBudgetBytes);
+        }
+        if (prefillChunkTokens < 1) {
+            throw invalid("prefill chunk must be >= 1 token, was " + prefillChunkTokens);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static AssistantException invalid(String message) {
+        return new AssistantException(ErrorCode.INVALID_REQUEST, message);
+    }
+
+    /** Defaults: batch 2 x cores, queue 64, memory budget a quarter of physical memory, prefill chunks of 256. */
+    public static final class Builder {
+        private int maxBatch = 2 * Runtime.getRuntime().availableProcessors();
+        private int queueCapacity = 64;
+        private long memoryBudgetBytes = defaultMemoryBudget();
+        private int prefillChunkTokens = 256;
+
+        private Builder() {
+        }
+
+        public Builder maxBatch(int maxBatch) {
+            this.maxBatch = maxBatch;
+            return this;
+        }
+
+        public Builder queueCapacity(int queueCapacity) {
+            this.queueCapacity = queueCapacity;
+            return this;
+        }
+
+        public Builder memoryBudgetBytes(long bytes) {
+            this.memoryBudgetBytes = bytes;
+            return this;
+        }
+
+        public Builder prefillChunkTokens(int tokens) {
+            this.prefillChunkTokens = tokens;
+            return this;
+        }
+
+        public BatchingSettings build() {
+            return new BatchingSettings(maxBatch, queueCapacity, memoryBudgetBytes, prefillChunkTokens);
+        }
+    }
+
+    /** A quarter of the machine's physical memory (1 GiB if the JVM cannot tell). */
+    static long defaultMemoryBudget() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun && sun.getTotalMemorySize() > 0) {
+            return sun.getTotalMemorySize() / 4;
+        }
+        return 1L << 30;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.assistant.core.generation;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * The per-request half of decoding, independent of how the model is driven (alone or in a batch): validates the
+ * request, turns each step's logits into a token (sampling), streams text, applies stops, and builds the result.
+ * Not thread-safe: one request, one thread at a time.
+ */
+final class Decoding {
+    private final GenerationRequest request;
+    private final Generator.TextStream stream;
+    private final Generator.Listener listener;
+    private final Sampler sampler;
+    private final StopStrings stops;
+    private final int capacity;
+    private final int[] history;
+    private final int[] output;
+    private int historyLength;
+    private int produced;
+    private long startNanos = -1;
+    private long firstTokenNanos = -1;
+    private FinishReason reason;
+
+    Decoding(GenerationRequest request, int contextLength, Generator.TextStream stream, Generator.Listener listener,
+             RandomGenerator random) {
+        this.request = request;
+        this.stream = stream;
+        this.listener = listener;
+        int[] prompt = request.promptIds();
+        this.capacity = capacity(request, contextLength);
+        this.sampler = new Sampler(request.sampling(), random);
+        this.stops = new StopStrings(request.ignoreStops() ? List.of() : request.stopStrings());
+        this.history = Arrays.copyOf(prompt, capacity + 1);
+        this.historyLength = prompt.length;
+        this.output = new int[request.maxNewTokens()];
+    }
+
+    /**
+     * Checks what can be checked before any model work.
+     *
+     * @throws AssistantException {@code CONTEXT_OVERFLOW} when the prompt leaves no room in the context,
+     *                            {@code INVALID_REQUEST} for an empty prompt, ids outside the vocabulary or no new tokens
+     */
+    static void validate(GenerationRequest request, int contextLength, int vocab) {
+        int[] prompt = request.promptIds();
+        if (prompt.length == 0) {
+            throw new AssistantException(ErrorCode.INVALID_REQUEST, "the prompt is empty: there is nothing to continue");
+        }
+        if (prompt.length >= contextLength) {
+            throw new AssistantException(ErrorCode.CONTEXT_OVERFLOW, "the prompt has " + prompt.length
+                    + " tokens but the model's context holds " + contextLength + " (including at least one new token); "
+                    + "shorten the prompt");
+        }
+        for (int id : prompt) {
+            if (id < 0 || id >= vocab) {
+                throw new AssistantException(ErrorCode.INVALID_REQUEST, "token id " + id + " is outside the vocabulary [0, "
+                        + vocab + ")");
+            }
+        }
+        if (request.maxNewTokens() < 1) {
+            throw new AssistantException(ErrorCode.INVALID_REQUEST, "max new tokens must be at least 1, was "
+                    + request.maxNewTokens());
+        }
+    }
+
+    /** Tokens the request's sequence must hold: the prompt and every new token, at most the context. */
+    static int capacity(GenerationRequest request, int contextLength) {
+        return (int) Math.min(contextLength, (long) request.promptIds().length + request.maxNewTokens());
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    int[] prompt() {
+        return request.promptIds();
+    }
+
+    /** Marks the start of evaluation (the origin of the usage timings). */
+    void started(long nanos) {
+        startNanos = nanos;
+    }
+
+    boolean finished() {
+        return reason != null;
+    }
+
+    /** The token to evaluate next, valid after {@link #accept} returned false. */
+    int lastToken() {
+        return output[produced - 1];
+    }
+
+    /**
+     * Takes the logits of the newest position, chooses a token, streams it and checks the stops.
+     *
+     * @param sequenceLength tokens evaluated so far (the logits are of the last of them)
+     * @return whether generation is finished ({@link #lastToken()} must then not be evaluated)
+     */
+    boolean accept(float[] logits, int sequenceLength, long nowNanos) {
+        int token = sampler.next(logits, history, historyLength);
+        if (firstTokenNanos < 0) {
+            firstTokenNanos = nowNanos;
+        }
+        if (!request.ignoreStops() && request.eosIds().contains(token)) {
+            return finish(FinishReason.EOS);
+        }
+        output[produced++] = token;
+        history[historyLength++] = token;
+        listener.onToken(token);
+        String delta = stops.append(stream.push(token));
+        if (!delta.isEmpty()) {
+            listener.onText(delta);
+        }
+        if (stops.stopped()) {
+            return finish(FinishReason.STOP_STRING);
+        }
+        if (produced == request.maxNewTokens()) {
+            return finish(FinishReason.LENGTH);
+        }
+        if (sequenceLength == capacity) {
+            return finish(FinishReason.CONTEXT_LENGTH);
+        }
+        return false;
+    }
+
+    /** Ends generation with {@code why} (the first reason wins). */
+    boolean finish(FinishReason why) {
+        if (reason == null) {
+            reason = why;
+        }
+        return true;
+    }
+
+    /** Tokens produced so far. */
+    int produced() {
+        return produced;
+    }
+
+    /** Flushes held-back text and builds the result; call once, after {@link #finish}. */
+    GenerationResult result(long endNanos) {
+        if (reason != FinishReason.STOP_STRING) {
+            String rest = stops.append(stream.flush()) + stops.flush();
+            if (!rest.isEmpty()) {
+                listener.onText(rest);
+            }
+        }
+        long start = startNanos < 0 ? endNanos : startNanos;
+        Usage usage = new Usage(request.promptIds().length, produced, (firstTokenNanos < 0 ? endNanos : firstTokenNanos)
+                - start, endNanos - start, reason);
+        return new GenerationResult(Arrays.copyOf(output, produced), stops.textSoFar(), usage);
+    }
+}
