@@ -115,13 +115,12 @@ public final class DjlModelLoader {
             String a = p + "self_attn.";
             layers[i] = new LlamaModel.Layer(
                     loader.load(p + "input_layernorm.weight", hidden),
-                    linears.linear(a + "q_proj", qOut, hidden, c.attentionBias()),
-                    linears.linear(a + "k_proj", kvOut, hidden, c.attentionBias()),
-                    linears.linear(a + "v_proj", kvOut, hidden, c.attentionBias()),
+                    linears.fused(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut},
+                            hidden, c.attentionBias()),
                     linears.linear(a + "o_proj", hidden, qOut, false),
                     loader.load(p + "post_attention_layernorm.weight", hidden),
-                    linears.linear(p + "mlp.gate_proj", c.intermediateSize(), hidden, c.mlpBias()),
-                    linears.linear(p + "mlp.up_proj", c.intermediateSize(), hidden, c.mlpBias()),
+                    linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                            new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias()),
                     linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), c.mlpBias()));
         }
         NDArray norm = loader.load("model.norm.weight", hidden);

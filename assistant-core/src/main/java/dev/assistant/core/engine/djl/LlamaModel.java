@@ -1,6 +1,7 @@
 package dev.assistant.core.engine.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -21,8 +22,12 @@ final class LlamaModel extends DjlCausalModel {
     private final NDArray rotateHalf;
     private final NDArray eps;
 
-    record Layer(NDArray attentionNorm, LinearLayer q, LinearLayer k, LinearLayer v, LinearLayer o,
-                 NDArray mlpNorm, LinearLayer gate, LinearLayer up, LinearLayer down) {
+    /**
+     * One decoder layer. q|k|v and gate|up are fused: each pair or triple reads the same input, so one matrix pass
+     * and one native call serve them all.
+     */
+    record Layer(NDArray attentionNorm, LinearLayer qkv, LinearLayer o, NDArray mlpNorm, LinearLayer gateUp,
+                 LinearLayer down) {
     }
 
     LlamaModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings, Layer[] layers,
@@ -102,16 +107,19 @@ final class LlamaModel extends DjlCausalModel {
         NDArray kSin = rope[1];
         NDArray qCos = rope[2];
         NDArray qSin = rope[3];
+        long[] qkvSplit = {(long) heads * headDim, (long) (heads + kvHeads) * headDim};
+        long[] gateUpSplit = {config.intermediateSize()};
         for (int i = 0; i < layers.length; i++) {
             Layer layer = layers[i];
             NDArray h = rmsNorm(x, layer.attentionNorm);
-            NDArray q = rotate(layer.q.apply(h).reshape(n, heads, headDim), qCos, qSin);
-            NDArray k = rotate(layer.k.apply(h).reshape(n, kvHeads, headDim), kCos, kSin);
-            NDArray v = layer.v.apply(h).reshape(n, kvHeads, headDim);
+            NDList qkv = layer.qkv.apply(h).split(qkvSplit, 1);
+            NDArray q = rotate(qkv.get(0).reshape(n, heads, headDim), qCos, qSin);
+            NDArray k = rotate(qkv.get(1).reshape(n, kvHeads, headDim), kCos, kSin);
+            NDArray v = qkv.get(2).reshape(n, kvHeads, headDim);
             x = x.add(layer.o.apply(Attention.ragged(scope, segments, i, q, k, v)));
-            h = rmsNorm(x, layer.mlpNorm);
-            NDArray gate = layer.gate.apply(h);
-            NDArray mlp = Activation.sigmoid(gate).mul(gate).mul(layer.up.apply(h));
+            NDList gateUp = layer.gateUp.apply(rmsNorm(x, layer.mlpNorm)).split(gateUpSplit, 1);
+            NDArray gate = gateUp.get(0);
+            NDArray mlp = Activation.sigmoid(gate).mul(gate).mul(gateUp.get(1));
             x = x.add(layer.down.apply(mlp));
         }
         return rmsNorm(x, finalNorm);
