@@ -2,9 +2,7 @@ package dev.assistant.core;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
-import dev.assistant.core.generation.SamplingParams;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -49,10 +47,8 @@ public final class ChatRequest {
         return "ChatRequest[messages=" + messages.size() + ", options=" + options + "]";
     }
 
-    public static final class Builder {
+    public static final class Builder extends RequestBuilder<Builder> {
         private final List<ChatMessage> messages = new ArrayList<>();
-        private final GenerationOptions.Builder options = new GenerationOptions.Builder();
-        private CallerKey callerKey;
 
         public Builder message(ChatMessage message) {
             messages.add(message);
@@ -76,33 +72,8 @@ public final class ChatRequest {
             return message(ChatMessage.assistant(content));
         }
 
-        public Builder maxNewTokens(int n) {
-            options.maxNewTokens = n;
-            return this;
-        }
-
-        public Builder sampling(SamplingParams sampling) {
-            options.sampling = sampling;
-            return this;
-        }
-
-        public Builder stop(String... stops) {
-            options.stopStrings.addAll(List.of(stops));
-            return this;
-        }
-
-        public Builder ignoreStops(boolean ignore) {
-            options.ignoreStops = ignore;
-            return this;
-        }
-
-        public Builder timeout(Duration timeout) {
-            options.timeout = timeout;
-            return this;
-        }
-
-        public Builder callerKey(CallerKey key) {
-            this.callerKey = key;
+        @Override
+        Builder self() {
             return this;
         }
 

@@ -2,10 +2,7 @@ package dev.assistant.core;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
-import dev.assistant.core.generation.SamplingParams;
 
-import java.time.Duration;
-import java.util.List;
 
 /**
  * Plain-text continuation: a prompt string (tokenized as the model's tokenizer does by default, special tokens
@@ -56,11 +53,9 @@ public final class GenerateRequest {
                 : inputIds.length + " input ids") + ", options=" + options + "]";
     }
 
-    public static final class Builder {
+    public static final class Builder extends RequestBuilder<Builder> {
         private String prompt;
         private int[] inputIds;
-        private final GenerationOptions.Builder options = new GenerationOptions.Builder();
-        private CallerKey callerKey;
 
         public Builder prompt(String prompt) {
             this.prompt = prompt;
@@ -72,33 +67,8 @@ public final class GenerateRequest {
             return this;
         }
 
-        public Builder maxNewTokens(int n) {
-            options.maxNewTokens = n;
-            return this;
-        }
-
-        public Builder sampling(SamplingParams sampling) {
-            options.sampling = sampling;
-            return this;
-        }
-
-        public Builder stop(String... stops) {
-            options.stopStrings.addAll(List.of(stops));
-            return this;
-        }
-
-        public Builder ignoreStops(boolean ignore) {
-            options.ignoreStops = ignore;
-            return this;
-        }
-
-        public Builder timeout(Duration timeout) {
-            options.timeout = timeout;
-            return this;
-        }
-
-        public Builder callerKey(CallerKey key) {
-            this.callerKey = key;
+        @Override
+        Builder self() {
             return this;
         }
 
