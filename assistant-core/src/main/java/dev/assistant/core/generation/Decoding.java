@@ -34,7 +34,7 @@ final class Decoding {
         this.listener = listener;
         int[] prompt = request.promptIds();
         this.capacity = capacity(request, contextLength);
-        this.sampler = new Sampler(request.sampling(), random);
+        this.sampler = new Sampler(request.sampling(), random, request.textVocab());
         this.stops = new StopStrings(request.ignoreStops() ? List.of() : request.stopStrings());
         this.history = Arrays.copyOf(prompt, capacity + 1);
         this.historyLength = prompt.length;

@@ -12,12 +12,23 @@ import java.util.Set;
  * @param stopStrings  text that ends generation (excluded from the output)
  * @param eosIds       tokens that end generation (excluded from the output)
  * @param ignoreStops  generate exactly {@code maxNewTokens} tokens, ignoring EOS and stop strings
+ * @param textVocab    only ids below this may be sampled: some models (Qwen2) have more output rows than their
+ *                     tokenizer has tokens, and an id the tokenizer cannot decode must never be produced
  */
 public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParams sampling, List<String> stopStrings,
-                                Set<Integer> eosIds, boolean ignoreStops) {
+                                Set<Integer> eosIds, boolean ignoreStops, int textVocab) {
     public GenerationRequest {
         promptIds = promptIds.clone();
         stopStrings = List.copyOf(stopStrings);
         eosIds = Set.copyOf(eosIds);
+        if (textVocab < 1) {
+            throw new IllegalArgumentException("textVocab must be positive, was " + textVocab);
+        }
+    }
+
+    /** A request that may sample any id the model outputs. */
+    public GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParams sampling, List<String> stopStrings,
+                             Set<Integer> eosIds, boolean ignoreStops) {
+        this(promptIds, maxNewTokens, sampling, stopStrings, eosIds, ignoreStops, Integer.MAX_VALUE);
     }
 }

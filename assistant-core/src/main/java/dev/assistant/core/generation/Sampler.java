@@ -10,10 +10,17 @@ import java.util.random.RandomGenerator;
 public final class Sampler {
     private final SamplingParams params;
     private final RandomGenerator random;
+    private final int limit;
 
     public Sampler(SamplingParams params, RandomGenerator random) {
+        this(params, random, Integer.MAX_VALUE);
+    }
+
+    /** A sampler that only ever picks ids below {@code limit} (the ids the tokenizer can turn into text). */
+    public Sampler(SamplingParams params, RandomGenerator random, int limit) {
         this.params = params;
         this.random = random;
+        this.limit = limit;
     }
 
     /**
@@ -49,6 +56,9 @@ public final class Sampler {
 
     private float[] penalised(float[] logits, int[] history, int historyLength) {
         double penalty = params.repetitionPenalty();
+        if (logits.length > limit) {
+            logits = java.util.Arrays.copyOf(logits, limit);
+        }
         if (penalty == 1 || historyLength == 0) {
             return logits;
         }

@@ -58,7 +58,7 @@ public final class GenerationStep implements CallStep.Chain {
         int[] promptIds = promptIds(call);
         GenerationOptions o = call.options();
         GenerationRequest request = new GenerationRequest(promptIds, o.maxNewTokens(), o.sampling(), o.stopStrings(),
-                eosIds, o.ignoreStops());
+                eosIds, o.ignoreStops(), tokenizer.vocabSize());
         RandomGenerator random = new SplittableRandom(o.sampling().seed().orElseGet(this::nextSeed));
         StreamingDecoder decoder = tokenizer.newStreamingDecoder(true);
         Generator.TextStream stream = new Generator.TextStream() {

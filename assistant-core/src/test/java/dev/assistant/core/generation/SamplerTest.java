@@ -81,6 +81,16 @@ class SamplerTest {
     }
 
     @Test
+    void idsTheTokenizerCannotDecodeAreNeverSampled() {
+        float[] logits = {1f, 2f, 3f, 9f, 8f}; // the model has 5 outputs, the tokenizer only 3 tokens
+        assertThat(new Sampler(SamplingParams.GREEDY, new SplittableRandom(), 3).next(logits, NO_HISTORY, 0)).isEqualTo(2);
+        Sampler hot = new Sampler(SamplingParams.builder().temperature(5).build(), new SplittableRandom(3), 3);
+        for (int i = 0; i < 2000; i++) {
+            assertThat(hot.next(logits, new int[]{4}, 1)).isLessThan(3);
+        }
+    }
+
+    @Test
     void invalidParametersAreRejectedWhenSet() {
         assertThatThrownBy(() -> SamplingParams.builder().topP(0)).isInstanceOf(AssistantException.class);
         assertThatThrownBy(() -> SamplingParams.builder().temperature(-1)).isInstanceOf(AssistantException.class);
