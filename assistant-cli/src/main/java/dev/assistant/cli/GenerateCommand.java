@@ -2,8 +2,6 @@ package dev.assistant.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.assistant.api.AssistantException;
-import dev.assistant.api.ErrorCode;
 import dev.assistant.core.Assistant;
 import dev.assistant.core.Completion;
 import dev.assistant.core.GenerateRequest;
@@ -132,11 +130,5 @@ final class GenerateCommand implements Callable<Integer> {
         return String.format("[%d prompt + %d new tokens, first token after %.1f ms, %.1f tokens/s, finish: %s]",
                 u.promptTokens(), u.completionTokens(), u.timeToFirstTokenNanos() / 1e6, u.decodeTokensPerSecond(),
                 u.finishReason().name().toLowerCase(java.util.Locale.ROOT));
-    }
-
-    static void checkPositive(int n, String name) {
-        if (n < 1) {
-            throw new AssistantException(ErrorCode.INVALID_REQUEST, name + " must be at least 1");
-        }
     }
 }

@@ -3,7 +3,6 @@ package dev.assistant.core.generation;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 
-import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -142,9 +141,5 @@ public final class SamplingParams {
         private static AssistantException invalid(String message) {
             return new AssistantException(ErrorCode.INVALID_REQUEST, message);
         }
-    }
-
-    static List<String> names() {
-        return List.of("temperature", "top_k", "top_p", "min_p", "repetition_penalty", "seed");
     }
 }

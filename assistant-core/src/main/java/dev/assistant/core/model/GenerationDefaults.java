@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -31,9 +30,5 @@ public record GenerationDefaults(Set<Integer> eosTokenIds) {
         }
         eos.removeIf(id -> id < 0 || id >= config.vocabSize());
         return new GenerationDefaults(eos);
-    }
-
-    public List<Integer> sortedEos() {
-        return eosTokenIds.stream().sorted().toList();
     }
 }

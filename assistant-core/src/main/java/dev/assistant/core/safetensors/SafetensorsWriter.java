@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -153,14 +152,5 @@ public final class SafetensorsWriter {
             n += out.write(buffer);
         }
         return n;
-    }
-
-    /** Convenience for callers that cannot throw checked exceptions. */
-    public void writeUnchecked(Path target) {
-        try {
-            write(target);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -26,16 +26,6 @@ final class FloatLinear implements LinearLayer {
     }
 
     @Override
-    public int inFeatures() {
-        return (int) weight.getShape().get(1);
-    }
-
-    @Override
-    public int outFeatures() {
-        return (int) weight.getShape().get(0);
-    }
-
-    @Override
     public long weightBytes() {
         return weight.getShape().size() * 4 + (bias == null ? 0 : bias.getShape().size() * 4);
     }

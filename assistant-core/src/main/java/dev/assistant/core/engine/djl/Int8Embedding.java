@@ -18,15 +18,8 @@ final class Int8Embedding implements TokenEmbedding {
         int hidden = table.cols();
         float[] out = new float[ids.length * hidden];
         for (int i = 0; i < ids.length; i++) {
-            int row = (int) ids[i];
-            for (int k = 0; k < hidden; k++) {
-                out[i * hidden + k] = table.dequantize(row, k);
-            }
+            table.dequantizeRow((int) ids[i], out, i * hidden);
         }
         return scope.create(out, new Shape(ids.length, hidden));
-    }
-
-    QuantizedMatrix table() {
-        return table;
     }
 }

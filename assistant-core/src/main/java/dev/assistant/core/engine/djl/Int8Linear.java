@@ -35,20 +35,6 @@ final class Int8Linear implements LinearLayer {
         return x.getManager().create(out, new Shape(rows, weight.rows()));
     }
 
-    QuantizedMatrix weight() {
-        return weight;
-    }
-
-    @Override
-    public int inFeatures() {
-        return weight.cols();
-    }
-
-    @Override
-    public int outFeatures() {
-        return weight.rows();
-    }
-
     @Override
     public long weightBytes() {
         return weight.sizeInBytes() + (bias == null ? 0 : bias.length * 4L);

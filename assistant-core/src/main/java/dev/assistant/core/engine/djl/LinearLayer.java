@@ -10,10 +10,6 @@ interface LinearLayer {
 
     NDArray apply(NDArray x);
 
-    int inFeatures();
-
-    int outFeatures();
-
     /** Bytes of weight memory held. */
     long weightBytes();
 }
