@@ -91,6 +91,24 @@ class SamplerTest {
     }
 
     @Test
+    void candidateOrderIsDescendingScoreThenAscendingIdLikeAStableFloatCompareSort() {
+        java.util.Random rnd = new java.util.Random(5);
+        float[] scores = new float[5000];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = i % 7 == 0 ? 0f : i % 11 == 0 ? -0f : (float) Math.round(rnd.nextGaussian() * 20) / 4f;
+        }
+        scores[3] = Float.NEGATIVE_INFINITY;
+        scores[4] = Float.POSITIVE_INFINITY;
+        Integer[] expected = new Integer[scores.length];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = i;
+        }
+        java.util.Arrays.sort(expected, (a, b) -> Float.compare(scores[b], scores[a]));
+        assertThat(Sampler.mostLikelyFirst(scores)).containsExactly(
+                java.util.Arrays.stream(expected).mapToInt(Integer::intValue).toArray());
+    }
+
+    @Test
     void invalidParametersAreRejectedWhenSet() {
         assertThatThrownBy(() -> SamplingParams.builder().topP(0)).isInstanceOf(AssistantException.class);
         assertThatThrownBy(() -> SamplingParams.builder().temperature(-1)).isInstanceOf(AssistantException.class);
