@@ -26,8 +26,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR2", description = "new (or empty) output directory")
     Path out;
 
-    @Option(names = "--group-size", defaultValue = "64",
-            description = "32, 64 (default), 128, or 0 for one scale per output channel")
+    @Option(names = "--group-size", defaultValue = "0",
+            description = "0 (default: one scale per output channel, computed by libtorch's fbgemm on CPUs), "
+                    + "or 32, 64, 128 (finer scales, computed by the slower Java kernel)")
     int groupSize;
 
     @Option(names = "--float-embeddings", description = "keep an untied embedding table and output head in float")

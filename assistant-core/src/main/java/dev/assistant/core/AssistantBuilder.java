@@ -112,7 +112,10 @@ public final class AssistantBuilder {
         return this;
     }
 
-    /** Group size for quantize-at-load INT8: 32, 64 (default), 128, or 0 for per output channel. */
+    /**
+     * Group size for quantize-at-load INT8: 0 (default) for one scale per output channel, which libtorch's fbgemm
+     * computes on CPUs, or 32, 64, 128 for finer scales, computed by the slower Java Vector API kernel.
+     */
     public AssistantBuilder quantGroupSize(int groupSize) {
         once(quantGroupSize, "quantGroupSize");
         this.quantGroupSize = groupSize;

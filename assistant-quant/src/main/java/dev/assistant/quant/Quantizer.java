@@ -4,6 +4,8 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import java.nio.FloatBuffer;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 
 /**
  * Quantizes float weight matrices to {@link QuantizedMatrix} with one {@link QuantScheme}. Stateless and thread-safe;
@@ -56,11 +58,26 @@ public final class Quantizer {
         Objects.requireNonNull(weights, "weights");
         checkShape(weights.remaining(), rows, cols);
         Target t = new Target(rows, cols);
-        float[] row = new float[cols];
         int base = weights.position();
-        for (int n = 0; n < rows; n++) {
-            weights.get(base + n * cols, row, 0, cols);
-            t.quantizeRow(n, row);
+        int blocks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        IntStream indexes = IntStream.range(0, blocks);
+        if ((long) rows * cols >= PARALLEL_THRESHOLD) {
+            indexes = indexes.parallel(); // rows are independent: the result is the same bytes in any order
+        }
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        indexes.forEach(b -> {
+            float[] row = new float[cols];
+            try {
+                for (int n = b * ROWS_PER_TASK, end = Math.min(rows, n + ROWS_PER_TASK); n < end; n++) {
+                    weights.get(base + n * cols, row, 0, cols); // absolute get: safe from several threads
+                    t.quantizeRow(n, row);
+                }
+            } catch (RuntimeException e) {
+                failure.compareAndSet(null, e); // rethrown as is below, not wrapped by the fork-join pool
+            }
+        });
+        if (failure.get() != null) {
+            throw failure.get();
         }
         return t.result();
     }
@@ -113,6 +130,11 @@ public final class Quantizer {
                     + available);
         }
     }
+
+    /** Rows quantized per task when a large matrix is spread over the common fork-join pool. */
+    private static final int ROWS_PER_TASK = 64;
+    /** Matrices of at least this many weights are quantized in parallel (loading a 1B model takes tens of seconds). */
+    private static final long PARALLEL_THRESHOLD = 1L << 20;
 
     /**
      * The int8 value of {@code w / scale}: rounded half away from zero, clamped to [-127, 127]; 0 when scale is 0.

@@ -177,4 +177,26 @@ class QuantizerTest {
         assertThat(a.values()).isEqualTo(b.values());
         assertThat(a.scales()).isEqualTo(b.scales());
     }
+
+    /** Large matrices are quantized on several threads: same bytes as row by row, and bad weights still named. */
+    @Test
+    void largeMatricesQuantizedInParallelMatchRowByRowAndReportTheBadWeight() {
+        int rows = 1500;
+        int cols = 1024; // 1.5M weights: above the parallel threshold
+        float[] w = Matrices.weightsWithOutliers(new Random(9), rows, cols);
+        Quantizer quantizer = new Quantizer(QuantScheme.GROUP_64);
+        QuantizedMatrix whole = quantizer.quantize(w, rows, cols);
+        for (int n : new int[]{0, 63, 64, 777, rows - 1}) {
+            QuantizedMatrix row = quantizer.quantize(java.util.Arrays.copyOfRange(w, n * cols, (n + 1) * cols), 1, cols);
+            assertThat(java.util.Arrays.copyOfRange(whole.values(), n * cols, (n + 1) * cols)).as("row %d", n)
+                    .isEqualTo(row.values());
+            assertThat(java.util.Arrays.copyOfRange(whole.scales(), n * 16, (n + 1) * 16)).isEqualTo(row.scales());
+        }
+        w[1234 * cols + 5] = Float.POSITIVE_INFINITY;
+        assertThatThrownBy(() -> quantizer.quantize(w, rows, cols))
+                .isInstanceOfSatisfying(AssistantException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MODEL_INVALID);
+                    assertThat(e.getMessage()).contains("[1234, 5]");
+                });
+    }
 }

@@ -92,7 +92,7 @@ public final class LoadOptions {
         private WeightType weightType = WeightType.F32;
         private int threads;
         private boolean verifyChecksums = true;
-        private int quantGroupSize = 64;
+        private int quantGroupSize = 0;
         private boolean quantizeEmbeddings = true;
 
         public Builder quantizeEmbeddings(boolean quantize) {

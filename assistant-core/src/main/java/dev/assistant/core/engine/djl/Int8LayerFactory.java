@@ -1,5 +1,6 @@
 package dev.assistant.core.engine.djl;
 
+import ai.djl.ndarray.NDManager;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.safetensors.DType;
@@ -16,6 +17,9 @@ import java.nio.ByteOrder;
  * INT8 layers: weights quantized at load from float tensors, or read as stored by {@code assistant quantize}
  * ({@code name.weight} I8 [out, in] plus {@code name.weight_scale} F32 [out, groups]) without re-quantizing.
  * Both routes give the same bytes, so a saved-and-reloaded model computes bit-identical logits.
+ *
+ * <p>Compute: per-channel matrices go to libtorch's fbgemm ({@link FbgemmInt8Linear}) when {@code fbgemmOwner} is
+ * given (CPU); per-group matrices, which fbgemm cannot represent, go to the Java kernel ({@link Int8Linear}).
  */
 final class Int8LayerFactory extends LayerFactory {
     static final String SCALE_SUFFIX = "_scale";
@@ -24,6 +28,8 @@ final class Int8LayerFactory extends LayerFactory {
     private final Int8Kernel kernel;
     private final boolean quantizeEmbeddings;
     private final LayerFactory.Float32 floats;
+    private final NDManager fbgemmOwner;
+    private final boolean reduceRange;
     private long bytes;
     private QuantizedMatrix embeddingTable;
 
@@ -32,8 +38,11 @@ final class Int8LayerFactory extends LayerFactory {
      *                           head always stays float32: the head is the layer whose error reaches the logits
      *                           directly, and one float table then serves both lookups and the head.
      */
-    Int8LayerFactory(TensorLoader loader, QuantScheme scheme, Int8Kernel kernel, boolean quantizeEmbeddings, boolean tied) {
+    Int8LayerFactory(TensorLoader loader, QuantScheme scheme, Int8Kernel kernel, boolean quantizeEmbeddings, boolean tied,
+                     NDManager fbgemmOwner) {
         super(loader);
+        this.fbgemmOwner = fbgemmOwner;
+        this.reduceRange = fbgemmOwner != null && Int8LinearModule.reduceRange();
         this.quantizer = new Quantizer(scheme);
         this.kernel = kernel;
         this.quantizeEmbeddings = quantizeEmbeddings && !tied;
@@ -105,7 +114,9 @@ final class Int8LayerFactory extends LayerFactory {
     }
 
     private LinearLayer layer(QuantizedMatrix weight, float[] bias) {
-        Int8Linear layer = new Int8Linear(weight, bias, kernel);
+        LinearLayer layer = fbgemmOwner != null && weight.groupsPerRow() == 1
+                ? FbgemmInt8Linear.pack(fbgemmOwner, weight, bias, reduceRange)
+                : new Int8Linear(weight, bias, kernel);
         bytes += layer.weightBytes();
         return layer;
     }

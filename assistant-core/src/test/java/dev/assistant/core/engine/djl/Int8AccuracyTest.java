@@ -9,6 +9,7 @@ import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.testing.SharedModels;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
@@ -21,8 +22,13 @@ class Int8AccuracyTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static CausalLanguageModel load(Path dir, WeightType type) {
+        return load(dir, type, 0);
+    }
+
+    /** {@code groupSize} 0 (per channel) computes on libtorch's fbgemm, 32 on the Java kernel. */
+    private static CausalLanguageModel load(Path dir, WeightType type, int groupSize) {
         return DjlModelLoader.load(ModelDirectory.read(dir, false),
-                LoadOptions.builder().device("cpu").weightType(type).build());
+                LoadOptions.builder().device("cpu").weightType(type).quantGroupSize(groupSize).build());
     }
 
     private static int[] ints(JsonNode a) {
@@ -33,12 +39,13 @@ class Int8AccuracyTest {
         return out;
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"stories260K", "tinystories-gpt2-mini"})
-    void int8KeepsTheArgmaxThePerplexityAndMostOfTheGreedyTokens(String name) throws IOException {
+    @ParameterizedTest(name = "{0}, group size {1}")
+    @CsvSource({"stories260K, 0", "tinystories-gpt2-mini, 0", "stories260K, 32", "tinystories-gpt2-mini, 32"})
+    void int8KeepsTheArgmaxThePerplexityAndMostOfTheGreedyTokens(String name, int groupSize) throws IOException {
         Path dir = SharedModels.model(name);
         JsonNode golden = JSON.readTree(dir.resolve("reference/golden.json").toFile());
-        try (CausalLanguageModel f32 = load(dir, WeightType.F32); CausalLanguageModel int8 = load(dir, WeightType.INT8)) {
+        try (CausalLanguageModel f32 = load(dir, WeightType.F32);
+             CausalLanguageModel int8 = load(dir, WeightType.INT8, groupSize)) {
             assertThat(int8.computeType()).isEqualTo("int8");
             assertThat(int8.weightBytes()).isLessThan(f32.weightBytes()); // tied float tables dominate tiny models
             int agreeing = 0;
@@ -63,8 +70,8 @@ class Int8AccuracyTest {
                     sameArgmax++;
                 } else {
                     // Only a near tie may flip: the token INT8 prefers must be within INT8's error of FP32's best.
-                    System.out.printf("[int8] %s case %s: near tie %d (%.4f) vs %d (%.4f), INT8 error up to %.4f%n",
-                            name, c.get("index"), best, exact[best], chosen, exact[chosen], maxError);
+                    System.out.printf("[int8 g%d] %s case %s: near tie %d (%.4f) vs %d (%.4f), INT8 error up to %.4f%n",
+                            groupSize, name, c.get("index"), best, exact[best], chosen, exact[chosen], maxError);
                     assertThat((double) (exact[best] - exact[chosen])).as("case %s: FP32 margin of the token INT8 picked",
                             c.get("index")).isLessThan(2 * maxError);
                 }
@@ -75,13 +82,13 @@ class Int8AccuracyTest {
                 }
                 total += 32;
             }
-            System.out.printf("[int8] %s: argmax equal on %d of 8 prompts; %d of %d greedy tokens agree with FP32 "
-                    + "before the first difference%n", name, sameArgmax, agreeing, total);
+            System.out.printf("[int8 g%d] %s: argmax equal on %d of 8 prompts; %d of %d greedy tokens agree with FP32 "
+                    + "before the first difference%n", groupSize, name, sameArgmax, agreeing, total);
             assertThat(sameArgmax).isGreaterThanOrEqualTo(7);
             int[] ids = ints(golden.get("perplexity").get("input_ids"));
             double f32Ppl = perplexity(f32, ids);
             double int8Ppl = perplexity(int8, ids);
-            System.out.printf("[int8] %s: perplexity %.4f (FP32 %.4f, %+.3f%%)%n", name, int8Ppl, f32Ppl,
+            System.out.printf("[int8 g%d] %s: perplexity %.4f (FP32 %.4f, %+.3f%%)%n", groupSize, name, int8Ppl, f32Ppl,
                     100 * (int8Ppl / f32Ppl - 1));
             assertThat(int8Ppl).isLessThanOrEqualTo(f32Ppl * 1.02);
         }

@@ -1,0 +1,84 @@
+package dev.assistant.core.engine.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import dev.assistant.quant.QuantizedMatrix;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A per-channel INT8 linear layer computed by libtorch's fbgemm ({@code quantized::linear_dynamic}): the weights
+ * are packed once into fbgemm's blocked layout, and each call quantizes the activations to uint8 per tensor and
+ * runs an integer GEMM (VNNI where the CPU has it). Measured 1.5-2x faster than the Java Vector API kernel on
+ * matrices that do not fit the caches, and it stays fast for several rows (batched decoding, prefill), where the
+ * Java kernel becomes compute-bound. Activations never leave libtorch: no float copies through Java.
+ *
+ * <p>The packed weights live in native memory owned by this layer's TorchScript module ({@link Int8LinearModule}),
+ * which is attached to the model's weight manager and freed with it.
+ */
+final class FbgemmInt8Linear implements LinearLayer {
+    private final PtSymbolBlock module;
+    private final long bytes;
+
+    private FbgemmInt8Linear(PtSymbolBlock module, long bytes) {
+        this.module = module;
+        this.bytes = bytes;
+    }
+
+    /**
+     * Packs {@code weight} (per-channel scheme) and {@code bias} (null for none) into a new module owned by
+     * {@code owner}. The Java arrays are not kept: fbgemm copies the values into its own layout.
+     *
+     * @param reduceRange quantize activations to 7 bits: needed where the CPU lacks VNNI, whose 16-bit pairwise
+     *                    sums could otherwise saturate (see {@link Int8LinearModule#reduceRange()})
+     */
+    static FbgemmInt8Linear pack(NDManager owner, QuantizedMatrix weight, float[] bias, boolean reduceRange) {
+        if (weight.groupsPerRow() != 1) {
+            throw new IllegalArgumentException("fbgemm needs per-channel scales, not " + weight.scheme().name());
+        }
+        PtSymbolBlock module = Int8LinearModule.load(owner);
+        int rows = weight.rows();
+        try (NDManager staging = owner.newSubManager()) {
+            ByteBuffer values = ByteBuffer.allocateDirect(rows * weight.cols()).order(ByteOrder.nativeOrder());
+            values.put(weight.valuesBuffer().duplicate()).flip();
+            PtNDArray w = (PtNDArray) staging.create(values, new Shape(rows, weight.cols()), DataType.INT8);
+            float[] scales = new float[rows];
+            weight.scalesBuffer().duplicate().get(scales);
+            PtNDArray s = (PtNDArray) staging.create(scales);
+            PtNDArray b = (PtNDArray) staging.create(bias == null ? new float[rows] : bias);
+            IValue[] args = {IValue.from(w), IValue.from(s), IValue.from(b), IValue.from(reduceRange)};
+            try {
+                IValueUtils.runMethod(module, "load", args).close();
+            } finally {
+                for (IValue arg : args) {
+                    arg.close();
+                }
+            }
+        }
+        long bytes = (long) rows * weight.cols() + 4L * rows + (bias == null ? 0 : 4L * rows);
+        return new FbgemmInt8Linear(module, bytes);
+    }
+
+    @Override
+    public NDArray apply(NDArray x) {
+        IValue in = IValue.from((PtNDArray) x);
+        try (IValue out = module.forward(new IValue[]{in})) {
+            return out.toTensor((PtNDManager) x.getManager()); // a new reference to the result: outlives the IValue
+        } finally {
+            in.close();
+        }
+    }
+
+    @Override
+    public long weightBytes() {
+        return bytes;
+    }
+}

@@ -1,0 +1,92 @@
+package dev.assistant.core.engine.djl;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * The TorchScript module behind {@link FbgemmInt8Linear}: {@code int8_linear.pt}, made by
+ * {@code src/main/python/make_int8_linear.py} (which stores its own SHA-256 in the file, checked by a test). It
+ * holds no model weights; each layer loads its own copy and packs its weights into it.
+ */
+final class Int8LinearModule {
+    static final String RESOURCE = "int8_linear.pt";
+    /** Where the generator's SHA-256 is stored inside the TorchScript archive. */
+    static final String GENERATOR_DIGEST_ENTRY = "int8_linear/extra/generator.sha256";
+
+    private static volatile byte[] archive;
+    private static volatile Boolean vnni;
+
+    private Int8LinearModule() {
+    }
+
+    /** A fresh module attached to {@code owner}, which closes it (and frees its packed weights). */
+    static PtSymbolBlock load(NDManager owner) {
+        try (InputStream in = new ByteArrayInputStream(archive())) {
+            PtSymbolBlock module = JniUtils.loadModule((PtNDManager) owner, in, true, false);
+            owner.attachInternal("int8-linear-" + UUID.randomUUID(), module);
+            return module;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The module file's bytes, read once from the class path. */
+    static byte[] archive() {
+        byte[] bytes = archive;
+        if (bytes == null) {
+            try (InputStream in = Int8LinearModule.class.getResourceAsStream(RESOURCE)) {
+                if (in == null) {
+                    throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, RESOURCE
+                            + " is missing from the class path: the assistant-core jar is incomplete");
+                }
+                bytes = in.readAllBytes();
+                archive = bytes;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return bytes;
+    }
+
+    /**
+     * Whether activations must be quantized to 7 bits rather than 8. fbgemm multiplies uint8 activations by int8
+     * weights; without VNNI it sums pairs of products in 16 bits ({@code vpmaddubsw}), which 8-bit activations can
+     * saturate (2 x 255 x 127 > 32767), so PyTorch reduces their range there. With VNNI ({@code vpdpbusd}) sums are
+     * 32-bit and the full range is exact. Unknown CPUs get the safe choice.
+     */
+    static boolean reduceRange() {
+        Boolean known = vnni;
+        if (known == null) {
+            known = cpuHasVnni(Path.of("/proc/cpuinfo"));
+            vnni = known;
+        }
+        return !known;
+    }
+
+    static boolean cpuHasVnni(Path cpuinfo) {
+        try {
+            for (String line : Files.readAllLines(cpuinfo)) {
+                if (line.toLowerCase(Locale.ROOT).startsWith("flags")) {
+                    String flags = " " + line.substring(line.indexOf(':') + 1).trim() + " ";
+                    return flags.contains(" avx512_vnni ") || flags.contains(" avx_vnni ");
+                }
+            }
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+}
