@@ -76,8 +76,12 @@ public final class ServingBenchmark {
     }
 
     private static void scaling(Assistant assistant, TtftRecorder ttft, Options o) throws Exception {
-        // warm-up: native kernels, JIT, allocator
-        assistant.generate(GenerateRequest.builder().inputIds(prompt(o.prompt, 0)).maxNewTokens(8).ignoreStops(true).build());
+        // Warm-up, discarded: the JIT compiles the batched paths and the native libraries size their buffers only
+        // under the batch sizes they will see. One short request was not enough (the first 8-stream round then ran
+        // at half the speed of the next).
+        int maxStreams = Arrays.stream(o.streams).max().orElse(1);
+        decodeRate(assistant, ttft, maxStreams, o);
+        decodeRate(assistant, ttft, 1, o);
         System.out.printf("streams | aggregate decode tok/s | per stream tok/s | speed-up vs 1%n");
         double base = 0;
         for (int streams : o.streams) {

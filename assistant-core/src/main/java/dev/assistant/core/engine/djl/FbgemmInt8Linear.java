@@ -40,15 +40,15 @@ final class FbgemmInt8Linear implements LinearLayer {
      * @param reduceRange quantize activations to 7 bits: needed where the CPU lacks VNNI, whose 16-bit pairwise
      *                    sums could otherwise saturate (see {@link Int8LinearModule#reduceRange()})
      */
-    static FbgemmInt8Linear pack(NDManager owner, QuantizedMatrix weight, float[] bias, boolean reduceRange) {
+    static FbgemmInt8Linear pack(NDManager owner, QuantizedMatrix weight, float[] bias, boolean reduceRange,
+                                 StagingBuffer buffer) {
         if (weight.groupsPerRow() != 1) {
             throw new IllegalArgumentException("fbgemm needs per-channel scales, not " + weight.scheme().name());
         }
         PtSymbolBlock module = Int8LinearModule.load(owner);
         int rows = weight.rows();
         try (NDManager staging = owner.newSubManager()) {
-            ByteBuffer values = ByteBuffer.allocateDirect(rows * weight.cols()).order(ByteOrder.nativeOrder());
-            values.put(weight.valuesBuffer().duplicate()).flip();
+            ByteBuffer values = buffer.holding(weight.valuesBuffer());
             PtNDArray w = (PtNDArray) staging.create(values, new Shape(rows, weight.cols()), DataType.INT8);
             float[] scales = new float[rows];
             weight.scalesBuffer().duplicate().get(scales);
@@ -65,6 +65,27 @@ final class FbgemmInt8Linear implements LinearLayer {
         }
         long bytes = (long) rows * weight.cols() + 4L * rows + (bias == null ? 0 : 4L * rows);
         return new FbgemmInt8Linear(module, bytes);
+    }
+
+    /**
+     * One native buffer reused to hand each matrix's values to libtorch while a model loads: a fresh direct buffer
+     * per matrix would leave the model's size again in native memory until the garbage collector frees them. Safe
+     * to reuse because packing copies the values (tested by packing one layer after another).
+     */
+    static final class StagingBuffer {
+        private ByteBuffer buffer = ByteBuffer.allocateDirect(0);
+
+        /** A direct buffer holding a copy of {@code source}'s remaining bytes, valid until the next call. */
+        ByteBuffer holding(ByteBuffer source) {
+            int size = source.remaining();
+            if (buffer.capacity() < size) {
+                buffer = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+            }
+            ByteBuffer view = buffer.duplicate().order(ByteOrder.nativeOrder());
+            view.clear().limit(size);
+            view.put(source.duplicate()).flip();
+            return view;
+        }
     }
 
     @Override

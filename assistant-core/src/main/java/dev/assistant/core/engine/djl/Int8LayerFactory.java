@@ -30,6 +30,7 @@ final class Int8LayerFactory extends LayerFactory {
     private final LayerFactory.Float32 floats;
     private final NDManager fbgemmOwner;
     private final boolean reduceRange;
+    private final FbgemmInt8Linear.StagingBuffer staging = new FbgemmInt8Linear.StagingBuffer();
     private long bytes;
     private QuantizedMatrix embeddingTable;
 
@@ -115,7 +116,7 @@ final class Int8LayerFactory extends LayerFactory {
 
     private LinearLayer layer(QuantizedMatrix weight, float[] bias) {
         LinearLayer layer = fbgemmOwner != null && weight.groupsPerRow() == 1
-                ? FbgemmInt8Linear.pack(fbgemmOwner, weight, bias, reduceRange)
+                ? FbgemmInt8Linear.pack(fbgemmOwner, weight, bias, reduceRange, staging)
                 : new Int8Linear(weight, bias, kernel);
         bytes += layer.weightBytes();
         return layer;

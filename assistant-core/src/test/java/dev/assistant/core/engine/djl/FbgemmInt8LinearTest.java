@@ -55,7 +55,8 @@ class FbgemmInt8LinearTest {
         Int8Kernels.scalar().matmul(q, x, rows, bias, expected);
         for (boolean reduceRange : new boolean[]{true, false}) {
             try (NDManager scope = manager.newSubManager()) {
-                FbgemmInt8Linear layer = FbgemmInt8Linear.pack(scope, q, bias, reduceRange);
+                FbgemmInt8Linear layer = FbgemmInt8Linear.pack(scope, q, bias, reduceRange,
+                        new FbgemmInt8Linear.StagingBuffer());
                 NDArray y = layer.apply(scope.create(x, new Shape(rows, in)));
                 assertThat(y.getShape()).isEqualTo(new Shape(rows, out));
                 float[] actual = y.toFloatArray();
@@ -80,8 +81,9 @@ class FbgemmInt8LinearTest {
         try (NDManager scope = manager.newSubManager()) {
             float[] bias = gaussian(random, out, 1f);
             Int8Kernels.scalar().matmul(a, x, 1, bias, expected);
-            FbgemmInt8Linear first = FbgemmInt8Linear.pack(scope, a, bias, false);
-            FbgemmInt8Linear.pack(scope, b, null, false);
+            FbgemmInt8Linear.StagingBuffer staging = new FbgemmInt8Linear.StagingBuffer(); // reused, as in a load
+            FbgemmInt8Linear first = FbgemmInt8Linear.pack(scope, a, bias, false, staging);
+            FbgemmInt8Linear.pack(scope, b, null, false, staging);
             // the Java-side arrays and staging tensors of packing are garbage now: the module must not borrow them
             for (int i = 0; i < 3; i++) {
                 System.gc();
@@ -111,7 +113,8 @@ class FbgemmInt8LinearTest {
             batch[4 * in + k] *= 1e-3f;
         }
         try (NDManager scope = manager.newSubManager()) {
-            FbgemmInt8Linear layer = FbgemmInt8Linear.pack(scope, q, gaussian(random, out, 0.1f), false);
+            FbgemmInt8Linear layer = FbgemmInt8Linear.pack(scope, q, gaussian(random, out, 0.1f), false,
+                    new FbgemmInt8Linear.StagingBuffer());
             float[] together = layer.apply(scope.create(batch, new Shape(6, in))).toFloatArray();
             for (int r = 0; r < 6; r++) {
                 float[] row = java.util.Arrays.copyOfRange(batch, r * in, (r + 1) * in);
@@ -125,7 +128,7 @@ class FbgemmInt8LinearTest {
     @Test
     void perGroupMatricesAreRefused() {
         QuantizedMatrix q = new Quantizer(QuantScheme.perGroup(32)).quantize(new float[4 * 64], 4, 64);
-        assertThatThrownBy(() -> FbgemmInt8Linear.pack(manager, q, null, true))
+        assertThatThrownBy(() -> FbgemmInt8Linear.pack(manager, q, null, true, new FbgemmInt8Linear.StagingBuffer()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("per-channel");
     }
 
