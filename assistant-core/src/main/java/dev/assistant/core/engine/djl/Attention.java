@@ -24,52 +24,70 @@ final class Attention {
      */
     static NDArray ragged(NDManager scope, Segments segments, int layer, NDArray q, NDArray k, NDArray v) {
         int count = segments.count();
+        int rows = segments.rows();
+        long width = q.getShape().get(1) * q.getShape().get(2);
+        // The caches' layout, for all rows at once (views: no copy yet).
+        NDArray kT = k.transpose(1, 2, 0);
+        NDArray vT = v.transpose(1, 0, 2);
         if (count == 1) {
-            NDArray[] kv = segments.cache(0).append(scope, layer, segments.past(0), k, v);
-            return compute(scope, q, kv[0], kv[1], segments.past(0));
+            NDArray[] kv = segments.cache(0).append(scope, layer, segments.past(0), kT, vT);
+            return merge(attend(scope, q, kv[0], kv[1], segments.past(0)), rows, width);
         }
         // One split per tensor instead of per-segment slices: each slice would be a separate native call.
         long[] cuts = segments.cuts();
         NDList qs = q.split(cuts, 0);
-        NDList ks = k.split(cuts, 0);
-        NDList vs = v.split(cuts, 0);
+        NDList ks = kT.split(cuts, 2);
+        NDList vs = vT.split(cuts, 1);
         NDList outs = new NDList(count);
         for (int s = 0; s < count; s++) {
             NDArray[] kv = segments.cache(s).append(scope, layer, segments.past(s), ks.get(s), vs.get(s));
-            outs.add(compute(scope, qs.get(s), kv[0], kv[1], segments.past(s)));
+            NDArray out = attend(scope, qs.get(s), kv[0], kv[1], segments.past(s));
+            outs.add(segments.singleRows() ? out : merge(out, segments.length(s), width));
+        }
+        if (segments.singleRows()) {
+            // a decode step: each output is [kvHeads, groups, headDim] = one row; one stack and one reshape for all
+            return NDArrays.stack(outs, 0).reshape(rows, width);
         }
         return NDArrays.concat(outs, 0);
     }
 
     /**
+     * Attention of one sequence's new rows over its cache.
+     *
      * @param q      scaled queries [tokens, heads, headDim] for positions {@code [past, past + tokens)}
-     * @param keys   cached keys [past + tokens, kvHeads, headDim]
-     * @param values cached values, same shape
-     * @return [tokens, heads * headDim]
+     * @param keysT  cached keys, transposed: [kvHeads, headDim, past + tokens]
+     * @param values cached values [kvHeads, past + tokens, headDim]
+     * @return [kvHeads, groups * tokens, headDim], rows ordered (group, token) within each KV head: {@link #merge}
+     *         turns it into [tokens, heads * headDim]; with one token it already is that row's memory order
      */
-    static NDArray compute(NDManager scope, NDArray q, NDArray keys, NDArray values, int past) {
+    static NDArray attend(NDManager scope, NDArray q, NDArray keysT, NDArray values, int past) {
         Shape qs = q.getShape();
         int tokens = (int) qs.get(0);
         int heads = (int) qs.get(1);
         int headDim = (int) qs.get(2);
-        int total = (int) keys.getShape().get(0);
-        int kvHeads = (int) keys.getShape().get(1);
+        int kvHeads = (int) keysT.getShape().get(0);
+        int total = (int) keysT.getShape().get(2);
         int groups = heads / kvHeads;
         // Query head h reads KV head h / groups: grouping heads as [kvHeads, groups * tokens] lets one batched
         // matmul per KV head serve all its query heads without repeating keys. With one token the transpose is
         // the identity, so it is skipped (the common decode case).
         NDArray grouped = tokens == 1 ? q.reshape(kvHeads, groups, headDim)
                 : q.transpose(1, 0, 2).reshape(kvHeads, (long) groups * tokens, headDim);
-        NDArray scores = grouped.matMul(keys.transpose(1, 2, 0));
+        NDArray scores = grouped.matMul(keysT);
         if (tokens > 1) {
             scores = scores.reshape(kvHeads, groups, tokens, total).add(causalMask(scope, tokens, past, total))
                     .reshape(kvHeads, (long) groups * tokens, total);
         }
-        NDArray out = scores.softmax(-1).matMul(values.transpose(1, 0, 2));
+        return scores.softmax(-1).matMul(values);
+    }
+
+    /** [kvHeads, groups * tokens, headDim] from {@link #attend} as [tokens, heads * headDim]. */
+    private static NDArray merge(NDArray attended, int tokens, long width) {
         if (tokens == 1) {
-            return out.reshape(1, (long) heads * headDim);
+            return attended.reshape(1, width);
         }
-        return out.reshape(heads, tokens, headDim).transpose(1, 0, 2).reshape(tokens, (long) heads * headDim);
+        long heads = attended.getShape().get(0) * attended.getShape().get(1) / tokens;
+        return attended.reshape(heads, tokens, width / heads).transpose(1, 0, 2).reshape(tokens, width);
     }
 
     /** [tokens, total]: 0 where token t may see position s (s <= past + t), -inf elsewhere. */

@@ -10,23 +10,24 @@ import ai.djl.ndarray.types.Shape;
  * Keys and values of every layer for one sequence, preallocated to the sequence's capacity so that appending a
  * token writes in place instead of re-concatenating the whole prefix.
  *
- * <p>Layout is position-major, [capacity, kvHeads, headDim] per layer, so the new rows of a step ([n, kvHeads,
- * headDim], straight out of the projection) are written without a transpose. Indexes are built with
- * {@link NDIndex}'s builder methods: parsing index strings costs more than the write itself at one token.
+ * <p>Layout is head-major and already in the shapes attention multiplies by: keys transposed,
+ * [kvHeads, headDim, capacity], and values [kvHeads, capacity, headDim]. Reading a prefix is then a view that goes
+ * straight into the matrix products, with no transpose per sequence and layer (which at batch 8 were a sizeable part
+ * of a decode step); the new rows of a step are transposed once for the whole batch instead. Indexes are built
+ * with {@link NDIndex}'s builder methods: parsing index strings costs more than the write itself at one token.
  */
 final class KvCache {
     private final NDArray[] keys;
     private final NDArray[] values;
     private final long bytes;
 
-    /** Allocates [capacity, kvHeads, headDim] per layer for keys and values, owned by {@code manager}. */
+    /** Allocates keys [kvHeads, headDim, capacity] and values [kvHeads, capacity, headDim] per layer. */
     KvCache(NDManager manager, int layers, int kvHeads, int capacity, int headDim) {
         keys = new NDArray[layers];
         values = new NDArray[layers];
-        Shape shape = new Shape(capacity, kvHeads, headDim);
         for (int i = 0; i < layers; i++) {
-            keys[i] = manager.zeros(shape, DataType.FLOAT32);
-            values[i] = manager.zeros(shape, DataType.FLOAT32);
+            keys[i] = manager.zeros(new Shape(kvHeads, headDim, capacity), DataType.FLOAT32);
+            values[i] = manager.zeros(new Shape(kvHeads, capacity, headDim), DataType.FLOAT32);
         }
         bytes = bytes(layers, kvHeads, capacity, headDim);
     }
@@ -41,15 +42,15 @@ final class KvCache {
     }
 
     /**
-     * Writes {@code k} and {@code v} ([n, kvHeads, headDim]) at positions {@code [past, past + n)} of {@code layer}
-     * and returns views of positions {@code [0, past + n)} ([past + n, kvHeads, headDim]) attached to {@code scope}.
+     * Writes the keys {@code kT} ([kvHeads, headDim, n]) and values {@code vT} ([kvHeads, n, headDim]) of positions
+     * {@code [past, past + n)} of {@code layer} and returns views of positions {@code [0, past + n)} attached to
+     * {@code scope}: keys [kvHeads, headDim, past + n] and values [kvHeads, past + n, headDim].
      */
-    NDArray[] append(NDManager scope, int layer, int past, NDArray k, NDArray v) {
-        int end = past + (int) k.getShape().get(0);
-        NDIndex slot = new NDIndex().addSliceDim(past, end);
-        keys[layer].set(slot, k);
-        values[layer].set(slot, v);
-        NDIndex prefix = new NDIndex().addSliceDim(0, end);
-        return new NDArray[]{keys[layer].get(scope, prefix), values[layer].get(scope, prefix)};
+    NDArray[] append(NDManager scope, int layer, int past, NDArray kT, NDArray vT) {
+        int end = past + (int) vT.getShape().get(1);
+        keys[layer].set(new NDIndex().addAllDim(2).addSliceDim(past, end), kT);
+        values[layer].set(new NDIndex().addAllDim().addSliceDim(past, end), vT);
+        return new NDArray[]{keys[layer].get(scope, new NDIndex().addAllDim(2).addSliceDim(0, end)),
+                values[layer].get(scope, new NDIndex().addAllDim().addSliceDim(0, end))};
     }
 }
