@@ -55,7 +55,8 @@ final class DoctorCommand implements Callable<Integer> {
                 available_cc == null ? "unknown" : available_cc);
         out.printf("  Vector API (jdk.incubator.vector): %s%n",
                 ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled"
-                        : "not enabled (add --add-modules jdk.incubator.vector for the fast INT8 path)");
+                        : "not enabled (add --add-modules jdk.incubator.vector for the per-group INT8 kernel)");
+        out.printf("  INT8: %s%n", dev.assistant.core.engine.djl.DjlRuntime.int8ComputeDescription());
 
         out.println();
         out.println("Recommendations");

@@ -102,6 +102,7 @@ class AssistantCliTest {
         Result r = run("doctor", "--model", shared("stories260K").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("cores").contains("memory").contains("TCP congestion control")
+                .contains("INT8: per-channel layers on libtorch fbgemm")
                 .contains("workers = " + 2 * Runtime.getRuntime().availableProcessors()).contains("batch size = ");
     }
 }

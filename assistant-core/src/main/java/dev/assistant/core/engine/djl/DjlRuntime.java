@@ -66,6 +66,16 @@ public final class DjlRuntime {
         }
     }
 
+    /**
+     * How INT8 layers compute on this host, for diagnostics: per-channel layers on libtorch's fbgemm (with the
+     * activation grid its CPU allows), per-group layers on the Java kernel.
+     */
+    public static String int8ComputeDescription() {
+        return "per-channel layers on libtorch fbgemm (" + (Int8LinearModule.reduceRange()
+                ? "no VNNI: 7-bit activation grid" : "VNNI: 8-bit activation grid") + ", plus a residual pass); "
+                + "per-group layers on the Java kernel";
+    }
+
     /** Sets libtorch's intra-op thread count (process-wide). */
     public static void setThreads(int threads) {
         engine();
