@@ -29,6 +29,8 @@ public final class DjlModelLoader {
 
     /** System property that makes INT8 layers use the Java kernel even where fbgemm could serve them. */
     static final String JAVA_KERNEL_PROPERTY = "assistant.int8.javaKernel";
+    private static final java.util.concurrent.atomic.AtomicBoolean FBGEMM_WARNED =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     private DjlModelLoader() {
     }
@@ -113,7 +115,16 @@ public final class DjlModelLoader {
      * forces the Java kernel, for comparison.
      */
     private static boolean usesFbgemm(QuantScheme scheme, Device device) {
-        return scheme.groupSize() == 0 && Device.Type.CPU.equals(device.getDeviceType()) && !Boolean.getBoolean(JAVA_KERNEL_PROPERTY);
+        if (scheme.groupSize() != 0 || !Device.Type.CPU.equals(device.getDeviceType())
+                || Boolean.getBoolean(JAVA_KERNEL_PROPERTY)) {
+            return false;
+        }
+        java.util.Optional<String> unusable = Int8LinearModule.unusableBecause();
+        if (unusable.isPresent() && FBGEMM_WARNED.compareAndSet(false, true)) {
+            LOG.warn("INT8 layers use the slower Java kernel: libtorch's fbgemm module cannot run here ({})",
+                    unusable.get());
+        }
+        return unusable.isEmpty();
     }
 
     /**

@@ -1,11 +1,16 @@
 package dev.assistant.core.engine.djl;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.quant.QuantScheme;
+import dev.assistant.quant.QuantizedMatrix;
+import dev.assistant.quant.Quantizer;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -13,7 +18,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -28,13 +35,57 @@ final class Int8LinearModule {
 
     private static volatile byte[] archive;
     private static volatile Boolean vnni;
+    private static volatile Optional<String> unusable;
 
     private Int8LinearModule() {
     }
 
+    /**
+     * Empty when fbgemm layers work here, else why not (the reason is logged once by the caller): the module is
+     * loaded, packed with a small matrix and run once, so a libtorch build that cannot read the file or lacks the
+     * quantized operators is found at load time, and INT8 falls back to the Java kernel instead of failing.
+     */
+    static Optional<String> unusableBecause() {
+        Optional<String> known = unusable;
+        if (known == null) {
+            known = probe(archive());
+            unusable = known;
+        }
+        return known;
+    }
+
+    /** {@link #unusableBecause()} for the module file {@code bytes}. */
+    static Optional<String> probe(byte[] bytes) {
+        try (NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            QuantizedMatrix identity = new Quantizer(QuantScheme.perChannel()).quantize(new float[]{1, 0, 0, 1}, 2, 2);
+            PtSymbolBlock module = load(scope, bytes);
+            FbgemmInt8Linear layer = FbgemmInt8Linear.packInto(module, scope, identity, new float[]{0.5f, 0},
+                    reduceRange(), new FbgemmInt8Linear.StagingBuffer());
+            float[] y = layer.apply(scope.create(new float[]{2, -3}, new Shape(1, 2))).toFloatArray();
+            if (Math.abs(y[0] - 2.5f) > 0.05f || Math.abs(y[1] + 3f) > 0.05f) {
+                return Optional.of("the fbgemm module computed " + Arrays.toString(y) + " for [2.5, -3.0]");
+            }
+            return Optional.empty();
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.of(e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "no message";
+        }
+        int end = message.indexOf('\n');
+        return end < 0 ? message : message.substring(0, end);
+    }
+
     /** A fresh module attached to {@code owner}, which closes it (and frees its packed weights). */
     static PtSymbolBlock load(NDManager owner) {
-        try (InputStream in = new ByteArrayInputStream(archive())) {
+        return load(owner, archive());
+    }
+
+    private static PtSymbolBlock load(NDManager owner, byte[] bytes) {
+        try (InputStream in = new ByteArrayInputStream(bytes)) {
             PtSymbolBlock module = JniUtils.loadModule((PtNDManager) owner, in, true, false);
             owner.attachInternal("int8-linear-" + UUID.randomUUID(), module);
             return module;

@@ -126,6 +126,13 @@ class FbgemmInt8LinearTest {
     }
 
     @Test
+    void theShippedModuleRunsHereAndABrokenOneIsReportedNotThrown() {
+        assertThat(Int8LinearModule.unusableBecause()).isEmpty();
+        assertThat(Int8LinearModule.probe("not a TorchScript archive".getBytes(StandardCharsets.US_ASCII)))
+                .hasValueSatisfying(reason -> assertThat(reason).isNotBlank());
+    }
+
+    @Test
     void perGroupMatricesAreRefused() {
         QuantizedMatrix q = new Quantizer(QuantScheme.perGroup(32)).quantize(new float[4 * 64], 4, 64);
         assertThatThrownBy(() -> FbgemmInt8Linear.pack(manager, q, null, true, new FbgemmInt8Linear.StagingBuffer()))
