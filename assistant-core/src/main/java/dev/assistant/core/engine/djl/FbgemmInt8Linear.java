@@ -15,11 +15,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A per-channel INT8 linear layer computed by libtorch's fbgemm ({@code quantized::linear_dynamic}): the weights
- * are packed once into fbgemm's blocked layout, and each call quantizes the activations to uint8 per tensor and
- * runs an integer GEMM (VNNI where the CPU has it). Measured 1.5-2x faster than the Java Vector API kernel on
- * matrices that do not fit the caches, and it stays fast for several rows (batched decoding, prefill), where the
- * Java kernel becomes compute-bound. Activations never leave libtorch: no float copies through Java.
+ * A per-channel INT8 linear layer computed by libtorch's fbgemm: the weights are packed once into fbgemm's blocked
+ * layout, and each call quantizes every activation row on its own fixed grid (plus a second pass over the rounding
+ * residual, about 16 bits in all) and runs an integer GEMM (VNNI where the CPU has it); see
+ * {@code src/main/python/make_int8_linear.py} for why. A row's result does not depend on the other rows of the
+ * batch. Measured 1.5-2x faster than the Java Vector API kernel on matrices that do not fit the caches, and it stays
+ * fast for several rows (batched decoding, prefill), where the Java kernel becomes compute-bound. Activations never
+ * leave libtorch: no float copies through Java.
  *
  * <p>The packed weights live in native memory owned by this layer's TorchScript module ({@link Int8LinearModule}),
  * which is attached to the model's weight manager and freed with it.
