@@ -10,9 +10,6 @@ import dev.assistant.quant.QuantScheme;
 import dev.assistant.quant.QuantizedMatrix;
 import dev.assistant.quant.Quantizer;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-
 /**
  * INT8 layers: weights quantized at load from float tensors, or read as stored by {@code assistant quantize}
  * ({@code name.weight} I8 [out, in] plus {@code name.weight_scale} F32 [out, groups]) without re-quantizing.
@@ -133,8 +130,8 @@ final class Int8LayerFactory extends LayerFactory {
             return stored(info, rows, cols);
         }
         TensorInfo checked = transposed ? store.require(name, cols, rows) : store.require(name, rows, cols);
-        return transposed ? quantizer.quantizeTransposed(loader.floats(checked), cols, rows)
-                : quantizer.quantize(loader.floats(checked), rows, cols);
+        return loader.withFloats(checked, floats -> transposed ? quantizer.quantizeTransposed(floats, cols, rows)
+                : quantizer.quantize(floats, rows, cols));
     }
 
     private QuantizedMatrix stored(TensorInfo values, int rows, int cols) {
@@ -146,10 +143,9 @@ final class Int8LayerFactory extends LayerFactory {
                     + " must be F32, is " + scales.dtype());
         }
         byte[] v = new byte[rows * cols];
-        loader.bytes(values).get(v);
+        loader.withBytes(values, bytes -> bytes.get(v));
         float[] s = new float[rows * scheme.groupsPerRow(cols)];
-        ByteBuffer sb = loader.bytes(scales).order(ByteOrder.LITTLE_ENDIAN);
-        sb.asFloatBuffer().get(s);
+        loader.withBytes(scales, bytes -> bytes.asFloatBuffer().get(s));
         return QuantizedMatrix.wrap(rows, cols, scheme, v, s);
     }
 }

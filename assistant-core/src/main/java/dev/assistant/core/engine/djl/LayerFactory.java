@@ -49,8 +49,10 @@ abstract class LayerFactory {
             return null;
         }
         float[] values = new float[out];
-        loader.floats(store.require(name + ".bias", out)).get(values);
-        return values;
+        return loader.withFloats(store.require(name + ".bias", out), floats -> {
+            floats.get(values);
+            return values;
+        });
     }
 
     protected static AssistantException tiedWithoutEmbedding(String name) {

@@ -9,11 +9,14 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.model.WeightStore;
 import dev.assistant.core.safetensors.DType;
+import dev.assistant.core.safetensors.DirectBuffers;
 import dev.assistant.core.safetensors.FloatConversion;
 import dev.assistant.core.safetensors.TensorInfo;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.function.Function;
 
 /**
  * Turns safetensors tensors into float32 NDArrays owned by one manager.
@@ -60,21 +63,37 @@ final class TensorLoader {
     }
 
     /**
-     * The float32 values of {@code info} without creating an NDArray: a view of the memory map for F32 tensors, a
-     * converted copy for F16/BF16. For weights that are turned into another format (INT8) at load.
+     * Runs {@code use} on the float32 values of {@code info} (a view of the memory map for F32 tensors, a converted
+     * copy for F16/BF16) without creating an NDArray, then releases the mapping and any copy at once: for weights
+     * turned into another format at load (INT8), whose float values are not needed afterwards. {@code use} must not
+     * keep the buffer or any view of it.
      */
-    java.nio.FloatBuffer floats(TensorInfo info) {
+    <T> T withFloats(TensorInfo info, Function<FloatBuffer, T> use) {
         if (!info.dtype().isFloat()) {
             throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + info.name() + "' in " + info.file()
                     + " has dtype " + info.dtype() + " where a floating-point weight is expected");
         }
-        ByteBuffer data = FloatConversion.toF32(store.map(info), info.dtype());
-        return data.order(info.dtype() == DType.F32 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.nativeOrder()).asFloatBuffer();
+        ByteBuffer mapped = store.map(info);
+        ByteBuffer data = FloatConversion.toF32(mapped, info.dtype());
+        try {
+            return use.apply(data.order(info.dtype() == DType.F32 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.nativeOrder())
+                    .asFloatBuffer());
+        } finally {
+            DirectBuffers.release(mapped);
+            if (info.dtype() != DType.F32) {
+                DirectBuffers.release(data);
+            }
+        }
     }
 
-    /** Raw bytes of {@code info} (any dtype), read-only. */
-    ByteBuffer bytes(TensorInfo info) {
-        return store.map(info);
+    /** Runs {@code use} on the raw bytes of {@code info} (any dtype, read-only), then releases the mapping. */
+    <T> T withBytes(TensorInfo info, Function<ByteBuffer, T> use) {
+        ByteBuffer mapped = store.map(info);
+        try {
+            return use.apply(mapped.duplicate().order(ByteOrder.LITTLE_ENDIAN));
+        } finally {
+            DirectBuffers.release(mapped);
+        }
     }
 
     WeightStore store() {
