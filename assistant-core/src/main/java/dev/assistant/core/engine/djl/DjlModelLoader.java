@@ -19,6 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Loads a {@link ModelDirectory} onto DJL's PyTorch engine: maps the weights, checks every tensor against
@@ -29,8 +31,7 @@ public final class DjlModelLoader {
 
     /** System property that makes INT8 layers use the Java kernel even where fbgemm could serve them. */
     static final String JAVA_KERNEL_PROPERTY = "assistant.int8.javaKernel";
-    private static final java.util.concurrent.atomic.AtomicBoolean FBGEMM_WARNED =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean FBGEMM_WARNED = new AtomicBoolean();
 
     private DjlModelLoader() {
     }
@@ -100,12 +101,12 @@ public final class DjlModelLoader {
      * The INT8 scheme the model computes with, or empty for float32: the stored one for a quantized directory
      * (whatever dtype was asked for: re-quantizing would lose the bit-exact round trip), else the asked one.
      */
-    private static java.util.Optional<QuantScheme> int8Scheme(ModelDirectory dir, LoadOptions options) {
-        java.util.Optional<QuantScheme> stored = dir.config().quantization();
+    private static Optional<QuantScheme> int8Scheme(ModelDirectory dir, LoadOptions options) {
+        Optional<QuantScheme> stored = dir.config().quantization();
         if (stored.isPresent() || options.weightType() != WeightType.INT8) {
             return stored;
         }
-        return java.util.Optional.of(options.quantGroupSize() == 0 ? QuantScheme.perChannel()
+        return Optional.of(options.quantGroupSize() == 0 ? QuantScheme.perChannel()
                 : QuantScheme.perGroup(options.quantGroupSize()));
     }
 
@@ -119,7 +120,7 @@ public final class DjlModelLoader {
                 || Boolean.getBoolean(JAVA_KERNEL_PROPERTY)) {
             return false;
         }
-        java.util.Optional<String> unusable = Int8LinearModule.unusableBecause();
+        Optional<String> unusable = Int8LinearModule.unusableBecause();
         if (unusable.isPresent() && FBGEMM_WARNED.compareAndSet(false, true)) {
             LOG.warn("INT8 layers use the slower Java kernel: libtorch's fbgemm module cannot run here ({})",
                     unusable.get());
