@@ -11,6 +11,7 @@ import dev.assistant.security.auth.ApiKeyHasher;
 import dev.assistant.security.auth.ApiKeys;
 import dev.assistant.security.auth.Principal;
 import dev.assistant.security.config.SecuritySettings;
+import dev.assistant.security.testing.SoftHsm;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -30,6 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code cli-pepper@test}) and the PKCS#11 PIN come from surefire's environment (assistant-cli/pom.xml).
  */
 class KeysCommandTest {
+    /** Environment variable through which the keys commands read the PKCS#11 PIN (set by the pom). */
+    private static final String PIN_ENV = "ASSISTANT_CLI_TEST_PIN";
+
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The value surefire sets in ASSISTANT_KEY_TEST_CLI_PEPPER. */
     private static final String PEPPER = "cli-test-pepper-0123456789abcdef";
@@ -215,20 +219,21 @@ class KeysCommandTest {
 
     @Test
     void sealWritesAnHsmEnvelopeThatTheConfiguredProviderResolves() throws Exception {
-        TestSoftHsm.require();
+        SoftHsm.require();
+        assertThat(System.getenv(PIN_ENV)).as("the pom gives the test JVM the test token's PIN").isEqualTo(SoftHsm.PIN);
         String pepper = "hsm-sealed-pepper-0123456789abcdef";
         ObjectNode config = envConfig();
         config.put("environment", "prod");
         config.set("keyProvider", JSON.createObjectNode().put("provider", "pkcs11").put("sealed.dir", "sealed")
-                .put("pkcs11.library", TestSoftHsm.LIBRARY.toString()).put("pkcs11.keyLabel", TestSoftHsm.KEK)
-                .put("pkcs11.pinEnv", TestSoftHsm.PIN_ENV));
+                .put("pkcs11.library", SoftHsm.LIBRARY.toString()).put("pkcs11.keyLabel", SoftHsm.KEK)
+                .put("pkcs11.pinEnv", PIN_ENV));
         config.set("pepper", JSON.createObjectNode().put("keyId", "api-pepper"));
         Path file = write(config);
 
         Result sealed = run(pepper + "\n", "keys", "seal", "--config", file.toString(), "--key-id", "api-pepper");
         assertThat(sealed.exit()).as(sealed.err()).isZero();
         Path envelope = dir.resolve("sealed/prod/api-pepper.json");
-        assertThat(sealed.out()).contains("sealed api-pepper@prod into " + envelope).contains("kek " + TestSoftHsm.KEK);
+        assertThat(sealed.out()).contains("sealed api-pepper@prod into " + envelope).contains("kek " + SoftHsm.KEK);
         JsonNode json = JSON.readTree(envelope.toFile());
         assertThat(json.get("scheme").asText()).isEqualTo("pkcs11-aes-256-gcm");
         assertThat(json.get("env").asText()).isEqualTo("prod");
