@@ -32,6 +32,9 @@ import java.util.function.Consumer;
  * {@link #finishStream} or {@link #abort}.
  */
 final class Exchange {
+    /** A refused body is read and dropped up to this many times the size limit (see {@link #readJson}). */
+    static final int DRAIN_FACTOR = 16;
+
     static final String JSON = "application/json";
     static final String EVENT_STREAM = "text/event-stream; charset=utf-8";
 
@@ -102,19 +105,29 @@ final class Exchange {
     /**
      * Reads the body as JSON, refusing more than {@code limit} bytes with 413 (by {@code Content-Length} before
      * reading, or while reading a chunked body) and malformed JSON with 400.
+     *
+     * <p>A refused body is still read and discarded, up to {@link #DRAIN_FACTOR} times the limit: closing the
+     * connection while the client is still sending makes the kernel reset it, and the client then loses the 413
+     * that was already written (seen as an intermittent "header parser received no bytes" from Java's client).
+     * Larger bodies are not worth reading; the connection is closed and such a client may see only the reset.
      */
     JsonNode readJson(int limit) {
         long declared = request.getLength();
-        if (declared > limit) {
-            throw new ApiException(ApiError.tooLarge(limit));
-        }
+        long drainable = (long) limit * DRAIN_FACTOR;
         byte[] body;
         try (InputStream in = Content.Source.asInputStream(request)) {
+            if (declared > limit) {
+                if (declared <= drainable) {
+                    discard(in, drainable);
+                }
+                throw new ApiException(ApiError.tooLarge(limit));
+            }
             ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
             byte[] buffer = new byte[8192];
             int n;
             while ((n = in.read(buffer)) >= 0) {
                 if (out.size() + n > limit) {
+                    discard(in, drainable - out.size() - n);
                     throw new ApiException(ApiError.tooLarge(limit));
                 }
                 out.write(buffer, 0, n);
@@ -132,6 +145,16 @@ final class Exchange {
         } catch (IOException e) {
             throw new ApiException(ApiError.invalid(null, "The request body is not valid JSON: "
                     + (e instanceof JsonProcessingException p ? p.getOriginalMessage() : "unreadable")));
+        }
+    }
+
+    /** Reads and drops at most {@code max} more bytes of {@code in}. */
+    private static void discard(InputStream in, long max) throws IOException {
+        byte[] buffer = new byte[8192];
+        long left = max;
+        int n;
+        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+            left -= n;
         }
     }
 
