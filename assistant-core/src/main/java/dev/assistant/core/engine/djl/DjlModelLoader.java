@@ -46,13 +46,14 @@ public final class DjlModelLoader {
         Device device = DjlRuntime.resolve(options.device());
         // With the Java INT8 kernel the large products run on the kernel's own threads; libtorch then only does
         // small element-wise work, and a second pool of spinning OpenMP threads would compete with them for cores.
-        boolean javaKernel = int8Scheme(dir, options).filter(scheme -> !usesFbgemm(scheme, device)).isPresent();
-        DjlRuntime.setThreads(javaKernel ? 1 : options.effectiveThreads());
+        QuantScheme scheme = int8Scheme(dir, options).orElse(null);
+        boolean fbgemm = scheme != null && usesFbgemm(scheme, device);
+        DjlRuntime.setThreads(scheme != null && !fbgemm ? 1 : options.effectiveThreads());
         long start = System.nanoTime();
         NDManager weights = NDManager.newBaseManager(device, "PyTorch");
         try (WeightStore store = dir.openWeights()) {
             TensorLoader loader = new TensorLoader(store, weights, device);
-            LayerFactory linears = layerFactory(dir, options, loader, weights);
+            LayerFactory linears = layerFactory(dir, options, scheme, fbgemm, loader, weights);
             DjlCausalModel model = switch (dir.config().architecture()) {
                 case LLAMA -> loadLlama(dir.config(), loader, linears, weights);
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
@@ -72,20 +73,18 @@ public final class DjlModelLoader {
     }
 
     /**
-     * float32 unless INT8 is asked for or the directory is already quantized (then its stored scheme is used as is,
-     * whatever dtype was asked for: re-quantizing would lose the bit-exact round trip).
+     * float32 when {@code scheme} is null, else INT8 layers in {@code scheme} (see {@link #int8Scheme}), on fbgemm
+     * when {@code fbgemm}.
      */
-    private static LayerFactory layerFactory(ModelDirectory dir, LoadOptions options, TensorLoader loader,
-                                             NDManager weights) {
-        QuantScheme stored = dir.config().quantization().orElse(null);
-        QuantScheme scheme = int8Scheme(dir, options).orElse(null);
+    private static LayerFactory layerFactory(ModelDirectory dir, LoadOptions options, QuantScheme scheme,
+                                             boolean fbgemm, TensorLoader loader, NDManager weights) {
         if (scheme == null) {
             return new LayerFactory.Float32(loader);
         }
+        QuantScheme stored = dir.config().quantization().orElse(null);
         if (stored != null && options.weightType() != WeightType.INT8) {
             LOG.info("{} holds {} weights; computing in INT8", dir.path(), stored.name());
         }
-        boolean fbgemm = usesFbgemm(scheme, weights.getDevice());
         LOG.info("INT8 {} weights computed by {}", scheme.name(), fbgemm ? "libtorch fbgemm (per-channel layers)"
                 : Int8Kernels.describeSelection());
         boolean tied = dir.config().tieWordEmbeddings() || loader.store().find("lm_head.weight").isEmpty();

@@ -44,15 +44,15 @@ final class FbgemmInt8Linear implements LinearLayer {
      */
     static FbgemmInt8Linear pack(NDManager owner, QuantizedMatrix weight, float[] bias, boolean reduceRange,
                                  StagingBuffer buffer) {
-        if (weight.groupsPerRow() != 1) {
-            throw new IllegalArgumentException("fbgemm needs per-channel scales, not " + weight.scheme().name());
-        }
         return packInto(Int8LinearModule.load(owner), owner, weight, bias, reduceRange, buffer);
     }
 
     /** {@link #pack} into a module already loaded (and owned by {@code owner}). */
     static FbgemmInt8Linear packInto(PtSymbolBlock module, NDManager owner, QuantizedMatrix weight, float[] bias,
                                      boolean reduceRange, StagingBuffer buffer) {
+        if (weight.groupsPerRow() != 1) {
+            throw new IllegalArgumentException("fbgemm needs per-channel scales, not " + weight.scheme().name());
+        }
         int rows = weight.rows();
         try (NDManager staging = owner.newSubManager()) {
             ByteBuffer values = buffer.holding(weight.valuesBuffer());

@@ -44,10 +44,7 @@ final class TensorLoader {
     }
 
     NDArray load(TensorInfo info) {
-        if (!info.dtype().isFloat()) {
-            throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + info.name() + "' in " + info.file()
-                    + " has dtype " + info.dtype() + " where a floating-point weight is expected");
-        }
+        requireFloat(info);
         ByteBuffer data = FloatConversion.toF32(store.map(info), info.dtype());
         if (info.dtype() == DType.F32 && (info.begin() % 4 != 0 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN)) {
             data = copyAligned(data);
@@ -69,10 +66,7 @@ final class TensorLoader {
      * keep the buffer or any view of it.
      */
     <T> T withFloats(TensorInfo info, Function<FloatBuffer, T> use) {
-        if (!info.dtype().isFloat()) {
-            throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + info.name() + "' in " + info.file()
-                    + " has dtype " + info.dtype() + " where a floating-point weight is expected");
-        }
+        requireFloat(info);
         ByteBuffer mapped = store.map(info);
         ByteBuffer data = FloatConversion.toF32(mapped, info.dtype());
         try {
@@ -93,6 +87,13 @@ final class TensorLoader {
             return use.apply(mapped.duplicate().order(ByteOrder.LITTLE_ENDIAN));
         } finally {
             DirectBuffers.release(mapped);
+        }
+    }
+
+    private static void requireFloat(TensorInfo info) {
+        if (!info.dtype().isFloat()) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + info.name() + "' in " + info.file()
+                    + " has dtype " + info.dtype() + " where a floating-point weight is expected");
         }
     }
 
