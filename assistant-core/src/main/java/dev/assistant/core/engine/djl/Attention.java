@@ -1,17 +1,89 @@
 package dev.assistant.core.engine.djl;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.Shape;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Causal scaled dot-product attention with grouped-query heads over KV caches, for a ragged batch: the rows of one
  * forward pass belong to several sequences ({@link Segments}), each attending only to its own cache.
+ *
+ * <p>Decode steps (one row per sequence) run in one native call for the whole batch ({@link DecodeAttention})
+ * where the shipped module works on this libtorch; prompts, and every step where it does not, run per sequence
+ * through DJL.
  */
 final class Attention {
-    private Attention() {
+    private static final Logger LOG = LoggerFactory.getLogger(Attention.class);
+    private static volatile Optional<String> unusable;
+
+    /** Null when decode steps run per sequence through DJL. */
+    private final DecodeAttention decode;
+
+    private Attention(DecodeAttention decode) {
+        this.decode = decode;
+    }
+
+    /** Attention for one model, whose module (if any) {@code owner} closes. */
+    static Attention forModel(NDManager owner) {
+        Optional<String> known = unusable;
+        if (known == null) {
+            known = probe(ShippedModule.DECODE_ATTENTION.archive());
+            known.ifPresent(reason -> LOG.warn("decode steps attend per sequence through DJL (slower with several "
+                    + "concurrent requests): the batched attention module does not run here: {}", reason));
+            unusable = known;
+        }
+        return known.isPresent() ? perSequence() : new Attention(DecodeAttention.load(owner));
+    }
+
+    /** Attention that runs every sequence of a step through DJL: the fallback, and the reference in tests. */
+    static Attention perSequence() {
+        return new Attention(null);
+    }
+
+    /**
+     * Empty when the module file {@code bytes} loads and computes what the per-sequence path computes for a small
+     * batch of two sequences; else why not (a libtorch that cannot read the file, or a wrong result).
+     */
+    static Optional<String> probe(byte[] bytes) {
+        try (NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            Attention batched = new Attention(DecodeAttention.load(scope, bytes));
+            float[] expected = probeStep(scope, perSequence());
+            float[] actual = probeStep(scope, batched);
+            if (!Arrays.equals(expected, actual)) {
+                return Optional.of("the module computed " + Arrays.toString(actual) + " instead of "
+                        + Arrays.toString(expected));
+            }
+            return Optional.empty();
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.of(ShippedModule.firstLine(e));
+        }
+    }
+
+    /** Two sequences (1 and 2 tokens cached), one decode step of 2 heads over 1 KV head of width 2. */
+    private static float[] probeStep(NDManager scope, Attention attention) {
+        KvCache[] caches = {new KvCache(scope, 1, 1, 4, 2), new KvCache(scope, 1, 1, 4, 2)};
+        caches[0].append(scope, 0, 0, scope.create(new float[]{1, 0}, new Shape(1, 2, 1)),
+                scope.create(new float[]{1, 2}, new Shape(1, 1, 2)));
+        caches[1].append(scope, 0, 0, scope.create(new float[]{0, 1, 1, 0}, new Shape(1, 2, 2)),
+                scope.create(new float[]{3, 4, 5, 6}, new Shape(1, 2, 2)));
+        Segments step = new Segments(caches, new int[]{1, 2}, new int[]{1, 1});
+        NDArray q = scope.create(new float[]{1, 0, 0, 1, 0.5f, 0.5f, -1, 2}, new Shape(2, 2, 2));
+        NDArray k = scope.create(new float[]{0.5f, -0.5f, 2, 1}, new Shape(2, 1, 2));
+        NDArray v = scope.create(new float[]{7, 8, 9, 10}, new Shape(2, 1, 2));
+        return attention.ragged(scope, step, 0, q, k, v).toFloatArray();
+    }
+
+    /** Whether decode steps run as one native call for the batch. */
+    boolean batchesDecodeSteps() {
+        return decode != null;
     }
 
     /**
@@ -22,7 +94,10 @@ final class Attention {
      * @param v values, same shape as {@code k}
      * @return [rows, heads * headDim]
      */
-    static NDArray ragged(NDManager scope, Segments segments, int layer, NDArray q, NDArray k, NDArray v) {
+    NDArray ragged(NDManager scope, Segments segments, int layer, NDArray q, NDArray k, NDArray v) {
+        if (decode != null && segments.singleRows()) {
+            return decode.step(scope, segments, layer, q, k, v);
+        }
         int count = segments.count();
         int rows = segments.rows();
         long width = q.getShape().get(1) * q.getShape().get(2);

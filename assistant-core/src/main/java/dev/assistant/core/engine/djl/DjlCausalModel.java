@@ -28,6 +28,7 @@ abstract class DjlCausalModel implements CausalLanguageModel {
     protected final ModelConfig config;
     protected final NDManager weights;
     protected final Device device;
+    protected final Attention attention;
     private final int contextLength;
     private final String computeType;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -37,6 +38,7 @@ abstract class DjlCausalModel implements CausalLanguageModel {
         this.config = config;
         this.weights = weights;
         this.device = weights.getDevice();
+        this.attention = Attention.forModel(weights);
         this.contextLength = config.maxPositionEmbeddings();
         this.computeType = computeType;
     }

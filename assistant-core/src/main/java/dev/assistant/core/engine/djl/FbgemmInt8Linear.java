@@ -18,8 +18,8 @@ import java.nio.ByteOrder;
  * A per-channel INT8 linear layer computed by libtorch's fbgemm: the weights are packed once into fbgemm's blocked
  * layout, and each call quantizes every activation row on its own fixed grid (plus a second pass over the rounding
  * residual, about 16 bits in all) and runs an integer GEMM (VNNI where the CPU has it); see
- * {@code src/main/python/make_int8_linear.py} for why. A row's result does not depend on the other rows of the
- * batch. Measured 1.5-2x faster than the Java Vector API kernel on matrices that do not fit the caches, and it stays
+ * {@code src/main/python/make_torchscript_modules.py} for why. A row's result does not depend on the other rows of
+ * the batch. Measured 1.5-2x faster than the Java Vector API kernel on matrices that do not fit the caches, and it stays
  * fast for several rows (batched decoding, prefill), where the Java kernel becomes compute-bound. Activations never
  * leave libtorch: no float copies through Java.
  *

@@ -53,7 +53,7 @@ final class Gpt2Model extends DjlCausalModel {
             NDArray q = qkv.get(0).reshape(n, heads, headDim).mul(scale);
             NDArray k = qkv.get(1).reshape(n, heads, headDim);
             NDArray v = qkv.get(2).reshape(n, heads, headDim);
-            x = x.add(layer.attentionOut.apply(Attention.ragged(scope, segments, i, q, k, v)));
+            x = x.add(layer.attentionOut.apply(attention.ragged(scope, segments, i, q, k, v)));
             NDArray up = layer.up.apply(norm(x, layer.norm2Weight, layer.norm2Bias));
             x = x.add(layer.down.apply(geluNew(up)));
         }

@@ -3,37 +3,23 @@ package dev.assistant.core.engine.djl;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.JniUtils;
-import dev.assistant.api.AssistantException;
-import dev.assistant.api.ErrorCode;
 import dev.assistant.quant.QuantScheme;
 import dev.assistant.quant.QuantizedMatrix;
 import dev.assistant.quant.Quantizer;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
- * The TorchScript module behind {@link FbgemmInt8Linear}: {@code int8_linear.pt}, made by
- * {@code src/main/python/make_int8_linear.py} (which stores its own SHA-256 in the file, checked by a test). It
+ * The TorchScript module behind {@link FbgemmInt8Linear}: {@code int8_linear.pt} ({@link ShippedModule}). It
  * holds no model weights; each layer loads its own copy and packs its weights into it.
  */
 final class Int8LinearModule {
-    static final String RESOURCE = "int8_linear.pt";
-    /** Where the generator's SHA-256 is stored inside the TorchScript archive. */
-    static final String GENERATOR_DIGEST_ENTRY = "int8_linear/extra/generator.sha256";
-
-    private static volatile byte[] archive;
     private static volatile Boolean vnni;
     private static volatile Optional<String> unusable;
 
@@ -48,7 +34,7 @@ final class Int8LinearModule {
     static Optional<String> unusableBecause() {
         Optional<String> known = unusable;
         if (known == null) {
-            known = probe(archive());
+            known = probe(ShippedModule.INT8_LINEAR.archive());
             unusable = known;
         }
         return known;
@@ -58,7 +44,7 @@ final class Int8LinearModule {
     static Optional<String> probe(byte[] bytes) {
         try (NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             QuantizedMatrix identity = new Quantizer(QuantScheme.perChannel()).quantize(new float[]{1, 0, 0, 1}, 2, 2);
-            PtSymbolBlock module = load(scope, bytes);
+            PtSymbolBlock module = ShippedModule.INT8_LINEAR.load(scope, bytes);
             FbgemmInt8Linear layer = FbgemmInt8Linear.packInto(module, scope, identity, new float[]{0.5f, 0},
                     reduceRange(), new FbgemmInt8Linear.StagingBuffer());
             float[] y = layer.apply(scope.create(new float[]{2, -3}, new Shape(1, 2))).toFloatArray();
@@ -67,49 +53,13 @@ final class Int8LinearModule {
             }
             return Optional.empty();
         } catch (RuntimeException | LinkageError e) {
-            return Optional.of(e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()));
+            return Optional.of(ShippedModule.firstLine(e));
         }
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "no message";
-        }
-        int end = message.indexOf('\n');
-        return end < 0 ? message : message.substring(0, end);
     }
 
     /** A fresh module attached to {@code owner}, which closes it (and frees its packed weights). */
     static PtSymbolBlock load(NDManager owner) {
-        return load(owner, archive());
-    }
-
-    private static PtSymbolBlock load(NDManager owner, byte[] bytes) {
-        try (InputStream in = new ByteArrayInputStream(bytes)) {
-            PtSymbolBlock module = JniUtils.loadModule((PtNDManager) owner, in, true, false);
-            owner.attachInternal("int8-linear-" + UUID.randomUUID(), module);
-            return module;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The module file's bytes, read once from the class path. */
-    static byte[] archive() {
-        byte[] bytes = archive;
-        if (bytes == null) {
-            try (InputStream in = Int8LinearModule.class.getResourceAsStream(RESOURCE)) {
-                if (in == null) {
-                    throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, RESOURCE
-                            + " is missing from the class path: the assistant-core jar is incomplete");
-                }
-                bytes = in.readAllBytes();
-                archive = bytes;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return bytes;
+        return ShippedModule.INT8_LINEAR.load(owner);
     }
 
     /**

@@ -41,6 +41,16 @@ final class KvCache {
         return bytes;
     }
 
+    /** The whole key cache of {@code layer}, [kvHeads, headDim, capacity]: written in place by decode steps. */
+    NDArray keys(int layer) {
+        return keys[layer];
+    }
+
+    /** The whole value cache of {@code layer}, [kvHeads, capacity, headDim]. */
+    NDArray values(int layer) {
+        return values[layer];
+    }
+
     /**
      * Writes the keys {@code kT} ([kvHeads, headDim, n]) and values {@code vT} ([kvHeads, n, headDim]) of positions
      * {@code [past, past + n)} of {@code layer} and returns views of positions {@code [0, past + n)} attached to

@@ -116,7 +116,7 @@ final class LlamaModel extends DjlCausalModel {
             NDArray q = rotate(qkv.get(0).reshape(n, heads, headDim), qCos, qSin);
             NDArray k = rotate(qkv.get(1).reshape(n, kvHeads, headDim), kCos, kSin);
             NDArray v = qkv.get(2).reshape(n, kvHeads, headDim);
-            x = x.add(layer.o.apply(Attention.ragged(scope, segments, i, q, k, v)));
+            x = x.add(layer.o.apply(attention.ragged(scope, segments, i, q, k, v)));
             NDList gateUp = layer.gateUp.apply(rmsNorm(x, layer.mlpNorm)).split(gateUpSplit, 1);
             NDArray gate = gateUp.get(0);
             NDArray mlp = Activation.sigmoid(gate).mul(gate).mul(gateUp.get(1));

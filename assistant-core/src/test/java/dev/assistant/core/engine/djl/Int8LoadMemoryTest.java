@@ -32,8 +32,10 @@ class Int8LoadMemoryTest {
         Path file = dir.resolve("model.safetensors");
         long fileSize = Files.size(file);
         try (CausalLanguageModel f32 = load(dir, WeightType.F32)) {
-            // the float model uses its weights straight from the map: the measurement sees them
-            assertThat(mappedBytes(file)).isGreaterThan(fileSize * 9 / 10);
+            // the float model uses its weights straight from the map: the measurement sees them. Not all of the
+            // file: q|k|v and gate|up are fused into copies, and their maps go whenever a collection runs (in a
+            // full test run it did: 72% left). The embeddings, head, o and down projections stay, over 70%.
+            assertThat(mappedBytes(file)).isGreaterThan(fileSize * 6 / 10);
         }
         System.gc(); // drop the float model's mappings, so only the INT8 model's are counted below
         try (CausalLanguageModel int8 = load(dir, WeightType.INT8)) {

@@ -1,8 +1,13 @@
-"""Writes the TorchScript module behind the SDK's fbgemm INT8 linear layers.
+"""Writes the TorchScript modules the SDK ships: the fbgemm INT8 linear layer and batched decode attention.
 
 Usage (Debian: apt-get install python3-torch; use /usr/bin/python3, the one that package serves):
-    /usr/bin/python3 assistant-core/src/main/python/make_int8_linear.py \
-        assistant-core/src/main/resources/dev/assistant/core/engine/djl/int8_linear.pt
+    /usr/bin/python3 assistant-core/src/main/python/make_torchscript_modules.py \
+        assistant-core/src/main/resources/dev/assistant/core/engine/djl
+
+Both files are byte-for-byte reproducible, and each stores this script's SHA-256 (extra file `generator.sha256`)
+so a test can tell that the checked-in modules were made by the current version of this script.
+
+## int8_linear.pt
 
 Why a TorchScript file: libtorch's INT8 GEMM (fbgemm: uint8 activations x int8 weights packed once, AVX2 or
 AVX-512 VNNI kernels) is reachable from Java only through a scripted module; DJL exposes no quantized operators.
@@ -23,8 +28,14 @@ Debian's torch 1.13 predates that operator, so the module is scripted with `line
 call is rewritten in the saved TorchScript source (compiled by libtorch when the SDK loads the file); the source
 maps (`*.debug_pkl`), which would point at the wrong text, are left out.
 
-The script's own SHA-256 is stored in the file (extra file `generator.sha256`) so a test can tell that the
-checked-in module was made by the current version of this script.
+## decode_attention.pt
+
+One decode step's attention for every sequence of a batch in one native call: each sequence appends its new key
+and value to its own cache (in place) and attends over its prefix. Called through DJL, the same work is about ten
+native calls per sequence and layer, each costing 10-15 us of JNI and bookkeeping; inside TorchScript an operator
+costs about 5 us (measured on this project's machines), and the loop over sequences costs no calls at all. The
+per-sequence arithmetic is exactly that of the SDK's Java-side attention (same operators, same shapes), so a
+sequence's result does not depend on its batch neighbours.
 """
 import hashlib
 import os
@@ -33,11 +44,9 @@ import tempfile
 import zipfile
 
 import torch
+from typing import Dict, List
+
 from torch import Tensor
-
-
-# The archive's top folder: torch.jit.save names it after the file.
-ARCHIVE = "int8_linear"
 
 
 class Int8DynamicLinear(torch.nn.Module):
@@ -85,32 +94,68 @@ REPLACEMENT = ("ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32("
                "stacked, self.step, self.zero_point, packed)")
 
 
-def rewrite(scripted_path: str, out_path: str, digest: str) -> None:
-    """Copies the TorchScript archive with the placeholder call replaced and without source maps."""
-    with zipfile.ZipFile(scripted_path) as source, zipfile.ZipFile(out_path, "w", zipfile.ZIP_STORED) as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename.endswith(".debug_pkl"):
-                continue
-            if info.filename.endswith("code/__torch__.py"):
-                text = data.decode("utf-8")
-                if text.count(PLACEHOLDER) != 1:
-                    raise SystemExit(f"expected one '{PLACEHOLDER}' in the scripted source:\n{text}")
-                data = text.replace(PLACEHOLDER, REPLACEMENT).encode("utf-8")
-            # fixed timestamps: the same script gives the same bytes
-            target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), data)
-        target.writestr(zipfile.ZipInfo(ARCHIVE + "/extra/generator.sha256", date_time=(1980, 1, 1, 0, 0, 0)), digest)
+class DecodeAttention(torch.nn.Module):
+    """Causal grouped-query attention of one new token per sequence, over per-sequence KV caches."""
+
+    def forward(self, q: Tensor, k: Tensor, v: Tensor, keys: List[Tensor], values: List[Tensor],
+                positions: List[int]) -> Tensor:
+        """
+        q: scaled queries [rows, heads, head_dim]; k, v: the new keys and values [rows, kv_heads, head_dim];
+        keys[r]: row r's key cache, transposed [kv_heads, head_dim, capacity]; values[r]: [kv_heads, capacity,
+        head_dim]; positions[r]: where row r's token goes (its sequence's length before this step).
+        Returns [rows, heads * head_dim].
+        """
+        rows = q.size(0)
+        kv_heads = k.size(1)
+        head_dim = q.size(2)
+        groups = q.size(1) // kv_heads
+        outs: List[Tensor] = []
+        for r in range(rows):
+            p = positions[r]
+            key_cache = keys[r]
+            value_cache = values[r]
+            key_cache.select(2, p).copy_(k[r])
+            value_cache.select(1, p).copy_(v[r])
+            # query head h reads KV head h // groups: [kv_heads, groups, head_dim] @ [kv_heads, head_dim, p + 1]
+            scores = torch.matmul(q[r].reshape(kv_heads, groups, head_dim), key_cache.narrow(2, 0, p + 1))
+            outs.append(torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, p + 1)))
+        return torch.stack(outs, 0).reshape(rows, -1)
 
 
-def main(out_path: str) -> None:
+def entry(name: str) -> zipfile.ZipInfo:
+    # fixed timestamps: the same script gives the same bytes
+    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+
+
+def save(module: torch.nn.Module, archive: str, out_path: str, digest: str, rewrites: Dict[str, str]) -> None:
+    """Scripts and saves `module` as `out_path` (top folder `archive`), without source maps, with each key of
+    `rewrites` (which must occur exactly once) replaced in the saved source, and the generator's digest added."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scripted = os.path.join(tmp, archive + ".pt")
+        torch.jit.save(torch.jit.script(module), scripted)
+        with zipfile.ZipFile(scripted) as source, zipfile.ZipFile(out_path, "w", zipfile.ZIP_STORED) as target:
+            for info in source.infolist():
+                data = source.read(info.filename)
+                if info.filename.endswith(".debug_pkl"):
+                    continue
+                if info.filename.endswith("code/__torch__.py"):
+                    text = data.decode("utf-8")
+                    for old, new in rewrites.items():
+                        if text.count(old) != 1:
+                            raise SystemExit(f"expected one '{old}' in the scripted source:\n{text}")
+                        text = text.replace(old, new)
+                    data = text.encode("utf-8")
+                target.writestr(entry(info.filename), data)
+            target.writestr(entry(archive + "/extra/generator.sha256"), digest)
+    print(f"wrote {out_path} (generator sha256 {digest})")
+
+
+def main(out_dir: str) -> None:
     with open(__file__, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    module = torch.jit.script(Int8DynamicLinear())
-    with tempfile.TemporaryDirectory() as tmp:
-        scripted = os.path.join(tmp, ARCHIVE + ".pt")
-        torch.jit.save(module, scripted)
-        rewrite(scripted, out_path, digest)
-    print(f"wrote {out_path} (generator sha256 {digest})")
+    save(Int8DynamicLinear(), "int8_linear", os.path.join(out_dir, "int8_linear.pt"), digest,
+         {PLACEHOLDER: REPLACEMENT})
+    save(DecodeAttention(), "decode_attention", os.path.join(out_dir, "decode_attention.pt"), digest, {})
 
 
 if __name__ == "__main__":
