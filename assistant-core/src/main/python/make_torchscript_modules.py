@@ -1,4 +1,4 @@
-"""Writes the TorchScript modules the SDK ships: the fbgemm INT8 linear layer and batched decode attention.
+"""Writes the TorchScript modules the SDK ships: the fbgemm INT8 linear layer and ragged batched attention.
 
 Usage (Debian: apt-get install python3-torch; use /usr/bin/python3, the one that package serves):
     /usr/bin/python3 assistant-core/src/main/python/make_torchscript_modules.py \
@@ -28,14 +28,15 @@ Debian's torch 1.13 predates that operator, so the module is scripted with `line
 call is rewritten in the saved TorchScript source (compiled by libtorch when the SDK loads the file); the source
 maps (`*.debug_pkl`), which would point at the wrong text, are left out.
 
-## decode_attention.pt
+## ragged_attention.pt
 
-One decode step's attention for every sequence of a batch in one native call: each sequence appends its new key
-and value to its own cache (in place) and attends over its prefix. Called through DJL, the same work is about ten
-native calls per sequence and layer, each costing 10-15 us of JNI and bookkeeping; inside TorchScript an operator
-costs about 5 us (measured on this project's machines), and the loop over sequences costs no calls at all. The
-per-sequence arithmetic is exactly that of the SDK's Java-side attention (same operators, same shapes), so a
-sequence's result does not depend on its batch neighbours.
+The attention of one forward pass over a ragged batch (decode steps of some sequences, prompts of others) in one
+native call: each segment of rows appends its keys and values to its own sequence's cache (in place) and attends
+causally over its prefix. Called through DJL, the same work is about ten native calls per sequence and layer, each
+costing 10-15 us of JNI and bookkeeping; inside TorchScript an operator costs about 5 us (measured on this
+project's machines) and the loop over sequences costs no calls. The arithmetic of each sequence is exactly that of
+the SDK's per-sequence attention through DJL (same operators, same shapes), so a sequence's result does not depend
+on its batch neighbours.
 """
 import hashlib
 import os
@@ -94,32 +95,49 @@ REPLACEMENT = ("ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32("
                "stacked, self.step, self.zero_point, packed)")
 
 
-class DecodeAttention(torch.nn.Module):
-    """Causal grouped-query attention of one new token per sequence, over per-sequence KV caches."""
+class RaggedAttention(torch.nn.Module):
+    """Causal grouped-query attention of a ragged batch: each segment of rows extends its own sequence's KV cache."""
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor, keys: List[Tensor], values: List[Tensor],
-                positions: List[int]) -> Tensor:
+                past: List[int], lengths: List[int]) -> Tensor:
         """
-        q: scaled queries [rows, heads, head_dim]; k, v: the new keys and values [rows, kv_heads, head_dim];
-        keys[r]: row r's key cache, transposed [kv_heads, head_dim, capacity]; values[r]: [kv_heads, capacity,
-        head_dim]; positions[r]: where row r's token goes (its sequence's length before this step).
+        q: scaled queries [rows, heads, head_dim]; k, v: the new keys and values [rows, kv_heads, head_dim].
+        Segment s is the next lengths[s] rows; they extend the sequence whose caches are keys[s] (transposed:
+        [kv_heads, head_dim, capacity]) and values[s] ([kv_heads, capacity, head_dim]) from position past[s].
         Returns [rows, heads * head_dim].
         """
-        rows = q.size(0)
-        kv_heads = k.size(1)
+        heads = q.size(1)
         head_dim = q.size(2)
-        groups = q.size(1) // kv_heads
+        kv_heads = k.size(1)
+        groups = heads // kv_heads
         outs: List[Tensor] = []
-        for r in range(rows):
-            p = positions[r]
-            key_cache = keys[r]
-            value_cache = values[r]
-            key_cache.select(2, p).copy_(k[r])
-            value_cache.select(1, p).copy_(v[r])
-            # query head h reads KV head h // groups: [kv_heads, groups, head_dim] @ [kv_heads, head_dim, p + 1]
-            scores = torch.matmul(q[r].reshape(kv_heads, groups, head_dim), key_cache.narrow(2, 0, p + 1))
-            outs.append(torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, p + 1)))
-        return torch.stack(outs, 0).reshape(rows, -1)
+        start = 0
+        for s in range(len(lengths)):
+            n = lengths[s]
+            p = past[s]
+            total = p + n
+            key_cache = keys[s]
+            value_cache = values[s]
+            if n == 1:
+                # a decode step: query head h reads KV head h // groups, [kv_heads, groups, head_dim] @ keys
+                key_cache.select(2, p).copy_(k[start])
+                value_cache.select(1, p).copy_(v[start])
+                scores = torch.matmul(q[start].reshape(kv_heads, groups, head_dim), key_cache.narrow(2, 0, total))
+                attended = torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, total))
+                outs.append(attended.reshape(1, heads * head_dim))
+            else:
+                key_cache.narrow(2, p, n).copy_(k.narrow(0, start, n).permute(1, 2, 0))
+                value_cache.narrow(1, p, n).copy_(v.narrow(0, start, n).transpose(0, 1))
+                # rows ordered (group, token) within each KV head
+                grouped = q.narrow(0, start, n).transpose(0, 1).reshape(kv_heads, groups * n, head_dim)
+                scores = torch.matmul(grouped, key_cache.narrow(2, 0, total)).reshape(kv_heads, groups, n, total)
+                # token t sees positions up to p + t
+                future = torch.ones(n, total, dtype=torch.bool, device=q.device).triu(p + 1)
+                scores = scores.masked_fill(future, float("-inf")).reshape(kv_heads, groups * n, total)
+                attended = torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, total))
+                outs.append(attended.reshape(heads, n, head_dim).transpose(0, 1).reshape(n, heads * head_dim))
+            start += n
+        return torch.cat(outs, 0)
 
 
 def entry(name: str) -> zipfile.ZipInfo:
@@ -155,7 +173,7 @@ def main(out_dir: str) -> None:
         digest = hashlib.sha256(f.read()).hexdigest()
     save(Int8DynamicLinear(), "int8_linear", os.path.join(out_dir, "int8_linear.pt"), digest,
          {PLACEHOLDER: REPLACEMENT})
-    save(DecodeAttention(), "decode_attention", os.path.join(out_dir, "decode_attention.pt"), digest, {})
+    save(RaggedAttention(), "ragged_attention", os.path.join(out_dir, "ragged_attention.pt"), digest, {})
 
 
 if __name__ == "__main__":

@@ -16,31 +16,32 @@ import java.util.Optional;
  * Causal scaled dot-product attention with grouped-query heads over KV caches, for a ragged batch: the rows of one
  * forward pass belong to several sequences ({@link Segments}), each attending only to its own cache.
  *
- * <p>Decode steps (one row per sequence) run in one native call for the whole batch ({@link DecodeAttention})
- * where the shipped module works on this libtorch; prompts, and every step where it does not, run per sequence
- * through DJL.
+ * <p>Each layer's attention runs in one native call for the whole batch ({@link RaggedAttentionModule}) where the
+ * shipped module works on this libtorch; where it does not, each sequence runs through DJL (the same arithmetic,
+ * several native calls per sequence and layer).
  */
 final class Attention {
     private static final Logger LOG = LoggerFactory.getLogger(Attention.class);
     private static volatile Optional<String> unusable;
 
-    /** Null when decode steps run per sequence through DJL. */
-    private final DecodeAttention decode;
+    /** Null when every sequence runs through DJL. */
+    private final RaggedAttentionModule module;
 
-    private Attention(DecodeAttention decode) {
-        this.decode = decode;
+    private Attention(RaggedAttentionModule module) {
+        this.module = module;
     }
 
     /** Attention for one model, whose module (if any) {@code owner} closes. */
     static Attention forModel(NDManager owner) {
         Optional<String> known = unusable;
         if (known == null) {
-            known = probe(ShippedModule.DECODE_ATTENTION.archive());
-            known.ifPresent(reason -> LOG.warn("decode steps attend per sequence through DJL (slower with several "
+            known = probe(ShippedModule.RAGGED_ATTENTION.archive());
+            known.ifPresent(reason -> LOG.warn("attention runs per sequence through DJL (slower with several "
                     + "concurrent requests): the batched attention module does not run here: {}", reason));
             unusable = known;
         }
-        return known.isPresent() ? perSequence() : new Attention(DecodeAttention.load(owner));
+        return known.isPresent() ? perSequence()
+                : new Attention(RaggedAttentionModule.load(owner, ShippedModule.RAGGED_ATTENTION.archive()));
     }
 
     /** Attention that runs every sequence of a step through DJL: the fallback, and the reference in tests. */
@@ -50,11 +51,12 @@ final class Attention {
 
     /**
      * Empty when the module file {@code bytes} loads and computes what the per-sequence path computes for a small
-     * batch of two sequences; else why not (a libtorch that cannot read the file, or a wrong result).
+     * ragged batch (a decode step and a two-token prompt); else why not (a libtorch that cannot read the file, or a
+     * wrong result).
      */
     static Optional<String> probe(byte[] bytes) {
         try (NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            Attention batched = new Attention(DecodeAttention.load(scope, bytes));
+            Attention batched = new Attention(RaggedAttentionModule.load(scope, bytes));
             float[] expected = probeStep(scope, perSequence());
             float[] actual = probeStep(scope, batched);
             if (!Arrays.equals(expected, actual)) {
@@ -67,23 +69,23 @@ final class Attention {
         }
     }
 
-    /** Two sequences (1 and 2 tokens cached), one decode step of 2 heads over 1 KV head of width 2. */
+    /** Two sequences (1 and 2 tokens cached) of 2 heads over 1 KV head of width 2: one decodes, one reads 2 rows. */
     private static float[] probeStep(NDManager scope, Attention attention) {
         KvCache[] caches = {new KvCache(scope, 1, 1, 4, 2), new KvCache(scope, 1, 1, 4, 2)};
         caches[0].append(scope, 0, 0, scope.create(new float[]{1, 0}, new Shape(1, 2, 1)),
                 scope.create(new float[]{1, 2}, new Shape(1, 1, 2)));
         caches[1].append(scope, 0, 0, scope.create(new float[]{0, 1, 1, 0}, new Shape(1, 2, 2)),
                 scope.create(new float[]{3, 4, 5, 6}, new Shape(1, 2, 2)));
-        Segments step = new Segments(caches, new int[]{1, 2}, new int[]{1, 1});
-        NDArray q = scope.create(new float[]{1, 0, 0, 1, 0.5f, 0.5f, -1, 2}, new Shape(2, 2, 2));
-        NDArray k = scope.create(new float[]{0.5f, -0.5f, 2, 1}, new Shape(2, 1, 2));
-        NDArray v = scope.create(new float[]{7, 8, 9, 10}, new Shape(2, 1, 2));
+        Segments step = new Segments(caches, new int[]{1, 2}, new int[]{1, 2});
+        NDArray q = scope.create(new float[]{1, 0, 0, 1, 0.5f, 0.5f, -1, 2, 1, 1, 2, -1}, new Shape(3, 2, 2));
+        NDArray k = scope.create(new float[]{0.5f, -0.5f, 2, 1, -1, 0}, new Shape(3, 1, 2));
+        NDArray v = scope.create(new float[]{7, 8, 9, 10, 11, 12}, new Shape(3, 1, 2));
         return attention.ragged(scope, step, 0, q, k, v).toFloatArray();
     }
 
-    /** Whether decode steps run as one native call for the batch. */
-    boolean batchesDecodeSteps() {
-        return decode != null;
+    /** Whether a layer's attention runs as one native call for the whole batch. */
+    boolean isBatched() {
+        return module != null;
     }
 
     /**
@@ -95,8 +97,8 @@ final class Attention {
      * @return [rows, heads * headDim]
      */
     NDArray ragged(NDManager scope, Segments segments, int layer, NDArray q, NDArray k, NDArray v) {
-        if (decode != null && segments.singleRows()) {
-            return decode.step(scope, segments, layer, q, k, v);
+        if (module != null) {
+            return module.attend(scope, segments, layer, q, k, v);
         }
         int count = segments.count();
         int rows = segments.rows();

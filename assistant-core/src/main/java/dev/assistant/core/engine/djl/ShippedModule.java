@@ -20,7 +20,7 @@ import java.util.UUID;
  */
 final class ShippedModule {
     static final ShippedModule INT8_LINEAR = new ShippedModule("int8_linear");
-    static final ShippedModule DECODE_ATTENTION = new ShippedModule("decode_attention");
+    static final ShippedModule RAGGED_ATTENTION = new ShippedModule("ragged_attention");
 
     private final String name;
     private volatile byte[] archive;

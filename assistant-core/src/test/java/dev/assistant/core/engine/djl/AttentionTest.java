@@ -6,6 +6,8 @@ import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -13,8 +15,8 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Batched decode attention (one native call per step) against the per-sequence DJL path it replaces. */
-class DecodeAttentionTest {
+/** Batched ragged attention (one native call per layer) against the per-sequence DJL path it replaces. */
+class AttentionTest {
     private static final int LAYERS = 2;
     private static final int HEADS = 9;
     private static final int KV_HEADS = 3;
@@ -35,32 +37,35 @@ class DecodeAttentionTest {
 
     @Test
     void theShippedModuleRunsHereAndABrokenOneIsReportedNotThrown() {
-        assertThat(Attention.probe(ShippedModule.DECODE_ATTENTION.archive())).isEmpty();
-        assertThat(Attention.forModel(manager).batchesDecodeSteps()).isTrue();
+        assertThat(Attention.probe(ShippedModule.RAGGED_ATTENTION.archive())).isEmpty();
+        assertThat(Attention.forModel(manager).isBatched()).isTrue();
         assertThat(Attention.probe("not a TorchScript archive".getBytes(StandardCharsets.US_ASCII)))
                 .hasValueSatisfying(reason -> assertThat(reason).isNotBlank());
         assertThat(Attention.probe(ShippedModule.INT8_LINEAR.archive())).as("a module with another signature")
                 .hasValueSatisfying(reason -> assertThat(reason).isNotBlank());
     }
 
-    @Test
-    void aBatchedStepEqualsTheSequencesStepsThroughDjlAndWritesTheSameCaches() {
+    /** A decode step of every sequence, and a mixed step where some read several rows (prompts, chunks). */
+    @ParameterizedTest
+    @ValueSource(strings = {"1,1,1,1,1", "1,4,1,3,2"})
+    void aBatchedPassEqualsTheSequencesPassesThroughDjlAndWritesTheSameCaches(String rows) {
+        int[] lengths = Arrays.stream(rows.split(",")).mapToInt(Integer::parseInt).toArray();
+        int total = Arrays.stream(lengths).sum();
         try (NDManager scope = manager.newSubManager()) {
             Attention batched = Attention.forModel(scope);
             Attention reference = Attention.perSequence();
-            KvCache[] mine = caches(scope);
-            KvCache[] theirs = caches(scope);
+            KvCache[] mine = caches(scope, lengths);
+            KvCache[] theirs = caches(scope, lengths);
             for (int layer = 0; layer < LAYERS; layer++) {
                 Random random = new Random(100 + layer);
-                NDArray q = gaussian(scope, random, PAST.length, HEADS);
-                NDArray k = gaussian(scope, random, PAST.length, KV_HEADS);
-                NDArray v = gaussian(scope, random, PAST.length, KV_HEADS);
-                Segments step = new Segments(mine, PAST, ones(PAST.length));
-                float[] actual = batched.ragged(scope, step, layer, q, k, v).toFloatArray();
-                float[] expected = reference.ragged(scope, new Segments(theirs, PAST, ones(PAST.length)), layer,
-                        q, k, v).toFloatArray();
-                assertThat(actual).as("layer %d", layer).hasSize(PAST.length * HEADS * HEAD_DIM)
-                        .containsExactly(expected);
+                NDArray q = gaussian(scope, random, total, HEADS);
+                NDArray k = gaussian(scope, random, total, KV_HEADS);
+                NDArray v = gaussian(scope, random, total, KV_HEADS);
+                float[] actual = batched.ragged(scope, new Segments(mine, PAST, lengths), layer, q, k, v)
+                        .toFloatArray();
+                float[] expected = reference.ragged(scope, new Segments(theirs, PAST, lengths), layer, q, k, v)
+                        .toFloatArray();
+                assertThat(actual).as("layer %d", layer).hasSize(total * HEADS * HEAD_DIM).containsExactly(expected);
                 for (int s = 0; s < PAST.length; s++) {
                     assertThat(mine[s].keys(layer).toFloatArray()).as("keys of sequence %d", s)
                             .containsExactly(theirs[s].keys(layer).toFloatArray());
@@ -72,10 +77,36 @@ class DecodeAttentionTest {
     }
 
     @Test
+    void aPromptAttendsCausally() {
+        // a later row must not change an earlier row's result: attend to 3 rows, then to the first 2 of them only
+        try (NDManager scope = manager.newSubManager()) {
+            Attention batched = Attention.forModel(scope);
+            Random random = new Random(3);
+            NDArray q = gaussian(scope, random, 3, HEADS);
+            NDArray k = gaussian(scope, random, 3, KV_HEADS);
+            NDArray v = gaussian(scope, random, 3, KV_HEADS);
+            KvCache three = new KvCache(scope, 1, KV_HEADS, 3, HEAD_DIM);
+            KvCache two = new KvCache(scope, 1, KV_HEADS, 3, HEAD_DIM);
+            float[] all = batched.ragged(scope, new Segments(new KvCache[]{three}, new int[]{0}, new int[]{3}), 0,
+                    q, k, v).toFloatArray();
+            float[] firstTwo = batched.ragged(scope, new Segments(new KvCache[]{two}, new int[]{0}, new int[]{2}), 0,
+                    q.get("0:2"), k.get("0:2"), v.get("0:2")).toFloatArray();
+            assertThat(Arrays.copyOf(all, firstTwo.length)).containsExactly(firstTwo);
+            // and the first row sees only itself: its output is its own value, repeated for each query head's group
+            float[] value = v.get(0).toFloatArray();
+            for (int h = 0; h < HEADS; h++) {
+                int kvHead = h / (HEADS / KV_HEADS);
+                assertThat(Arrays.copyOfRange(all, h * HEAD_DIM, (h + 1) * HEAD_DIM)).as("head %d", h)
+                        .containsExactly(Arrays.copyOfRange(value, kvHead * HEAD_DIM, (kvHead + 1) * HEAD_DIM));
+            }
+        }
+    }
+
+    @Test
     void aSequencesResultDoesNotDependOnItsBatch() {
         try (NDManager scope = manager.newSubManager()) {
             Attention batched = Attention.forModel(scope);
-            KvCache[] together = caches(scope);
+            KvCache[] together = caches(scope, ones(PAST.length));
             Random random = new Random(7);
             NDArray q = gaussian(scope, random, PAST.length, HEADS);
             NDArray k = gaussian(scope, random, PAST.length, KV_HEADS);
@@ -84,7 +115,7 @@ class DecodeAttentionTest {
                     .toFloatArray();
             int width = HEADS * HEAD_DIM;
             for (int s = 0; s < PAST.length; s++) {
-                KvCache alone = caches(scope)[s];
+                KvCache alone = caches(scope, ones(PAST.length))[s];
                 float[] own = batched.ragged(scope, new Segments(new KvCache[]{alone}, new int[]{PAST[s]},
                         new int[]{1}), 0, row(q, s), row(k, s), row(v, s)).toFloatArray();
                 assertThat(Arrays.copyOfRange(all, s * width, (s + 1) * width)).as("sequence %d", s)
@@ -93,11 +124,11 @@ class DecodeAttentionTest {
         }
     }
 
-    /** One cache per sequence of {@link #PAST}, each filled with the same seeded prefix (and room for one more). */
-    private static KvCache[] caches(NDManager scope) {
+    /** One cache per sequence of {@link #PAST}, each filled with the same seeded prefix, with room for more rows. */
+    private static KvCache[] caches(NDManager scope, int[] lengths) {
         KvCache[] caches = new KvCache[PAST.length];
         for (int s = 0; s < PAST.length; s++) {
-            caches[s] = new KvCache(scope, LAYERS, KV_HEADS, PAST[s] + 1 + s, HEAD_DIM);
+            caches[s] = new KvCache(scope, LAYERS, KV_HEADS, PAST[s] + lengths[s] + s, HEAD_DIM);
             if (PAST[s] == 0) {
                 continue;
             }
