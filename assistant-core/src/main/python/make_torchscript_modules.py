@@ -36,7 +36,8 @@ causally over its prefix. Called through DJL, the same work is about ten native 
 costing 10-15 us of JNI and bookkeeping; inside TorchScript an operator costs about 5 us (measured on this
 project's machines) and the loop over sequences costs no calls. The arithmetic of each sequence is exactly that of
 the SDK's per-sequence attention through DJL (same operators, same shapes), so a sequence's result does not depend
-on its batch neighbours.
+on its batch neighbours. For Llama-family layers, `rotary` also splits the fused q|k|v projection and applies RoPE
+(another dozen DJL calls per layer).
 """
 import hashlib
 import os
@@ -95,49 +96,136 @@ REPLACEMENT = ("ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32("
                "stacked, self.step, self.zero_point, packed)")
 
 
+def rotate_half(x: Tensor, cos: Tensor, signed_sin: Tensor) -> Tensor:
+    """Rotate-half RoPE, x * cos + [x2, x1] * sin, with rotate-half's sign folded into `signed_sin`."""
+    half = x.size(-1) // 2
+    swapped = torch.cat([x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1)
+    return x * cos + swapped * signed_sin
+
+
+def ragged_attention(q: Tensor, k: Tensor, v: Tensor, keys: List[Tensor], values: List[Tensor], past: List[int],
+                     lengths: List[int]) -> Tensor:
+    """
+    q: scaled queries [rows, heads, head_dim]; k, v: the new keys and values [rows, kv_heads, head_dim].
+    Segment s is the next lengths[s] rows; they extend the sequence whose caches are keys[s] (transposed:
+    [kv_heads, head_dim, capacity]) and values[s] ([kv_heads, capacity, head_dim]) from position past[s].
+    Returns [rows, heads * head_dim].
+    """
+    heads = q.size(1)
+    head_dim = q.size(2)
+    kv_heads = k.size(1)
+    groups = heads // kv_heads
+    outs: List[Tensor] = []
+    start = 0
+    for s in range(len(lengths)):
+        n = lengths[s]
+        p = past[s]
+        total = p + n
+        key_cache = keys[s]
+        value_cache = values[s]
+        if n == 1:
+            # a decode step: query head h reads KV head h // groups, [kv_heads, groups, head_dim] @ keys
+            key_cache.select(2, p).copy_(k[start])
+            value_cache.select(1, p).copy_(v[start])
+            scores = torch.matmul(q[start].reshape(kv_heads, groups, head_dim), key_cache.narrow(2, 0, total))
+            attended = torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, total))
+            outs.append(attended.reshape(1, heads * head_dim))
+        else:
+            key_cache.narrow(2, p, n).copy_(k.narrow(0, start, n).permute(1, 2, 0))
+            value_cache.narrow(1, p, n).copy_(v.narrow(0, start, n).transpose(0, 1))
+            # rows ordered (group, token) within each KV head
+            grouped = q.narrow(0, start, n).transpose(0, 1).reshape(kv_heads, groups * n, head_dim)
+            scores = torch.matmul(grouped, key_cache.narrow(2, 0, total)).reshape(kv_heads, groups, n, total)
+            # token t sees positions up to p + t
+            future = torch.ones(n, total, dtype=torch.bool, device=q.device).triu(p + 1)
+            scores = scores.masked_fill(future, float("-inf")).reshape(kv_heads, groups * n, total)
+            attended = torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, total))
+            outs.append(attended.reshape(heads, n, head_dim).transpose(0, 1).reshape(n, heads * head_dim))
+        start += n
+    return torch.cat(outs, 0)
+
+
+def rotary_attention(qkv: Tensor, q_cos: Tensor, q_sin: Tensor, k_cos: Tensor, k_sin: Tensor, heads: int,
+                     keys: List[Tensor], values: List[Tensor], past: List[int], lengths: List[int]) -> Tensor:
+    """
+    `ragged_attention` for the fused projection qkv [rows, (heads + 2 kv_heads) * head_dim] of a Llama-family
+    layer: splits it, applies RoPE (factors [rows, 1, head_dim]; the queries' carry the attention scale), attends.
+    """
+    rows = qkv.size(0)
+    kv_heads = keys[0].size(0)
+    head_dim = keys[0].size(1)
+    q = qkv.narrow(1, 0, heads * head_dim).reshape(rows, heads, head_dim)
+    k = qkv.narrow(1, heads * head_dim, kv_heads * head_dim).reshape(rows, kv_heads, head_dim)
+    v = qkv.narrow(1, (heads + kv_heads) * head_dim, kv_heads * head_dim).reshape(rows, kv_heads, head_dim)
+    return ragged_attention(rotate_half(q, q_cos, q_sin), rotate_half(k, k_cos, k_sin), v, keys, values, past,
+                            lengths)
+
+
 class RaggedAttention(torch.nn.Module):
     """Causal grouped-query attention of a ragged batch: each segment of rows extends its own sequence's KV cache."""
 
+    @torch.jit.export
+    def rotary(self, qkv: Tensor, q_cos: Tensor, q_sin: Tensor, k_cos: Tensor, k_sin: Tensor, heads: int,
+               keys: List[Tensor], values: List[Tensor], past: List[int], lengths: List[int]) -> Tensor:
+        return rotary_attention(qkv, q_cos, q_sin, k_cos, k_sin, heads, keys, values, past, lengths)
+
     def forward(self, q: Tensor, k: Tensor, v: Tensor, keys: List[Tensor], values: List[Tensor],
                 past: List[int], lengths: List[int]) -> Tensor:
-        """
-        q: scaled queries [rows, heads, head_dim]; k, v: the new keys and values [rows, kv_heads, head_dim].
-        Segment s is the next lengths[s] rows; they extend the sequence whose caches are keys[s] (transposed:
-        [kv_heads, head_dim, capacity]) and values[s] ([kv_heads, capacity, head_dim]) from position past[s].
-        Returns [rows, heads * head_dim].
-        """
-        heads = q.size(1)
-        head_dim = q.size(2)
-        kv_heads = k.size(1)
-        groups = heads // kv_heads
-        outs: List[Tensor] = []
-        start = 0
-        for s in range(len(lengths)):
-            n = lengths[s]
-            p = past[s]
-            total = p + n
-            key_cache = keys[s]
-            value_cache = values[s]
-            if n == 1:
-                # a decode step: query head h reads KV head h // groups, [kv_heads, groups, head_dim] @ keys
-                key_cache.select(2, p).copy_(k[start])
-                value_cache.select(1, p).copy_(v[start])
-                scores = torch.matmul(q[start].reshape(kv_heads, groups, head_dim), key_cache.narrow(2, 0, total))
-                attended = torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, total))
-                outs.append(attended.reshape(1, heads * head_dim))
-            else:
-                key_cache.narrow(2, p, n).copy_(k.narrow(0, start, n).permute(1, 2, 0))
-                value_cache.narrow(1, p, n).copy_(v.narrow(0, start, n).transpose(0, 1))
-                # rows ordered (group, token) within each KV head
-                grouped = q.narrow(0, start, n).transpose(0, 1).reshape(kv_heads, groups * n, head_dim)
-                scores = torch.matmul(grouped, key_cache.narrow(2, 0, total)).reshape(kv_heads, groups, n, total)
-                # token t sees positions up to p + t
-                future = torch.ones(n, total, dtype=torch.bool, device=q.device).triu(p + 1)
-                scores = scores.masked_fill(future, float("-inf")).reshape(kv_heads, groups * n, total)
-                attended = torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, total))
-                outs.append(attended.reshape(heads, n, head_dim).transpose(0, 1).reshape(n, heads * head_dim))
-            start += n
-        return torch.cat(outs, 0)
+        return ragged_attention(q, k, v, keys, values, past, lengths)
+
+
+def rms_norm(x: Tensor, weight: Tensor, eps: Tensor) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) * weight, in the order the SDK's DJL path computes it."""
+    return x / (x * x).mean(-1, True).add(eps).sqrt() * weight
+
+
+class Int8LlamaLayer(torch.nn.Module):
+    """
+    One Llama-family decoder layer (RMSNorm, fused q|k|v with RoPE and grouped-query attention over per-sequence
+    caches, o, RMSNorm, fused gate|up with SwiGLU, down, residuals) with INT8 fbgemm linear layers, in one call.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = Int8DynamicLinear()
+        self.o = Int8DynamicLinear()
+        self.gate_up = Int8DynamicLinear()
+        self.down = Int8DynamicLinear()
+        self.attention_norm = torch.ones(1)
+        self.mlp_norm = torch.ones(1)
+        self.eps = torch.ones(1)
+        self.heads = 1
+        self.intermediate = 1
+
+    @torch.jit.export
+    def load_linear(self, which: int, values: Tensor, scales: Tensor, bias: Tensor, reduce_range: bool) -> int:
+        """Packs linear layer `which` (0 q|k|v, 1 o, 2 gate|up, 3 down); see Int8DynamicLinear.load."""
+        if which == 0:
+            return self.qkv.load(values, scales, bias, reduce_range)
+        if which == 1:
+            return self.o.load(values, scales, bias, reduce_range)
+        if which == 2:
+            return self.gate_up.load(values, scales, bias, reduce_range)
+        return self.down.load(values, scales, bias, reduce_range)
+
+    @torch.jit.export
+    def load_norms(self, attention_norm: Tensor, mlp_norm: Tensor, eps: Tensor, heads: int, intermediate: int) -> int:
+        """The RMSNorm weights and epsilon (copies), the number of query heads and the MLP's width."""
+        self.attention_norm = attention_norm.clone()
+        self.mlp_norm = mlp_norm.clone()
+        self.eps = eps.clone()
+        self.heads = heads
+        self.intermediate = intermediate
+        return heads
+
+    def forward(self, x: Tensor, q_cos: Tensor, q_sin: Tensor, k_cos: Tensor, k_sin: Tensor, keys: List[Tensor],
+                values: List[Tensor], past: List[int], lengths: List[int]) -> Tensor:
+        qkv = self.qkv(rms_norm(x, self.attention_norm, self.eps))
+        x = x + self.o(rotary_attention(qkv, q_cos, q_sin, k_cos, k_sin, self.heads, keys, values, past, lengths))
+        gate_up = self.gate_up(rms_norm(x, self.mlp_norm, self.eps))
+        gate = gate_up.narrow(1, 0, self.intermediate)
+        up = gate_up.narrow(1, self.intermediate, self.intermediate)
+        return x + self.down(torch.sigmoid(gate) * gate * up)
 
 
 def entry(name: str) -> zipfile.ZipInfo:
@@ -174,6 +262,8 @@ def main(out_dir: str) -> None:
     save(Int8DynamicLinear(), "int8_linear", os.path.join(out_dir, "int8_linear.pt"), digest,
          {PLACEHOLDER: REPLACEMENT})
     save(RaggedAttention(), "ragged_attention", os.path.join(out_dir, "ragged_attention.pt"), digest, {})
+    save(Int8LlamaLayer(), "int8_llama_layer", os.path.join(out_dir, "int8_llama_layer.pt"), digest,
+         {PLACEHOLDER: REPLACEMENT})
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ final class DoctorCommand implements Callable<Integer> {
                 ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled"
                         : "not enabled (add --add-modules jdk.incubator.vector for the per-group INT8 kernel)");
         out.printf("  INT8: %s%n", dev.assistant.core.engine.djl.DjlRuntime.int8ComputeDescription());
+        out.printf("  attention: %s%n", dev.assistant.core.engine.djl.DjlRuntime.attentionDescription());
 
         out.println();
         out.println("Recommendations");

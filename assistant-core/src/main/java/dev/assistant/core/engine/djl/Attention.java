@@ -33,6 +33,12 @@ final class Attention {
 
     /** Attention for one model, whose module (if any) {@code owner} closes. */
     static Attention forModel(NDManager owner) {
+        return unusableBecause().isPresent() ? perSequence()
+                : new Attention(RaggedAttentionModule.load(owner, ShippedModule.RAGGED_ATTENTION.archive()));
+    }
+
+    /** Empty when the shipped module works here, else why not (probed once per process, logged once). */
+    static Optional<String> unusableBecause() {
         Optional<String> known = unusable;
         if (known == null) {
             known = probe(ShippedModule.RAGGED_ATTENTION.archive());
@@ -40,8 +46,7 @@ final class Attention {
                     + "concurrent requests): the batched attention module does not run here: {}", reason));
             unusable = known;
         }
-        return known.isPresent() ? perSequence()
-                : new Attention(RaggedAttentionModule.load(owner, ShippedModule.RAGGED_ATTENTION.archive()));
+        return known;
     }
 
     /** Attention that runs every sequence of a step through DJL: the fallback, and the reference in tests. */
@@ -86,6 +91,19 @@ final class Attention {
     /** Whether a layer's attention runs as one native call for the whole batch. */
     boolean isBatched() {
         return module != null;
+    }
+
+    /**
+     * {@link #ragged} for a Llama-family layer's fused projection {@code qkv} [rows, (heads + 2 kvHeads) * headDim],
+     * splitting it and applying RoPE in the same native call. Only when {@link #isBatched()}: the per-sequence path
+     * applies RoPE through DJL first ({@link RotaryEmbedding#apply}) and calls {@link #ragged}.
+     */
+    NDArray rotary(NDManager scope, Segments segments, int layer, NDArray qkv, int heads,
+                   RotaryEmbedding.Factors rope) {
+        if (module == null) {
+            throw new IllegalStateException("rotary attention needs the batched module");
+        }
+        return module.rotary(scope, segments, layer, qkv, heads, rope);
     }
 
     /**

@@ -31,6 +31,8 @@ public final class DjlModelLoader {
 
     /** System property that makes INT8 layers use the Java kernel even where fbgemm could serve them. */
     static final String JAVA_KERNEL_PROPERTY = "assistant.int8.javaKernel";
+    /** System property that keeps INT8 Llama layers as separate DJL operations (for comparison with one call each). */
+    static final String UNFUSED_LAYERS_PROPERTY = "assistant.int8.unfusedLayers";
     private static final AtomicBoolean FBGEMM_WARNED = new AtomicBoolean();
 
     private DjlModelLoader() {
@@ -148,6 +150,16 @@ public final class DjlModelLoader {
         int qOut = c.numHeads() * c.headDim();
         int kvOut = c.numKvHeads() * c.headDim();
         TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
+        if (linears instanceof Int8LayerFactory int8 && int8.packsLlamaLayers()
+                && !Boolean.getBoolean(UNFUSED_LAYERS_PROPERTY)) {
+            Int8LlamaLayer[] fused = new Int8LlamaLayer[c.numLayers()];
+            for (int i = 0; i < fused.length; i++) {
+                fused[i] = Int8LlamaLayer.load(weights, int8, loader, c, i);
+            }
+            NDArray norm = loader.load("model.norm.weight", hidden);
+            LinearLayer head = head(c, loader.store(), linears, "lm_head");
+            return new LlamaModel(c, weights, linears.computeType(), embeddings, fused, norm, head);
+        }
         LlamaModel.Layer[] layers = new LlamaModel.Layer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";

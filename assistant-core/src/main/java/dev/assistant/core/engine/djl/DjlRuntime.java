@@ -71,9 +71,19 @@ public final class DjlRuntime {
      * activation grid its CPU allows), per-group layers on the Java kernel.
      */
     public static String int8ComputeDescription() {
-        return "per-channel layers on libtorch fbgemm (" + (Int8LinearModule.reduceRange()
-                ? "no VNNI: 7-bit activation grid" : "VNNI: 8-bit activation grid") + ", plus a residual pass); "
-                + "per-group layers on the Java kernel";
+        String perGroup = "per-group layers on the Java kernel";
+        return Int8LinearModule.unusableBecause()
+                .map(reason -> "all layers on the Java kernel (the fbgemm module does not run here: " + reason + ")")
+                .orElseGet(() -> "per-channel layers on libtorch fbgemm (" + (Int8LinearModule.reduceRange()
+                        ? "no VNNI: 7-bit activation grid" : "VNNI: 8-bit activation grid")
+                        + ", plus a residual pass); " + perGroup);
+    }
+
+    /** How attention runs on this host, for diagnostics: batched in one native call per layer, or per sequence. */
+    public static String attentionDescription() {
+        return Attention.unusableBecause()
+                .map(reason -> "per sequence through DJL (the batched module does not run here: " + reason + ")")
+                .orElse("one native call per layer for the whole batch (ragged_attention.pt)");
     }
 
     /** Sets libtorch's intra-op thread count (process-wide). */

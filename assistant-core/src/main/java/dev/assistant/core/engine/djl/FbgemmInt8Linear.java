@@ -50,6 +50,16 @@ final class FbgemmInt8Linear implements LinearLayer {
     /** {@link #pack} into a module already loaded (and owned by {@code owner}). */
     static FbgemmInt8Linear packInto(PtSymbolBlock module, NDManager owner, QuantizedMatrix weight, float[] bias,
                                      boolean reduceRange, StagingBuffer buffer) {
+        return new FbgemmInt8Linear(module, packSlot(module, "load", null, owner, weight, bias, reduceRange, buffer));
+    }
+
+    /**
+     * Packs {@code weight} and {@code bias} through {@code module}'s method {@code method}: {@code load(values,
+     * scales, bias, reduceRange)}, or, when {@code slot} is not null, {@code method(slot, values, ...)} for a module
+     * holding several linear layers. Returns the bytes packed.
+     */
+    static long packSlot(PtSymbolBlock module, String method, Long slot, NDManager owner, QuantizedMatrix weight,
+                         float[] bias, boolean reduceRange, StagingBuffer buffer) {
         if (weight.groupsPerRow() != 1) {
             throw new IllegalArgumentException("fbgemm needs per-channel scales, not " + weight.scheme().name());
         }
@@ -61,17 +71,22 @@ final class FbgemmInt8Linear implements LinearLayer {
             weight.scalesBuffer().duplicate().get(scales);
             PtNDArray s = (PtNDArray) staging.create(scales);
             PtNDArray b = (PtNDArray) staging.create(bias == null ? new float[rows] : bias);
-            IValue[] args = {IValue.from(w), IValue.from(s), IValue.from(b), IValue.from(reduceRange)};
+            IValue[] tensors = {IValue.from(w), IValue.from(s), IValue.from(b), IValue.from(reduceRange)};
+            IValue[] args = tensors;
+            if (slot != null) {
+                args = new IValue[tensors.length + 1];
+                args[0] = IValue.from(slot);
+                System.arraycopy(tensors, 0, args, 1, tensors.length);
+            }
             try {
-                IValueUtils.runMethod(module, "load", args).close();
+                IValueUtils.runMethod(module, method, args).close();
             } finally {
                 for (IValue arg : args) {
                     arg.close();
                 }
             }
         }
-        long bytes = (long) rows * weight.cols() + 4L * rows + (bias == null ? 0 : 4L * rows);
-        return new FbgemmInt8Linear(module, bytes);
+        return (long) rows * weight.cols() + 4L * rows + (bias == null ? 0 : 4L * rows);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.assistant.core.engine.djl;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.safetensors.DType;
@@ -69,6 +70,31 @@ final class Int8LayerFactory extends LayerFactory {
 
     @Override
     LinearLayer fused(String[] names, int[] outs, int in, boolean bias) {
+        Weights joined = fusedWeights(names, outs, in, bias);
+        return layer(joined.matrix(), joined.bias());
+    }
+
+    /**
+     * Whether Llama decoder layers can each run as one fbgemm module ({@link Int8LlamaLayer}): per-channel weights
+     * on fbgemm, and the module works here.
+     */
+    boolean packsLlamaLayers() {
+        return fbgemmOwner != null && quantizer.scheme().groupSize() == 0 && Attention.unusableBecause().isEmpty()
+                && Int8LlamaLayer.unusableBecause().isEmpty();
+    }
+
+    /** Packs the matrices {@code names} (side by side, as {@link #fused}) into linear slot {@code slot} of a layer. */
+    void packInto(PtSymbolBlock layer, int slot, String[] names, int[] outs, int in, boolean bias) {
+        Weights joined = fusedWeights(names, outs, in, bias);
+        bytes += FbgemmInt8Linear.packSlot(layer, "load_linear", (long) slot, fbgemmOwner, joined.matrix(),
+                joined.bias(), reduceRange, staging);
+    }
+
+    /** An INT8 matrix and its float bias (null for none). */
+    private record Weights(QuantizedMatrix matrix, float[] bias) {
+    }
+
+    private Weights fusedWeights(String[] names, int[] outs, int in, boolean bias) {
         QuantizedMatrix[] parts = new QuantizedMatrix[names.length];
         float[][] biases = new float[names.length][];
         int total = 0;
@@ -84,7 +110,7 @@ final class Int8LayerFactory extends LayerFactory {
                 System.arraycopy(biases[i], 0, joined, at, outs[i]);
             }
         }
-        return layer(QuantizedMatrix.concatRows(parts), joined);
+        return new Weights(names.length == 1 ? parts[0] : QuantizedMatrix.concatRows(parts), joined);
     }
 
     @Override

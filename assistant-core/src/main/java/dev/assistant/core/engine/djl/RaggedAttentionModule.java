@@ -6,6 +6,9 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+
+import java.util.Arrays;
 
 /**
  * The attention of a whole ragged batch (decode steps of some sequences, prompts of others) in one native call,
@@ -36,6 +39,23 @@ final class RaggedAttentionModule {
      * @return [rows, heads * headDim] attached to {@code scope}
      */
     NDArray attend(NDManager scope, Segments segments, int layer, NDArray q, NDArray k, NDArray v) {
+        return run(scope, "forward", segments, layer, IValue.from((PtNDArray) q), IValue.from((PtNDArray) k),
+                IValue.from((PtNDArray) v));
+    }
+
+    /**
+     * {@link #attend} for a Llama-family layer's fused projection {@code qkv} [rows, (heads + 2 kvHeads) * headDim]:
+     * splits it and applies RoPE ({@code rope}'s factors) in the same native call.
+     */
+    NDArray rotary(NDManager scope, Segments segments, int layer, NDArray qkv, int heads,
+                   RotaryEmbedding.Factors rope) {
+        return run(scope, "rotary", segments, layer, IValue.from((PtNDArray) qkv),
+                IValue.from((PtNDArray) rope.queryCos()), IValue.from((PtNDArray) rope.querySin()),
+                IValue.from((PtNDArray) rope.keyCos()), IValue.from((PtNDArray) rope.keySin()), IValue.from(heads));
+    }
+
+    /** Runs {@code method} with {@code leading} followed by the segments' caches, positions and lengths. */
+    private NDArray run(NDManager scope, String method, Segments segments, int layer, IValue... leading) {
         int count = segments.count();
         PtNDArray[] keys = new PtNDArray[count];
         PtNDArray[] values = new PtNDArray[count];
@@ -47,9 +67,12 @@ final class RaggedAttentionModule {
             past[s] = segments.past(s);
             lengths[s] = segments.length(s);
         }
-        IValue[] args = {IValue.from((PtNDArray) q), IValue.from((PtNDArray) k), IValue.from((PtNDArray) v),
-                IValue.listFrom(keys), IValue.listFrom(values), IValue.listFrom(past), IValue.listFrom(lengths)};
-        try (IValue out = module.forward(args)) {
+        IValue[] args = Arrays.copyOf(leading, leading.length + 4);
+        args[leading.length] = IValue.listFrom(keys);
+        args[leading.length + 1] = IValue.listFrom(values);
+        args[leading.length + 2] = IValue.listFrom(past);
+        args[leading.length + 3] = IValue.listFrom(lengths);
+        try (IValue out = IValueUtils.runMethod(module, method, args)) {
             return out.toTensor((PtNDManager) scope);
         } finally {
             for (IValue arg : args) {

@@ -1,6 +1,7 @@
 package dev.assistant.core.engine.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.AfterAll;
@@ -72,6 +73,40 @@ class AttentionTest {
                     assertThat(mine[s].values(layer).toFloatArray()).as("values of sequence %d", s)
                             .containsExactly(theirs[s].values(layer).toFloatArray());
                 }
+            }
+        }
+    }
+
+    @Test
+    void rotaryAttentionOfTheFusedProjectionEqualsRopeThroughDjlThenAttention() {
+        int[] lengths = {1, 4, 1, 3, 2};
+        int total = Arrays.stream(lengths).sum();
+        float[] inverseFrequencies = new float[HEAD_DIM / 2];
+        for (int j = 0; j < inverseFrequencies.length; j++) {
+            inverseFrequencies[j] = (float) (1.0 / Math.pow(10000, 2.0 * j / HEAD_DIM));
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            Attention batched = Attention.forModel(scope);
+            RotaryEmbedding rope = new RotaryEmbedding(scope, HEAD_DIM, inverseFrequencies);
+            KvCache[] mine = caches(scope, lengths);
+            KvCache[] theirs = caches(scope, lengths);
+            Segments segments = new Segments(mine, PAST, lengths);
+            RotaryEmbedding.Factors factors = rope.factors(scope, segments.positions());
+            NDArray qkv = gaussian(scope, new Random(5), total, HEADS + 2 * KV_HEADS).reshape(total, -1);
+            float[] actual = batched.rotary(scope, segments, 0, qkv, HEADS, factors).toFloatArray();
+
+            NDList parts = qkv.split(new long[]{HEADS * HEAD_DIM, (HEADS + KV_HEADS) * HEAD_DIM}, 1);
+            NDArray q = rope.apply(parts.get(0).reshape(total, HEADS, HEAD_DIM), factors.queryCos(),
+                    factors.querySin());
+            NDArray k = rope.apply(parts.get(1).reshape(total, KV_HEADS, HEAD_DIM), factors.keyCos(),
+                    factors.keySin());
+            NDArray v = parts.get(2).reshape(total, KV_HEADS, HEAD_DIM);
+            float[] expected = Attention.perSequence().ragged(scope, new Segments(theirs, PAST, lengths), 0, q, k, v)
+                    .toFloatArray();
+            assertThat(actual).containsExactly(expected);
+            for (int s = 0; s < PAST.length; s++) {
+                assertThat(mine[s].keys(0).toFloatArray()).as("roped keys of sequence %d", s)
+                        .containsExactly(theirs[s].keys(0).toFloatArray());
             }
         }
     }

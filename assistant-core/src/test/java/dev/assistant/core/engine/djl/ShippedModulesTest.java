@@ -22,12 +22,13 @@ class ShippedModulesTest {
     private static final Path GENERATOR = Path.of("src/main/python/make_torchscript_modules.py");
 
     @ParameterizedTest
-    @ValueSource(strings = {"INT8_LINEAR", "RAGGED_ATTENTION"})
+    @ValueSource(strings = {"INT8_LINEAR", "RAGGED_ATTENTION", "INT8_LLAMA_LAYER"})
     void checkedInModuleWasMadeByTheCurrentGenerator(String name, @TempDir Path dir)
             throws IOException, NoSuchAlgorithmException {
         ShippedModule module = switch (name) {
             case "INT8_LINEAR" -> ShippedModule.INT8_LINEAR;
-            default -> ShippedModule.RAGGED_ATTENTION;
+            case "RAGGED_ATTENTION" -> ShippedModule.RAGGED_ATTENTION;
+            default -> ShippedModule.INT8_LLAMA_LAYER;
         };
         String expected = HexFormat.of().formatHex(
                 MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(GENERATOR)));

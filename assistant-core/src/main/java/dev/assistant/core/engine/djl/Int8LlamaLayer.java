@@ -1,0 +1,141 @@
+package dev.assistant.core.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import dev.assistant.core.model.ModelConfig;
+
+import java.util.Optional;
+
+/**
+ * A whole Llama-family decoder layer with per-channel INT8 weights on fbgemm, in one native call per forward pass:
+ * RMSNorm, q|k|v, RoPE, ragged attention over the sequences' caches, o, residual, RMSNorm, gate|up, SwiGLU, down,
+ * residual (the shipped module {@code int8_llama_layer.pt}; its packed weights live in the module, owned by the
+ * model's weight manager).
+ *
+ * <p>Why: through DJL a layer is about 35 native calls plus four module calls, each costing 10-15 us of JNI and
+ * bookkeeping here; inside TorchScript an operator costs about 5 us and there is one JNI crossing. On the
+ * SmolLM-135M shape that overhead was most of a decoded token's time. The operators are those of the DJL path
+ * ({@link LlamaModel}), in the same order (tested: same logits).
+ */
+final class Int8LlamaLayer {
+    /** Linear slots of the module's {@code load_linear}. */
+    private static final int QKV = 0;
+    private static final int O = 1;
+    private static final int GATE_UP = 2;
+    private static final int DOWN = 3;
+
+    private static volatile Optional<String> unusable;
+
+    private final PtSymbolBlock module;
+
+    private Int8LlamaLayer(PtSymbolBlock module) {
+        this.module = module;
+    }
+
+    /** Empty when the module loads on this libtorch, else why not (checked once per process). */
+    static Optional<String> unusableBecause() {
+        Optional<String> known = unusable;
+        if (known == null) {
+            try (NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                ShippedModule.INT8_LLAMA_LAYER.load(scope);
+                known = Optional.empty();
+            } catch (RuntimeException | LinkageError e) {
+                known = Optional.of(ShippedModule.firstLine(e));
+            }
+            unusable = known;
+        }
+        return known;
+    }
+
+    /** Layer {@code i} of a model of config {@code c}: quantized (or read) and packed by {@code linears}. */
+    static Int8LlamaLayer load(NDManager owner, Int8LayerFactory linears, TensorLoader loader, ModelConfig c, int i) {
+        int hidden = c.hiddenSize();
+        int qOut = c.numHeads() * c.headDim();
+        int kvOut = c.numKvHeads() * c.headDim();
+        String p = "model.layers." + i + ".";
+        String a = p + "self_attn.";
+        PtSymbolBlock module = ShippedModule.INT8_LLAMA_LAYER.load(owner);
+        linears.packInto(module, QKV, new String[]{a + "q_proj", a + "k_proj", a + "v_proj"},
+                new int[]{qOut, kvOut, kvOut}, hidden, c.attentionBias());
+        linears.packInto(module, O, new String[]{a + "o_proj"}, new int[]{hidden}, qOut, false);
+        linears.packInto(module, GATE_UP, new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias());
+        linears.packInto(module, DOWN, new String[]{p + "mlp.down_proj"}, new int[]{hidden}, c.intermediateSize(),
+                c.mlpBias());
+        try (NDManager staging = owner.newSubManager()) {
+            // the module keeps copies: these views of the weight file are not needed afterwards
+            NDArray attentionNorm = loader.load(p + "input_layernorm.weight", hidden);
+            NDArray mlpNorm = loader.load(p + "post_attention_layernorm.weight", hidden);
+            attentionNorm.attach(staging);
+            mlpNorm.attach(staging);
+            NDArray eps = staging.create(new float[]{(float) c.normEps()}, new Shape(1));
+            IValue[] args = {IValue.from((PtNDArray) attentionNorm), IValue.from((PtNDArray) mlpNorm),
+                    IValue.from((PtNDArray) eps), IValue.from((long) c.numHeads()),
+                    IValue.from((long) c.intermediateSize())};
+            try {
+                IValueUtils.runMethod(module, "load_norms", args).close();
+            } finally {
+                for (IValue arg : args) {
+                    arg.close();
+                }
+            }
+        }
+        return new Int8LlamaLayer(module);
+    }
+
+    /**
+     * The inputs every layer of one forward pass shares (RoPE factors, positions and lengths of the segments),
+     * converted once per pass rather than once per layer. Closing releases them.
+     */
+    static final class PassInputs implements AutoCloseable {
+        private final IValue[] values;
+
+        PassInputs(RotaryEmbedding.Factors rope, Segments segments) {
+            long[] past = new long[segments.count()];
+            long[] lengths = new long[segments.count()];
+            for (int s = 0; s < past.length; s++) {
+                past[s] = segments.past(s);
+                lengths[s] = segments.length(s);
+            }
+            values = new IValue[]{IValue.from((PtNDArray) rope.queryCos()), IValue.from((PtNDArray) rope.querySin()),
+                    IValue.from((PtNDArray) rope.keyCos()), IValue.from((PtNDArray) rope.keySin()),
+                    IValue.listFrom(past), IValue.listFrom(lengths)};
+        }
+
+        @Override
+        public void close() {
+            for (IValue value : values) {
+                value.close();
+            }
+        }
+    }
+
+    /** The layer's output [rows, hidden] for input {@code x}, writing the rows' keys and values at {@code layer}. */
+    NDArray forward(NDManager scope, NDArray x, Segments segments, int layer, PassInputs shared) {
+        int count = segments.count();
+        PtNDArray[] keys = new PtNDArray[count];
+        PtNDArray[] values = new PtNDArray[count];
+        for (int s = 0; s < count; s++) {
+            keys[s] = (PtNDArray) segments.cache(s).keys(layer);
+            values[s] = (PtNDArray) segments.cache(s).values(layer);
+        }
+        IValue in = IValue.from((PtNDArray) x);
+        IValue keyList = IValue.listFrom(keys);
+        IValue valueList = IValue.listFrom(values);
+        IValue[] v = shared.values;
+        try (IValue out = module.forward(new IValue[]{in, v[0], v[1], v[2], v[3], keyList, valueList, v[4], v[5]})) {
+            return out.toTensor((PtNDManager) scope);
+        } finally {
+            in.close();
+            keyList.close();
+            valueList.close();
+        }
+    }
+}

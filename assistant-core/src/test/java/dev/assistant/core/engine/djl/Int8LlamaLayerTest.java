@@ -1,0 +1,102 @@
+package dev.assistant.core.engine.djl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.engine.Sequence;
+import dev.assistant.core.engine.WeightType;
+import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.testing.SharedModels;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * INT8 Llama layers as one module call each ({@link Int8LlamaLayer}) against the same layers as separate DJL
+ * operations: the same logits for prompts, decode steps and a ragged batch of both.
+ */
+class Int8LlamaLayerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static CausalLanguageModel load(Path dir, boolean fused) {
+        String before = System.getProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY);
+        System.setProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY, Boolean.toString(!fused));
+        try {
+            return DjlModelLoader.load(ModelDirectory.read(dir, false),
+                    LoadOptions.builder().device("cpu").weightType(WeightType.INT8).build());
+        } finally {
+            if (before == null) {
+                System.clearProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY);
+            } else {
+                System.setProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void fusedLayersComputeWhatTheSeparateOperationsCompute() throws IOException {
+        Path dir = SharedModels.model("stories260K");
+        JsonNode cases = JSON.readTree(dir.resolve("reference/golden.json").toFile()).get("cases");
+        List<int[]> prompts = new ArrayList<>();
+        for (JsonNode c : cases) {
+            JsonNode ids = c.get("input_ids");
+            int[] prompt = new int[ids.size()];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = ids.get(i).asInt();
+            }
+            prompts.add(prompt);
+        }
+        try (CausalLanguageModel fused = load(dir, true); CausalLanguageModel separate = load(dir, false)) {
+            assertThat(((LlamaModel) fused).fusesLayers()).isTrue();
+            assertThat(((LlamaModel) separate).fusesLayers()).isFalse();
+            assertThat(fused.weightBytes()).isEqualTo(separate.weightBytes());
+            // each prompt alone, then three decode steps
+            for (int[] prompt : prompts) {
+                try (Sequence a = fused.newSequence(prompt.length + 3);
+                     Sequence b = separate.newSequence(prompt.length + 3)) {
+                    float[] x = a.forward(prompt);
+                    float[] y = b.forward(prompt);
+                    assertThat(x).containsExactly(y);
+                    for (int step = 0; step < 3; step++) {
+                        int next = GoldenLogitsTest.argmax(x);
+                        x = a.forward(new int[]{next});
+                        y = b.forward(new int[]{next});
+                        assertThat(x).as("decode step %d", step).containsExactly(y);
+                    }
+                }
+            }
+            // one ragged pass: two sequences decode while a third reads its prompt
+            List<Sequence> mine = new ArrayList<>();
+            List<Sequence> theirs = new ArrayList<>();
+            try {
+                List<int[]> inputs = new ArrayList<>();
+                for (int s = 0; s < 3; s++) {
+                    int[] prompt = prompts.get(s);
+                    mine.add(fused.newSequence(prompt.length + 1));
+                    theirs.add(separate.newSequence(prompt.length + 1));
+                    if (s < 2) {
+                        mine.get(s).forward(prompt);
+                        theirs.get(s).forward(prompt);
+                        inputs.add(new int[]{prompt[0]});
+                    } else {
+                        inputs.add(prompt);
+                    }
+                }
+                float[][] x = fused.forwardBatch(mine, inputs);
+                float[][] y = separate.forwardBatch(theirs, inputs);
+                for (int s = 0; s < 3; s++) {
+                    assertThat(x[s]).as("sequence %d of the ragged pass", s).containsExactly(y[s]);
+                }
+            } finally {
+                mine.forEach(Sequence::close);
+                theirs.forEach(Sequence::close);
+            }
+        }
+    }
+}
