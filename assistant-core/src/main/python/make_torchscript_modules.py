@@ -46,7 +46,7 @@ import tempfile
 import zipfile
 
 import torch
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from torch import Tensor
 
@@ -179,34 +179,41 @@ def rms_norm(x: Tensor, weight: Tensor, eps: Tensor) -> Tensor:
     return x / (x * x).mean(-1, True).add(eps).sqrt() * weight
 
 
-class Int8LlamaLayer(torch.nn.Module):
+class FloatLinear(torch.nn.Module):
+    """y = x @ W.T + b over float tensors the caller owns (no copy: the SDK's weights are memory-mapped)."""
+
+    bias: Optional[Tensor]
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.zeros(1, 1)
+        self.bias = None
+
+    @torch.jit.export
+    def load(self, weight: Tensor, bias: Tensor, has_bias: bool) -> int:
+        """Refers to weight [out, in] and, if `has_bias`, bias [out] (callers cannot pass None through DJL)."""
+        self.weight = weight
+        self.bias = bias if has_bias else None
+        return weight.size(0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.nn.functional.linear(x, self.weight, self.bias)
+
+
+class LlamaLayer(torch.nn.Module):
     """
     One Llama-family decoder layer (RMSNorm, fused q|k|v with RoPE and grouped-query attention over per-sequence
-    caches, o, RMSNorm, fused gate|up with SwiGLU, down, residuals) with INT8 fbgemm linear layers, in one call.
+    caches, o, RMSNorm, fused gate|up with SwiGLU, down, residuals) in one call; the subclasses choose the linear
+    layers. The operators and their order are those of the SDK's DJL path, so the results are the same.
     """
 
     def __init__(self):
         super().__init__()
-        self.qkv = Int8DynamicLinear()
-        self.o = Int8DynamicLinear()
-        self.gate_up = Int8DynamicLinear()
-        self.down = Int8DynamicLinear()
         self.attention_norm = torch.ones(1)
         self.mlp_norm = torch.ones(1)
         self.eps = torch.ones(1)
         self.heads = 1
         self.intermediate = 1
-
-    @torch.jit.export
-    def load_linear(self, which: int, values: Tensor, scales: Tensor, bias: Tensor, reduce_range: bool) -> int:
-        """Packs linear layer `which` (0 q|k|v, 1 o, 2 gate|up, 3 down); see Int8DynamicLinear.load."""
-        if which == 0:
-            return self.qkv.load(values, scales, bias, reduce_range)
-        if which == 1:
-            return self.o.load(values, scales, bias, reduce_range)
-        if which == 2:
-            return self.gate_up.load(values, scales, bias, reduce_range)
-        return self.down.load(values, scales, bias, reduce_range)
 
     @torch.jit.export
     def load_norms(self, attention_norm: Tensor, mlp_norm: Tensor, eps: Tensor, heads: int, intermediate: int) -> int:
@@ -226,6 +233,50 @@ class Int8LlamaLayer(torch.nn.Module):
         gate = gate_up.narrow(1, 0, self.intermediate)
         up = gate_up.narrow(1, self.intermediate, self.intermediate)
         return x + self.down(torch.sigmoid(gate) * gate * up)
+
+
+class Int8LlamaLayer(LlamaLayer):
+    """A Llama layer whose linear layers are per-channel INT8 on fbgemm (Int8DynamicLinear)."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = Int8DynamicLinear()
+        self.o = Int8DynamicLinear()
+        self.gate_up = Int8DynamicLinear()
+        self.down = Int8DynamicLinear()
+
+    @torch.jit.export
+    def load_linear(self, which: int, values: Tensor, scales: Tensor, bias: Tensor, reduce_range: bool) -> int:
+        """Packs linear layer `which` (0 q|k|v, 1 o, 2 gate|up, 3 down); see Int8DynamicLinear.load."""
+        if which == 0:
+            return self.qkv.load(values, scales, bias, reduce_range)
+        if which == 1:
+            return self.o.load(values, scales, bias, reduce_range)
+        if which == 2:
+            return self.gate_up.load(values, scales, bias, reduce_range)
+        return self.down.load(values, scales, bias, reduce_range)
+
+
+class FloatLlamaLayer(LlamaLayer):
+    """A Llama layer whose linear layers are float32 over the caller's weight tensors (FloatLinear)."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = FloatLinear()
+        self.o = FloatLinear()
+        self.gate_up = FloatLinear()
+        self.down = FloatLinear()
+
+    @torch.jit.export
+    def load_linear(self, which: int, weight: Tensor, bias: Tensor, has_bias: bool) -> int:
+        """Sets linear layer `which` (0 q|k|v, 1 o, 2 gate|up, 3 down); see FloatLinear.load."""
+        if which == 0:
+            return self.qkv.load(weight, bias, has_bias)
+        if which == 1:
+            return self.o.load(weight, bias, has_bias)
+        if which == 2:
+            return self.gate_up.load(weight, bias, has_bias)
+        return self.down.load(weight, bias, has_bias)
 
 
 def entry(name: str) -> zipfile.ZipInfo:
@@ -264,6 +315,7 @@ def main(out_dir: str) -> None:
     save(RaggedAttention(), "ragged_attention", os.path.join(out_dir, "ragged_attention.pt"), digest, {})
     save(Int8LlamaLayer(), "int8_llama_layer", os.path.join(out_dir, "int8_llama_layer.pt"), digest,
          {PLACEHOLDER: REPLACEMENT})
+    save(FloatLlamaLayer(), "float_llama_layer", os.path.join(out_dir, "float_llama_layer.pt"), digest, {})
 
 
 if __name__ == "__main__":

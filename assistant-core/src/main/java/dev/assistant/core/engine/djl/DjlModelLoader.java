@@ -31,8 +31,8 @@ public final class DjlModelLoader {
 
     /** System property that makes INT8 layers use the Java kernel even where fbgemm could serve them. */
     static final String JAVA_KERNEL_PROPERTY = "assistant.int8.javaKernel";
-    /** System property that keeps INT8 Llama layers as separate DJL operations (for comparison with one call each). */
-    static final String UNFUSED_LAYERS_PROPERTY = "assistant.int8.unfusedLayers";
+    /** System property that keeps Llama layers as separate DJL operations (for comparison with one call each). */
+    static final String UNFUSED_LAYERS_PROPERTY = "assistant.unfusedLayers";
     private static final AtomicBoolean FBGEMM_WARNED = new AtomicBoolean();
 
     private DjlModelLoader() {
@@ -150,11 +150,11 @@ public final class DjlModelLoader {
         int qOut = c.numHeads() * c.headDim();
         int kvOut = c.numKvHeads() * c.headDim();
         TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
-        if (linears instanceof Int8LayerFactory int8 && int8.packsLlamaLayers()
-                && !Boolean.getBoolean(UNFUSED_LAYERS_PROPERTY)) {
-            Int8LlamaLayer[] fused = new Int8LlamaLayer[c.numLayers()];
+        boolean fuse = !Boolean.getBoolean(UNFUSED_LAYERS_PROPERTY);
+        if (fuse && linears instanceof Int8LayerFactory int8 && int8.packsLlamaLayers()) {
+            ScriptedLlamaLayer[] fused = new ScriptedLlamaLayer[c.numLayers()];
             for (int i = 0; i < fused.length; i++) {
-                fused[i] = Int8LlamaLayer.load(weights, int8, loader, c, i);
+                fused[i] = ScriptedLlamaLayer.int8(weights, int8, loader, c, i);
             }
             NDArray norm = loader.load("model.norm.weight", hidden);
             LinearLayer head = head(c, loader.store(), linears, "lm_head");
@@ -176,6 +176,14 @@ public final class DjlModelLoader {
         }
         NDArray norm = loader.load("model.norm.weight", hidden);
         LinearLayer head = head(c, loader.store(), linears, "lm_head");
+        if (fuse && linears instanceof LayerFactory.Float32
+                && ScriptedLlamaLayer.unusableBecause(ShippedModule.FLOAT_LLAMA_LAYER).isEmpty()) {
+            ScriptedLlamaLayer[] fused = new ScriptedLlamaLayer[layers.length];
+            for (int i = 0; i < fused.length; i++) {
+                fused[i] = ScriptedLlamaLayer.float32(weights, layers[i], c);
+            }
+            return new LlamaModel(c, weights, linears.computeType(), embeddings, fused, norm, head);
+        }
         return new LlamaModel(c, weights, linears.computeType(), embeddings, layers, norm, head);
     }
 

@@ -20,6 +20,16 @@ final class FloatLinear implements LinearLayer {
         this.bias = bias;
     }
 
+    /** [out, in]. */
+    NDArray weight() {
+        return weight;
+    }
+
+    /** [out], or null. */
+    NDArray bias() {
+        return bias;
+    }
+
     @Override
     public NDArray apply(NDArray x) {
         return Linear.linear(x, weight, bias).singletonOrThrow();

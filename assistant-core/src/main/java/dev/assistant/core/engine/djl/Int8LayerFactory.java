@@ -75,12 +75,12 @@ final class Int8LayerFactory extends LayerFactory {
     }
 
     /**
-     * Whether Llama decoder layers can each run as one fbgemm module ({@link Int8LlamaLayer}): per-channel weights
-     * on fbgemm, and the module works here.
+     * Whether Llama decoder layers can each run as one fbgemm module ({@link ScriptedLlamaLayer}): per-channel
+     * weights on fbgemm, and the module works here.
      */
     boolean packsLlamaLayers() {
-        return fbgemmOwner != null && quantizer.scheme().groupSize() == 0 && Attention.unusableBecause().isEmpty()
-                && Int8LlamaLayer.unusableBecause().isEmpty();
+        return fbgemmOwner != null && quantizer.scheme().groupSize() == 0
+                && ScriptedLlamaLayer.unusableBecause(ShippedModule.INT8_LLAMA_LAYER).isEmpty();
     }
 
     /** Packs the matrices {@code names} (side by side, as {@link #fused}) into linear slot {@code slot} of a layer. */

@@ -11,16 +11,16 @@ import dev.assistant.core.model.ModelConfig;
  * The Llama family (Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama): RMSNorm, rotate-half RoPE, SwiGLU MLP and
  * grouped-query attention, with a tied or separate output head.
  *
- * <p>Every linear layer runs once per forward pass for all rows of a ragged batch. With per-channel INT8 weights on
- * fbgemm each decoder layer is one module call ({@link Int8LlamaLayer}); otherwise a layer is a few dozen DJL
- * operations, below.
+ * <p>Every linear layer runs once per forward pass for all rows of a ragged batch. Each decoder layer is one module
+ * call ({@link ScriptedLlamaLayer}) where the shipped modules run (float32, and per-channel INT8 on fbgemm);
+ * otherwise a layer is a few dozen DJL operations, below.
  */
 final class LlamaModel extends DjlCausalModel {
     private final TokenEmbedding embeddings;
     /** The layers as DJL operations, or null when they run as {@link #fused} modules. */
     private final Layer[] layers;
-    /** The layers as one module call each (INT8 on fbgemm), or null. */
-    private final Int8LlamaLayer[] fused;
+    /** The layers as one module call each, or null. */
+    private final ScriptedLlamaLayer[] fused;
     private final NDArray finalNorm;
     private final LinearLayer head;
     private final RotaryEmbedding rope;
@@ -40,12 +40,12 @@ final class LlamaModel extends DjlCausalModel {
     }
 
     LlamaModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings,
-               Int8LlamaLayer[] fused, NDArray finalNorm, LinearLayer head) {
+               ScriptedLlamaLayer[] fused, NDArray finalNorm, LinearLayer head) {
         this(config, weights, computeType, embeddings, null, fused, finalNorm, head);
     }
 
     private LlamaModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings,
-                       Layer[] layers, Int8LlamaLayer[] fused, NDArray finalNorm, LinearLayer head) {
+                       Layer[] layers, ScriptedLlamaLayer[] fused, NDArray finalNorm, LinearLayer head) {
         super(config, weights, computeType);
         this.embeddings = embeddings;
         this.layers = layers;
@@ -67,7 +67,7 @@ final class LlamaModel extends DjlCausalModel {
         NDArray x = embeddings.lookup(scope, ids);
         RotaryEmbedding.Factors factors = rope.factors(scope, segments.positions());
         if (fused != null) {
-            try (Int8LlamaLayer.PassInputs shared = new Int8LlamaLayer.PassInputs(factors, segments)) {
+            try (ScriptedLlamaLayer.PassInputs shared = new ScriptedLlamaLayer.PassInputs(factors, segments)) {
                 for (int i = 0; i < fused.length; i++) {
                     x = fused[i].forward(scope, x, segments, i, shared);
                 }

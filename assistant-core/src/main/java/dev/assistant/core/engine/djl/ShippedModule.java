@@ -22,6 +22,7 @@ final class ShippedModule {
     static final ShippedModule INT8_LINEAR = new ShippedModule("int8_linear");
     static final ShippedModule RAGGED_ATTENTION = new ShippedModule("ragged_attention");
     static final ShippedModule INT8_LLAMA_LAYER = new ShippedModule("int8_llama_layer");
+    static final ShippedModule FLOAT_LLAMA_LAYER = new ShippedModule("float_llama_layer");
 
     private final String name;
     private volatile byte[] archive;

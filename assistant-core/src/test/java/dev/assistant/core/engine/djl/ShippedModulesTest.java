@@ -22,13 +22,14 @@ class ShippedModulesTest {
     private static final Path GENERATOR = Path.of("src/main/python/make_torchscript_modules.py");
 
     @ParameterizedTest
-    @ValueSource(strings = {"INT8_LINEAR", "RAGGED_ATTENTION", "INT8_LLAMA_LAYER"})
+    @ValueSource(strings = {"INT8_LINEAR", "RAGGED_ATTENTION", "INT8_LLAMA_LAYER", "FLOAT_LLAMA_LAYER"})
     void checkedInModuleWasMadeByTheCurrentGenerator(String name, @TempDir Path dir)
             throws IOException, NoSuchAlgorithmException {
         ShippedModule module = switch (name) {
             case "INT8_LINEAR" -> ShippedModule.INT8_LINEAR;
             case "RAGGED_ATTENTION" -> ShippedModule.RAGGED_ATTENTION;
-            default -> ShippedModule.INT8_LLAMA_LAYER;
+            case "INT8_LLAMA_LAYER" -> ShippedModule.INT8_LLAMA_LAYER;
+            default -> ShippedModule.FLOAT_LLAMA_LAYER;
         };
         String expected = HexFormat.of().formatHex(
                 MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(GENERATOR)));

@@ -8,7 +8,8 @@ import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.testing.SharedModels;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,18 +19,18 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * INT8 Llama layers as one module call each ({@link Int8LlamaLayer}) against the same layers as separate DJL
- * operations: the same logits for prompts, decode steps and a ragged batch of both.
+ * Llama layers as one module call each ({@link ScriptedLlamaLayer}), float32 and INT8, against the same layers as
+ * separate DJL operations: the same logits, bit for bit, for prompts, decode steps and a ragged batch of both.
  */
-class Int8LlamaLayerTest {
+class ScriptedLlamaLayerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static CausalLanguageModel load(Path dir, boolean fused) {
+    private static CausalLanguageModel load(Path dir, WeightType type, boolean fused) {
         String before = System.getProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY);
         System.setProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY, Boolean.toString(!fused));
         try {
             return DjlModelLoader.load(ModelDirectory.read(dir, false),
-                    LoadOptions.builder().device("cpu").weightType(WeightType.INT8).build());
+                    LoadOptions.builder().device("cpu").weightType(type).build());
         } finally {
             if (before == null) {
                 System.clearProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY);
@@ -39,8 +40,9 @@ class Int8LlamaLayerTest {
         }
     }
 
-    @Test
-    void fusedLayersComputeWhatTheSeparateOperationsCompute() throws IOException {
+    @ParameterizedTest
+    @EnumSource(value = WeightType.class, names = {"F32", "INT8"})
+    void fusedLayersComputeWhatTheSeparateOperationsCompute(WeightType type) throws IOException {
         Path dir = SharedModels.model("stories260K");
         JsonNode cases = JSON.readTree(dir.resolve("reference/golden.json").toFile()).get("cases");
         List<int[]> prompts = new ArrayList<>();
@@ -52,7 +54,8 @@ class Int8LlamaLayerTest {
             }
             prompts.add(prompt);
         }
-        try (CausalLanguageModel fused = load(dir, true); CausalLanguageModel separate = load(dir, false)) {
+        try (CausalLanguageModel fused = load(dir, type, true);
+             CausalLanguageModel separate = load(dir, type, false)) {
             assertThat(((LlamaModel) fused).fusesLayers()).isTrue();
             assertThat(((LlamaModel) separate).fusesLayers()).isFalse();
             assertThat(fused.weightBytes()).isEqualTo(separate.weightBytes());

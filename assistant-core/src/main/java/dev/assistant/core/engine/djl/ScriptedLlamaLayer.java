@@ -11,51 +11,59 @@ import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import dev.assistant.core.model.ModelConfig;
 
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A whole Llama-family decoder layer with per-channel INT8 weights on fbgemm, in one native call per forward pass:
- * RMSNorm, q|k|v, RoPE, ragged attention over the sequences' caches, o, residual, RMSNorm, gate|up, SwiGLU, down,
- * residual (the shipped module {@code int8_llama_layer.pt}; its packed weights live in the module, owned by the
- * model's weight manager).
+ * A whole Llama-family decoder layer in one native call per forward pass: RMSNorm, q|k|v, RoPE, ragged attention
+ * over the sequences' caches, o, residual, RMSNorm, gate|up, SwiGLU, down, residual. Two shipped modules:
+ * {@code int8_llama_layer.pt} (per-channel INT8 on fbgemm; the packed weights live in the module) and
+ * {@code float_llama_layer.pt} (float32 over the model's own weight tensors, not copied). Each module is owned by
+ * the model's weight manager.
  *
- * <p>Why: through DJL a layer is about 35 native calls plus four module calls, each costing 10-15 us of JNI and
- * bookkeeping here; inside TorchScript an operator costs about 5 us and there is one JNI crossing. On the
+ * <p>Why: through DJL a layer is about 35 native calls (plus four module calls with INT8), each costing 10-15 us of
+ * JNI and bookkeeping here; inside TorchScript an operator costs about 5 us and there is one JNI crossing. On the
  * SmolLM-135M shape that overhead was most of a decoded token's time. The operators are those of the DJL path
- * ({@link LlamaModel}), in the same order (tested: same logits).
+ * ({@link LlamaModel}), in the same order (tested: the same logits, bit for bit).
  */
-final class Int8LlamaLayer {
+final class ScriptedLlamaLayer {
     /** Linear slots of the module's {@code load_linear}. */
     private static final int QKV = 0;
     private static final int O = 1;
     private static final int GATE_UP = 2;
     private static final int DOWN = 3;
 
-    private static volatile Optional<String> unusable;
+    private static final Map<ShippedModule, Optional<String>> UNUSABLE = new ConcurrentHashMap<>();
 
     private final PtSymbolBlock module;
 
-    private Int8LlamaLayer(PtSymbolBlock module) {
+    private ScriptedLlamaLayer(PtSymbolBlock module) {
         this.module = module;
     }
 
-    /** Empty when the module loads on this libtorch, else why not (checked once per process). */
-    static Optional<String> unusableBecause() {
-        Optional<String> known = unusable;
-        if (known == null) {
-            try (NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-                ShippedModule.INT8_LLAMA_LAYER.load(scope);
-                known = Optional.empty();
-            } catch (RuntimeException | LinkageError e) {
-                known = Optional.of(ShippedModule.firstLine(e));
-            }
-            unusable = known;
+    /**
+     * Empty when {@code module} (and the attention it calls) loads on this libtorch, else why not (checked once per
+     * process and module).
+     */
+    static Optional<String> unusableBecause(ShippedModule module) {
+        Optional<String> attention = Attention.unusableBecause();
+        if (attention.isPresent()) {
+            return attention;
         }
-        return known;
+        return UNUSABLE.computeIfAbsent(module, m -> {
+            try (NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                m.load(scope);
+                return Optional.empty();
+            } catch (RuntimeException | LinkageError e) {
+                return Optional.of(ShippedModule.firstLine(e));
+            }
+        });
     }
 
-    /** Layer {@code i} of a model of config {@code c}: quantized (or read) and packed by {@code linears}. */
-    static Int8LlamaLayer load(NDManager owner, Int8LayerFactory linears, TensorLoader loader, ModelConfig c, int i) {
+    /** INT8 layer {@code i} of a model of config {@code c}: quantized (or read) and packed by {@code linears}. */
+    static ScriptedLlamaLayer int8(NDManager owner, Int8LayerFactory linears, TensorLoader loader, ModelConfig c,
+                                   int i) {
         int hidden = c.hiddenSize();
         int qOut = c.numHeads() * c.headDim();
         int kvOut = c.numKvHeads() * c.headDim();
@@ -75,19 +83,48 @@ final class Int8LlamaLayer {
             NDArray mlpNorm = loader.load(p + "post_attention_layernorm.weight", hidden);
             attentionNorm.attach(staging);
             mlpNorm.attach(staging);
-            NDArray eps = staging.create(new float[]{(float) c.normEps()}, new Shape(1));
-            IValue[] args = {IValue.from((PtNDArray) attentionNorm), IValue.from((PtNDArray) mlpNorm),
-                    IValue.from((PtNDArray) eps), IValue.from((long) c.numHeads()),
-                    IValue.from((long) c.intermediateSize())};
-            try {
-                IValueUtils.runMethod(module, "load_norms", args).close();
-            } finally {
-                for (IValue arg : args) {
-                    arg.close();
-                }
+            loadNorms(module, staging, attentionNorm, mlpNorm, c);
+        }
+        return new ScriptedLlamaLayer(module);
+    }
+
+    /**
+     * The float32 {@code layer} as one module call. The module refers to the layer's weight tensors (no copy), which
+     * stay owned by the model's weight manager.
+     */
+    static ScriptedLlamaLayer float32(NDManager owner, LlamaModel.Layer layer, ModelConfig c) {
+        PtSymbolBlock module = ShippedModule.FLOAT_LLAMA_LAYER.load(owner);
+        LinearLayer[] linears = {layer.qkv(), layer.o(), layer.gateUp(), layer.down()};
+        for (int slot = 0; slot < linears.length; slot++) {
+            FloatLinear linear = (FloatLinear) linears[slot];
+            boolean hasBias = linear.bias() != null;
+            // the module refers to the weight, it does not copy it: the tensor stays owned by the weight manager
+            IValue[] args = {IValue.from((long) slot), IValue.from((PtNDArray) linear.weight()),
+                    IValue.from((PtNDArray) (hasBias ? linear.bias() : linear.weight())), IValue.from(hasBias)};
+            run(module, "load_linear", args);
+        }
+        try (NDManager staging = owner.newSubManager()) {
+            loadNorms(module, staging, layer.attentionNorm(), layer.mlpNorm(), c);
+        }
+        return new ScriptedLlamaLayer(module);
+    }
+
+    private static void loadNorms(PtSymbolBlock module, NDManager staging, NDArray attentionNorm, NDArray mlpNorm,
+                                  ModelConfig c) {
+        NDArray eps = staging.create(new float[]{(float) c.normEps()}, new Shape(1));
+        run(module, "load_norms", new IValue[]{IValue.from((PtNDArray) attentionNorm), IValue.from((PtNDArray) mlpNorm),
+                IValue.from((PtNDArray) eps), IValue.from((long) c.numHeads()), IValue.from((long) c.intermediateSize())});
+    }
+
+    /** Runs {@code method} of {@code module} for its side effect, closing the arguments and the result. */
+    private static void run(PtSymbolBlock module, String method, IValue[] args) {
+        try {
+            IValueUtils.runMethod(module, method, args).close();
+        } finally {
+            for (IValue arg : args) {
+                arg.close();
             }
         }
-        return new Int8LlamaLayer(module);
     }
 
     /**
