@@ -57,7 +57,7 @@ final class DoctorCommand implements Callable<Integer> {
                 ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled"
                         : "not enabled (add --add-modules jdk.incubator.vector for the per-group INT8 kernel)");
         out.printf("  INT8: %s%n", dev.assistant.core.engine.djl.DjlRuntime.int8ComputeDescription());
-        out.printf("  attention: %s%n", dev.assistant.core.engine.djl.DjlRuntime.attentionDescription());
+        out.printf("  layers: %s%n", dev.assistant.core.engine.djl.DjlRuntime.layersDescription());
 
         out.println();
         out.println("Recommendations");

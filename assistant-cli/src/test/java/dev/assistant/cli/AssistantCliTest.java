@@ -103,7 +103,7 @@ class AssistantCliTest {
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("cores").contains("memory").contains("TCP congestion control")
                 .contains("INT8: per-channel layers on libtorch fbgemm")
-                .contains("attention: one native call per layer for the whole batch")
+                .contains("layers: Llama layers one native call each; attention one native call per layer")
                 .contains("workers = " + 2 * Runtime.getRuntime().availableProcessors()).contains("batch size = ");
     }
 }

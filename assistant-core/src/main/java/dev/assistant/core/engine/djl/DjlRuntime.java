@@ -9,6 +9,7 @@ import dev.assistant.core.engine.DeviceSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -79,11 +80,21 @@ public final class DjlRuntime {
                         + ", plus a residual pass); " + perGroup);
     }
 
-    /** How attention runs on this host, for diagnostics: batched in one native call per layer, or per sequence. */
-    public static String attentionDescription() {
-        return Attention.unusableBecause()
-                .map(reason -> "per sequence through DJL (the batched module does not run here: " + reason + ")")
-                .orElse("one native call per layer for the whole batch (ragged_attention.pt)");
+    /**
+     * How a forward pass runs on this host, for diagnostics: Llama layers as one native call each (or as separate
+     * DJL operations), attention batched in one call per layer (or per sequence).
+     */
+    public static String layersDescription() {
+        Optional<String> attention = Attention.unusableBecause();
+        if (attention.isPresent()) {
+            return "separate DJL operations, attention per sequence (the batched module does not run here: "
+                    + attention.get() + ")";
+        }
+        Optional<String> float32 = ScriptedLlamaLayer.unusableBecause(ShippedModule.FLOAT_LLAMA_LAYER);
+        Optional<String> int8 = ScriptedLlamaLayer.unusableBecause(ShippedModule.INT8_LLAMA_LAYER);
+        String llama = float32.isEmpty() && int8.isEmpty() ? "Llama layers one native call each"
+                : "Llama layers as separate DJL operations (" + float32.or(() -> int8).orElseThrow() + ")";
+        return llama + "; attention one native call per layer for the whole batch";
     }
 
     /** Sets libtorch's intra-op thread count (process-wide). */
