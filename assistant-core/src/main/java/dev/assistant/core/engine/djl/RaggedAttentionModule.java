@@ -56,22 +56,11 @@ final class RaggedAttentionModule {
 
     /** Runs {@code method} with {@code leading} followed by the segments' caches, positions and lengths. */
     private NDArray run(NDManager scope, String method, Segments segments, int layer, IValue... leading) {
-        int count = segments.count();
-        PtNDArray[] keys = new PtNDArray[count];
-        PtNDArray[] values = new PtNDArray[count];
-        long[] past = new long[count];
-        long[] lengths = new long[count];
-        for (int s = 0; s < count; s++) {
-            keys[s] = (PtNDArray) segments.cache(s).keys(layer);
-            values[s] = (PtNDArray) segments.cache(s).values(layer);
-            past[s] = segments.past(s);
-            lengths[s] = segments.length(s);
-        }
         IValue[] args = Arrays.copyOf(leading, leading.length + 4);
-        args[leading.length] = IValue.listFrom(keys);
-        args[leading.length + 1] = IValue.listFrom(values);
-        args[leading.length + 2] = IValue.listFrom(past);
-        args[leading.length + 3] = IValue.listFrom(lengths);
+        args[leading.length] = SegmentArguments.keys(segments, layer);
+        args[leading.length + 1] = SegmentArguments.values(segments, layer);
+        args[leading.length + 2] = SegmentArguments.past(segments);
+        args[leading.length + 3] = SegmentArguments.lengths(segments);
         try (IValue out = IValueUtils.runMethod(module, method, args)) {
             return out.toTensor((PtNDManager) scope);
         } finally {

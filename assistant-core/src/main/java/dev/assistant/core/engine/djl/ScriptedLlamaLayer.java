@@ -135,15 +135,9 @@ final class ScriptedLlamaLayer {
         private final IValue[] values;
 
         PassInputs(RotaryEmbedding.Factors rope, Segments segments) {
-            long[] past = new long[segments.count()];
-            long[] lengths = new long[segments.count()];
-            for (int s = 0; s < past.length; s++) {
-                past[s] = segments.past(s);
-                lengths[s] = segments.length(s);
-            }
             values = new IValue[]{IValue.from((PtNDArray) rope.queryCos()), IValue.from((PtNDArray) rope.querySin()),
                     IValue.from((PtNDArray) rope.keyCos()), IValue.from((PtNDArray) rope.keySin()),
-                    IValue.listFrom(past), IValue.listFrom(lengths)};
+                    SegmentArguments.past(segments), SegmentArguments.lengths(segments)};
         }
 
         @Override
@@ -156,16 +150,9 @@ final class ScriptedLlamaLayer {
 
     /** The layer's output [rows, hidden] for input {@code x}, writing the rows' keys and values at {@code layer}. */
     NDArray forward(NDManager scope, NDArray x, Segments segments, int layer, PassInputs shared) {
-        int count = segments.count();
-        PtNDArray[] keys = new PtNDArray[count];
-        PtNDArray[] values = new PtNDArray[count];
-        for (int s = 0; s < count; s++) {
-            keys[s] = (PtNDArray) segments.cache(s).keys(layer);
-            values[s] = (PtNDArray) segments.cache(s).values(layer);
-        }
         IValue in = IValue.from((PtNDArray) x);
-        IValue keyList = IValue.listFrom(keys);
-        IValue valueList = IValue.listFrom(values);
+        IValue keyList = SegmentArguments.keys(segments, layer);
+        IValue valueList = SegmentArguments.values(segments, layer);
         IValue[] v = shared.values;
         try (IValue out = module.forward(new IValue[]{in, v[0], v[1], v[2], v[3], keyList, valueList, v[4], v[5]})) {
             return out.toTensor((PtNDManager) scope);
