@@ -41,25 +41,29 @@ final class FbgemmInt8Linear implements LinearLayer {
      *
      * @param reduceRange quantize activations to 7 bits: needed where the CPU lacks VNNI, whose 16-bit pairwise
      *                    sums could otherwise saturate (see {@link Int8LinearModule#reduceRange()})
+     * @param residual    also send each input row's rounding residual through the GEMM (about 16-bit activations
+     *                    for a second row of compute) rather than 8 bits per row; see
+     *                    {@link Int8LayerFactory#refinesInput(String)}
      */
     static FbgemmInt8Linear pack(NDManager owner, QuantizedMatrix weight, float[] bias, boolean reduceRange,
-                                 StagingBuffer buffer) {
-        return packInto(Int8LinearModule.load(owner), owner, weight, bias, reduceRange, buffer);
+                                 boolean residual, StagingBuffer buffer) {
+        return packInto(Int8LinearModule.load(owner), owner, weight, bias, reduceRange, residual, buffer);
     }
 
     /** {@link #pack} into a module already loaded (and owned by {@code owner}). */
     static FbgemmInt8Linear packInto(PtSymbolBlock module, NDManager owner, QuantizedMatrix weight, float[] bias,
-                                     boolean reduceRange, StagingBuffer buffer) {
-        return new FbgemmInt8Linear(module, packSlot(module, "load", null, owner, weight, bias, reduceRange, buffer));
+                                     boolean reduceRange, boolean residual, StagingBuffer buffer) {
+        return new FbgemmInt8Linear(module,
+                packSlot(module, "load", null, owner, weight, bias, reduceRange, residual, buffer));
     }
 
     /**
      * Packs {@code weight} and {@code bias} through {@code module}'s method {@code method}: {@code load(values,
-     * scales, bias, reduceRange)}, or, when {@code slot} is not null, {@code method(slot, values, ...)} for a module
-     * holding several linear layers. Returns the bytes packed.
+     * scales, bias, reduceRange, residual)}, or, when {@code slot} is not null, {@code method(slot, values, ...)}
+     * for a module holding several linear layers. Returns the bytes packed.
      */
     static long packSlot(PtSymbolBlock module, String method, Long slot, NDManager owner, QuantizedMatrix weight,
-                         float[] bias, boolean reduceRange, StagingBuffer buffer) {
+                         float[] bias, boolean reduceRange, boolean residual, StagingBuffer buffer) {
         if (weight.groupsPerRow() != 1) {
             throw new IllegalArgumentException("fbgemm needs per-channel scales, not " + weight.scheme().name());
         }
@@ -71,7 +75,8 @@ final class FbgemmInt8Linear implements LinearLayer {
             weight.scalesBuffer().duplicate().get(scales);
             PtNDArray s = (PtNDArray) staging.create(scales);
             PtNDArray b = (PtNDArray) staging.create(bias == null ? new float[rows] : bias);
-            IValue[] tensors = {IValue.from(w), IValue.from(s), IValue.from(b), IValue.from(reduceRange)};
+            IValue[] tensors = {IValue.from(w), IValue.from(s), IValue.from(b), IValue.from(reduceRange),
+                    IValue.from(residual)};
             IValue[] args = tensors;
             if (slot != null) {
                 args = new IValue[tensors.length + 1];

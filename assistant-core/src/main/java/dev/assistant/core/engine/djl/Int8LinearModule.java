@@ -44,12 +44,15 @@ final class Int8LinearModule {
     static Optional<String> probe(byte[] bytes) {
         try (NDManager scope = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             QuantizedMatrix identity = new Quantizer(QuantScheme.perChannel()).quantize(new float[]{1, 0, 0, 1}, 2, 2);
-            PtSymbolBlock module = ShippedModule.INT8_LINEAR.load(scope, bytes);
-            FbgemmInt8Linear layer = FbgemmInt8Linear.packInto(module, scope, identity, new float[]{0.5f, 0},
-                    reduceRange(), new FbgemmInt8Linear.StagingBuffer());
-            float[] y = layer.apply(scope.create(new float[]{2, -3}, new Shape(1, 2))).toFloatArray();
-            if (Math.abs(y[0] - 2.5f) > 0.05f || Math.abs(y[1] + 3f) > 0.05f) {
-                return Optional.of("the fbgemm module computed " + Arrays.toString(y) + " for [2.5, -3.0]");
+            for (boolean residual : new boolean[]{false, true}) {
+                PtSymbolBlock module = ShippedModule.INT8_LINEAR.load(scope, bytes);
+                FbgemmInt8Linear layer = FbgemmInt8Linear.packInto(module, scope, identity, new float[]{0.5f, 0},
+                        reduceRange(), residual, new FbgemmInt8Linear.StagingBuffer());
+                float[] y = layer.apply(scope.create(new float[]{2, -3}, new Shape(1, 2))).toFloatArray();
+                if (Math.abs(y[0] - 2.5f) > 0.05f || Math.abs(y[1] + 3f) > 0.05f) {
+                    return Optional.of("the fbgemm module computed " + Arrays.toString(y) + " for [2.5, -3.0]"
+                            + (residual ? " with" : " without") + " the residual row");
+                }
             }
             return Optional.empty();
         } catch (RuntimeException | LinkageError e) {

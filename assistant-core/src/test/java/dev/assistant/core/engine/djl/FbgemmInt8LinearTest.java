@@ -48,17 +48,23 @@ class FbgemmInt8LinearTest {
         float[] expected = new float[rows * out];
         Int8Kernels.scalar().matmul(q, x, rows, bias, expected);
         for (boolean reduceRange : new boolean[]{true, false}) {
-            try (NDManager scope = manager.newSubManager()) {
-                FbgemmInt8Linear layer = FbgemmInt8Linear.pack(scope, q, bias, reduceRange,
-                        new FbgemmInt8Linear.StagingBuffer());
-                NDArray y = layer.apply(scope.create(x, new Shape(rows, in)));
-                assertThat(y.getShape()).isEqualTo(new Shape(rows, out));
-                float[] actual = y.toFloatArray();
-                // activations are quantized per call (8 or 7 bits): compare as vectors, not bit for bit
-                assertThat(cosine(expected, actual)).as("reduceRange=%s", reduceRange)
-                        .isGreaterThan(reduceRange ? 0.999 : 0.9998);
-                assertThat(relativeError(expected, actual)).isLessThan(reduceRange ? 0.03 : 0.015);
+            double[] errors = new double[2];
+            for (boolean residual : new boolean[]{false, true}) {
+                try (NDManager scope = manager.newSubManager()) {
+                    FbgemmInt8Linear layer = FbgemmInt8Linear.pack(scope, q, bias, reduceRange, residual,
+                            new FbgemmInt8Linear.StagingBuffer());
+                    NDArray y = layer.apply(scope.create(x, new Shape(rows, in)));
+                    assertThat(y.getShape()).isEqualTo(new Shape(rows, out));
+                    float[] actual = y.toFloatArray();
+                    // activations are quantized per call (8 or 7 bits): compare as vectors, not bit for bit
+                    assertThat(cosine(expected, actual)).as("reduceRange=%s residual=%s", reduceRange, residual)
+                            .isGreaterThan(reduceRange ? 0.999 : 0.9998);
+                    errors[residual ? 1 : 0] = relativeError(expected, actual);
+                    assertThat(errors[residual ? 1 : 0]).isLessThan(reduceRange ? 0.03 : 0.015);
+                }
             }
+            // the residual row is there to make the activations finer: it must cut the error several times over
+            assertThat(errors[1]).as("reduceRange=%s", reduceRange).isLessThan(errors[0] / 8);
         }
     }
 
@@ -76,8 +82,8 @@ class FbgemmInt8LinearTest {
             float[] bias = gaussian(random, out, 1f);
             Int8Kernels.scalar().matmul(a, x, 1, bias, expected);
             FbgemmInt8Linear.StagingBuffer staging = new FbgemmInt8Linear.StagingBuffer(); // reused, as in a load
-            FbgemmInt8Linear first = FbgemmInt8Linear.pack(scope, a, bias, false, staging);
-            FbgemmInt8Linear.pack(scope, b, null, false, staging);
+            FbgemmInt8Linear first = FbgemmInt8Linear.pack(scope, a, bias, false, true, staging);
+            FbgemmInt8Linear.pack(scope, b, null, false, true, staging);
             // the Java-side arrays and staging tensors of packing are garbage now: the module must not borrow them
             for (int i = 0; i < 3; i++) {
                 System.gc();
@@ -106,15 +112,18 @@ class FbgemmInt8LinearTest {
             batch[2 * in + k] *= 1000; // an outlier row: with one quantization range for the batch it would dominate
             batch[4 * in + k] *= 1e-3f;
         }
-        try (NDManager scope = manager.newSubManager()) {
-            FbgemmInt8Linear layer = FbgemmInt8Linear.pack(scope, q, gaussian(random, out, 0.1f), false,
-                    new FbgemmInt8Linear.StagingBuffer());
-            float[] together = layer.apply(scope.create(batch, new Shape(6, in))).toFloatArray();
-            for (int r = 0; r < 6; r++) {
-                float[] row = java.util.Arrays.copyOfRange(batch, r * in, (r + 1) * in);
-                float[] alone = layer.apply(scope.create(row, new Shape(1, in))).toFloatArray();
-                assertThat(java.util.Arrays.copyOfRange(together, r * out, (r + 1) * out)).as("row %d", r)
-                        .containsExactly(alone);
+        float[] bias = gaussian(random, out, 0.1f);
+        for (boolean residual : new boolean[]{false, true}) {
+            try (NDManager scope = manager.newSubManager()) {
+                FbgemmInt8Linear layer = FbgemmInt8Linear.pack(scope, q, bias, false, residual,
+                        new FbgemmInt8Linear.StagingBuffer());
+                float[] together = layer.apply(scope.create(batch, new Shape(6, in))).toFloatArray();
+                for (int r = 0; r < 6; r++) {
+                    float[] row = java.util.Arrays.copyOfRange(batch, r * in, (r + 1) * in);
+                    float[] alone = layer.apply(scope.create(row, new Shape(1, in))).toFloatArray();
+                    assertThat(java.util.Arrays.copyOfRange(together, r * out, (r + 1) * out))
+                            .as("row %d, residual=%s", r, residual).containsExactly(alone);
+                }
             }
         }
     }
@@ -129,7 +138,7 @@ class FbgemmInt8LinearTest {
     @Test
     void perGroupMatricesAreRefused() {
         QuantizedMatrix q = new Quantizer(QuantScheme.perGroup(32)).quantize(new float[4 * 64], 4, 64);
-        assertThatThrownBy(() -> FbgemmInt8Linear.pack(manager, q, null, true, new FbgemmInt8Linear.StagingBuffer()))
+        assertThatThrownBy(() -> FbgemmInt8Linear.pack(manager, q, null, true, true, new FbgemmInt8Linear.StagingBuffer()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("per-channel");
     }
 
