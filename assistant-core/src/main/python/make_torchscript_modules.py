@@ -138,6 +138,13 @@ def ragged_attention(q: Tensor, k: Tensor, v: Tensor, keys: List[Tensor], values
     head_dim = q.size(2)
     kv_heads = k.size(1)
     groups = heads // kv_heads
+    rows = q.size(0)
+    # Decode steps (one row per sequence) index rows one by one: split them once (one operator, not three per row).
+    # A prompt's thousand rows would make a thousand views, so mixed batches index rows instead.
+    decode_only = rows == len(lengths)
+    q_rows = q.reshape(rows, kv_heads, groups, head_dim).unbind(0) if decode_only else [q]
+    k_rows = k.unbind(0) if decode_only else [k]
+    v_rows = v.unbind(0) if decode_only else [v]
     outs: List[Tensor] = []
     start = 0
     for s in range(len(lengths)):
@@ -148,11 +155,20 @@ def ragged_attention(q: Tensor, k: Tensor, v: Tensor, keys: List[Tensor], values
         value_cache = values[s]
         if n == 1:
             # a decode step: query head h reads KV head h // groups, [kv_heads, groups, head_dim] @ keys
-            key_cache.select(2, p).copy_(k[start])
-            value_cache.select(1, p).copy_(v[start])
-            scores = torch.matmul(q[start].reshape(kv_heads, groups, head_dim), key_cache.narrow(2, 0, total))
-            attended = torch.matmul(torch.softmax(scores, -1), value_cache.narrow(1, 0, total))
-            outs.append(attended.reshape(1, heads * head_dim))
+            if decode_only:
+                q_row = q_rows[start]
+                k_row = k_rows[start]
+                v_row = v_rows[start]
+            else:
+                q_row = q[start].reshape(kv_heads, groups, head_dim)
+                k_row = k[start]
+                v_row = v[start]
+            key_cache.select(2, p).copy_(k_row)
+            value_cache.select(1, p).copy_(v_row)
+            # bmm, not matmul: the same kernel on the same operands without matmul's reshaping steps
+            scores = torch.bmm(q_row, key_cache.narrow(2, 0, total))
+            attended = torch.bmm(torch.softmax(scores, -1), value_cache.narrow(1, 0, total))
+            outs.append(attended.view(1, heads * head_dim))
         else:
             key_cache.narrow(2, p, n).copy_(k.narrow(0, start, n).permute(1, 2, 0))
             value_cache.narrow(1, p, n).copy_(v.narrow(0, start, n).transpose(0, 1))
@@ -168,29 +184,29 @@ def ragged_attention(q: Tensor, k: Tensor, v: Tensor, keys: List[Tensor], values
     return torch.cat(outs, 0)
 
 
-def rotary_attention(qkv: Tensor, q_cos: Tensor, q_sin: Tensor, k_cos: Tensor, k_sin: Tensor, heads: int,
-                     keys: List[Tensor], values: List[Tensor], past: List[int], lengths: List[int]) -> Tensor:
+def rotary_attention(qkv: Tensor, cos: Tensor, sin: Tensor, heads: int, keys: List[Tensor], values: List[Tensor],
+                     past: List[int], lengths: List[int]) -> Tensor:
     """
     `ragged_attention` for the fused projection qkv [rows, (heads + 2 kv_heads) * head_dim] of a Llama-family
-    layer: splits it, applies RoPE (factors [rows, 1, head_dim]; the queries' carry the attention scale), attends.
+    layer: splits it and applies RoPE to q|k together (factors [rows, heads + kv_heads, head_dim], the queries'
+    first, carrying the attention scale), then attends.
     """
     rows = qkv.size(0)
     kv_heads = keys[0].size(0)
     head_dim = keys[0].size(1)
-    q = qkv.narrow(1, 0, heads * head_dim).reshape(rows, heads, head_dim)
-    k = qkv.narrow(1, heads * head_dim, kv_heads * head_dim).reshape(rows, kv_heads, head_dim)
+    qk = rotate_half(qkv.narrow(1, 0, (heads + kv_heads) * head_dim).reshape(rows, heads + kv_heads, head_dim),
+                     cos, sin)
     v = qkv.narrow(1, (heads + kv_heads) * head_dim, kv_heads * head_dim).reshape(rows, kv_heads, head_dim)
-    return ragged_attention(rotate_half(q, q_cos, q_sin), rotate_half(k, k_cos, k_sin), v, keys, values, past,
-                            lengths)
+    return ragged_attention(qk.narrow(1, 0, heads), qk.narrow(1, heads, kv_heads), v, keys, values, past, lengths)
 
 
 class RaggedAttention(torch.nn.Module):
     """Causal grouped-query attention of a ragged batch: each segment of rows extends its own sequence's KV cache."""
 
     @torch.jit.export
-    def rotary(self, qkv: Tensor, q_cos: Tensor, q_sin: Tensor, k_cos: Tensor, k_sin: Tensor, heads: int,
-               keys: List[Tensor], values: List[Tensor], past: List[int], lengths: List[int]) -> Tensor:
-        return rotary_attention(qkv, q_cos, q_sin, k_cos, k_sin, heads, keys, values, past, lengths)
+    def rotary(self, qkv: Tensor, cos: Tensor, sin: Tensor, heads: int, keys: List[Tensor], values: List[Tensor],
+               past: List[int], lengths: List[int]) -> Tensor:
+        return rotary_attention(qkv, cos, sin, heads, keys, values, past, lengths)
 
     def forward(self, q: Tensor, k: Tensor, v: Tensor, keys: List[Tensor], values: List[Tensor],
                 past: List[int], lengths: List[int]) -> Tensor:
@@ -248,10 +264,10 @@ class LlamaLayer(torch.nn.Module):
         self.intermediate = intermediate
         return heads
 
-    def forward(self, x: Tensor, q_cos: Tensor, q_sin: Tensor, k_cos: Tensor, k_sin: Tensor, keys: List[Tensor],
-                values: List[Tensor], past: List[int], lengths: List[int]) -> Tensor:
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, keys: List[Tensor], values: List[Tensor], past: List[int],
+                lengths: List[int]) -> Tensor:
         qkv = self.qkv(rms_norm(x, self.attention_norm, self.eps))
-        x = x + self.o(rotary_attention(qkv, q_cos, q_sin, k_cos, k_sin, self.heads, keys, values, past, lengths))
+        x = x + self.o(rotary_attention(qkv, cos, sin, self.heads, keys, values, past, lengths))
         gate_up = self.gate_up(rms_norm(x, self.mlp_norm, self.eps))
         gate = gate_up.narrow(1, 0, self.intermediate)
         up = gate_up.narrow(1, self.intermediate, self.intermediate)

@@ -97,9 +97,10 @@ final class Attention {
      * {@link #ragged} for a Llama-family layer's fused projection {@code qkv} [rows, (heads + 2 kvHeads) * headDim],
      * splitting it and applying RoPE in the same native call. Only when {@link #isBatched()}: the per-sequence path
      * applies RoPE through DJL first ({@link RotaryEmbedding#apply}) and calls {@link #ragged}.
+     *
+     * @param rope the pass's {@link RotaryEmbedding#stackedFactors}
      */
-    NDArray rotary(NDManager scope, Segments segments, int layer, NDArray qkv, int heads,
-                   RotaryEmbedding.Factors rope) {
+    NDArray rotary(NDManager scope, Segments segments, int layer, NDArray qkv, int heads, NDArray[] rope) {
         if (module == null) {
             throw new IllegalStateException("rotary attention needs the batched module");
         }

@@ -65,9 +65,9 @@ final class LlamaModel extends DjlCausalModel {
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
         NDArray x = embeddings.lookup(scope, ids);
-        RotaryEmbedding.Factors factors = rope.factors(scope, segments.positions());
         if (fused != null) {
-            try (ScriptedLlamaLayer.PassInputs shared = new ScriptedLlamaLayer.PassInputs(factors, segments)) {
+            NDArray[] stacked = rope.stackedFactors(scope, segments.positions(), heads, kvHeads);
+            try (ScriptedLlamaLayer.PassInputs shared = new ScriptedLlamaLayer.PassInputs(stacked, segments)) {
                 for (int i = 0; i < fused.length; i++) {
                     x = fused[i].forward(scope, x, segments, i, shared);
                 }
@@ -76,13 +76,17 @@ final class LlamaModel extends DjlCausalModel {
         }
         long[] qkvSplit = {(long) heads * headDim, (long) (heads + kvHeads) * headDim};
         long[] gateUpSplit = {config.intermediateSize()};
+        // the batched module rotates q|k together; the per-sequence path rotates them apart through DJL
+        NDArray[] stacked = attention.isBatched()
+                ? rope.stackedFactors(scope, segments.positions(), heads, kvHeads) : null;
+        RotaryEmbedding.Factors factors = attention.isBatched() ? null : rope.factors(scope, segments.positions());
         for (int i = 0; i < layers.length; i++) {
             Layer layer = layers[i];
             NDArray qkv = layer.qkv.apply(rmsNorm(x, layer.attentionNorm));
             NDArray attended;
             if (attention.isBatched()) {
                 // splitting, RoPE and attention in one native call
-                attended = attention.rotary(scope, segments, i, qkv, heads, factors);
+                attended = attention.rotary(scope, segments, i, qkv, heads, stacked);
             } else {
                 NDList parts = qkv.split(qkvSplit, 1);
                 NDArray q = rope.apply(parts.get(0).reshape(n, heads, headDim), factors.queryCos(),

@@ -45,13 +45,11 @@ final class RaggedAttentionModule {
 
     /**
      * {@link #attend} for a Llama-family layer's fused projection {@code qkv} [rows, (heads + 2 kvHeads) * headDim]:
-     * splits it and applies RoPE ({@code rope}'s factors) in the same native call.
+     * splits it and applies RoPE in the same native call ({@code rope}: {@link RotaryEmbedding#stackedFactors}).
      */
-    NDArray rotary(NDManager scope, Segments segments, int layer, NDArray qkv, int heads,
-                   RotaryEmbedding.Factors rope) {
-        return run(scope, "rotary", segments, layer, IValue.from((PtNDArray) qkv),
-                IValue.from((PtNDArray) rope.queryCos()), IValue.from((PtNDArray) rope.querySin()),
-                IValue.from((PtNDArray) rope.keyCos()), IValue.from((PtNDArray) rope.keySin()), IValue.from(heads));
+    NDArray rotary(NDManager scope, Segments segments, int layer, NDArray qkv, int heads, NDArray[] rope) {
+        return run(scope, "rotary", segments, layer, IValue.from((PtNDArray) qkv), IValue.from((PtNDArray) rope[0]),
+                IValue.from((PtNDArray) rope[1]), IValue.from(heads));
     }
 
     /** Runs {@code method} with {@code leading} followed by the segments' caches, positions and lengths. */

@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-import java.util.Arrays;
-
 /**
  * Rotate-half rotary position embedding (RoPE), as Llama-family models apply it to queries and keys.
  *
@@ -49,33 +47,68 @@ final class RotaryEmbedding {
      * negated on the first half so that {@code x * cos + [x2, x1] * sin} is rotate-half RoPE.
      */
     Factors factors(NDManager scope, int[] positions) {
-        int half = headDim / 2;
         int rows = positions.length;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int plane = rows * headDim;
-        float[] f = new float[4 * plane];
-        for (int r = 0; r < rows; r++) {
+        float[][] key = keyFactors(positions);
+        float[] queryCos = scaled(key[0]);
+        float[] querySin = scaled(key[1]);
+        Shape shape = new Shape(rows, 1, headDim);
+        return new Factors(scope.create(queryCos, shape), scope.create(querySin, shape),
+                scope.create(key[0], shape), scope.create(key[1], shape));
+    }
+
+    /**
+     * The factors of {@link #factors} for the queries and keys of a fused q|k|v projection rotated together:
+     * {@code [cos, sin]}, each [rows, heads + kvHeads, headDim], the first {@code heads} heads the queries' (scaled)
+     * factors and the rest the keys'. One rotation of the joined q|k costs a layer half the operators of two;
+     * per element the arithmetic is the same.
+     */
+    NDArray[] stackedFactors(NDManager scope, int[] positions, int heads, int kvHeads) {
+        int rows = positions.length;
+        float[][] key = keyFactors(positions);
+        float[][] query = {scaled(key[0]), scaled(key[1])};
+        NDArray[] stacked = new NDArray[2];
+        for (int which = 0; which < 2; which++) {
+            float[] out = new float[rows * (heads + kvHeads) * headDim];
+            int at = 0;
+            for (int r = 0; r < rows; r++) {
+                for (int h = 0; h < heads + kvHeads; h++, at += headDim) {
+                    System.arraycopy(h < heads ? query[which] : key[which], r * headDim, out, at, headDim);
+                }
+            }
+            stacked[which] = scope.create(out, new Shape(rows, heads + kvHeads, headDim));
+        }
+        return stacked;
+    }
+
+    /** {@code [cos, signed sin]}, each [rows * headDim], for keys at {@code positions}. */
+    private float[][] keyFactors(int[] positions) {
+        int half = headDim / 2;
+        int plane = positions.length * headDim;
+        float[] cos = new float[plane];
+        float[] sin = new float[plane];
+        for (int r = 0; r < positions.length; r++) {
             int base = r * headDim;
             for (int j = 0; j < half; j++) {
                 float angle = (float) positions[r] * inverseFrequencies[j]; // float32 product, as PyTorch computes it
                 float c = (float) Math.cos(angle);
                 float s = (float) Math.sin(angle);
-                f[base + j] = c;
-                f[base + j + half] = c;
-                f[plane + base + j] = -s;
-                f[plane + base + j + half] = s;
-                f[2 * plane + base + j] = c * scale;
-                f[2 * plane + base + j + half] = c * scale;
-                f[3 * plane + base + j] = -s * scale;
-                f[3 * plane + base + j + half] = s * scale;
+                cos[base + j] = c;
+                cos[base + j + half] = c;
+                sin[base + j] = -s;
+                sin[base + j + half] = s;
             }
         }
-        Shape shape = new Shape(rows, 1, headDim);
-        NDArray keyCos = scope.create(Arrays.copyOfRange(f, 0, plane), shape);
-        NDArray keySin = scope.create(Arrays.copyOfRange(f, plane, 2 * plane), shape);
-        NDArray queryCos = scope.create(Arrays.copyOfRange(f, 2 * plane, 3 * plane), shape);
-        NDArray querySin = scope.create(Arrays.copyOfRange(f, 3 * plane, 4 * plane), shape);
-        return new Factors(queryCos, querySin, keyCos, keySin);
+        return new float[][]{cos, sin};
+    }
+
+    /** The queries' factors: the keys' times the attention scale {@code 1/sqrt(headDim)}. */
+    private float[] scaled(float[] keyFactors) {
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] out = new float[keyFactors.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = keyFactors[i] * scale;
+        }
+        return out;
     }
 
     /** {@code x * cos + [x2, x1] * signedSin} for x [rows, heads, headDim]. */

@@ -134,9 +134,9 @@ final class ScriptedLlamaLayer {
     static final class PassInputs implements AutoCloseable {
         private final IValue[] values;
 
-        PassInputs(RotaryEmbedding.Factors rope, Segments segments) {
-            values = new IValue[]{IValue.from((PtNDArray) rope.queryCos()), IValue.from((PtNDArray) rope.querySin()),
-                    IValue.from((PtNDArray) rope.keyCos()), IValue.from((PtNDArray) rope.keySin()),
+        /** @param rope the pass's {@link RotaryEmbedding#stackedFactors} */
+        PassInputs(NDArray[] rope, Segments segments) {
+            values = new IValue[]{IValue.from((PtNDArray) rope[0]), IValue.from((PtNDArray) rope[1]),
                     SegmentArguments.past(segments), SegmentArguments.lengths(segments)};
         }
 
@@ -154,7 +154,7 @@ final class ScriptedLlamaLayer {
         IValue keyList = SegmentArguments.keys(segments, layer);
         IValue valueList = SegmentArguments.values(segments, layer);
         IValue[] v = shared.values;
-        try (IValue out = module.forward(new IValue[]{in, v[0], v[1], v[2], v[3], keyList, valueList, v[4], v[5]})) {
+        try (IValue out = module.forward(new IValue[]{in, v[0], v[1], keyList, valueList, v[2], v[3]})) {
             return out.toTensor((PtNDManager) scope);
         } finally {
             in.close();

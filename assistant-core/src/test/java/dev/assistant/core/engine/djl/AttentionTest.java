@@ -77,9 +77,10 @@ class AttentionTest {
         }
     }
 
-    @Test
-    void rotaryAttentionOfTheFusedProjectionEqualsRopeThroughDjlThenAttention() {
-        int[] lengths = {1, 4, 1, 3, 2};
+    @ParameterizedTest
+    @ValueSource(strings = {"1,4,1,3,2", "1,1,1,1,1"})
+    void rotaryAttentionOfTheFusedProjectionEqualsRopeThroughDjlThenAttention(String segmentLengths) {
+        int[] lengths = Arrays.stream(segmentLengths.split(",")).mapToInt(Integer::parseInt).toArray();
         int total = Arrays.stream(lengths).sum();
         float[] inverseFrequencies = new float[HEAD_DIM / 2];
         for (int j = 0; j < inverseFrequencies.length; j++) {
@@ -91,9 +92,11 @@ class AttentionTest {
             KvCache[] mine = caches(scope, lengths);
             KvCache[] theirs = caches(scope, lengths);
             Segments segments = new Segments(mine, PAST, lengths);
-            RotaryEmbedding.Factors factors = rope.factors(scope, segments.positions());
             NDArray qkv = gaussian(scope, new Random(5), total, HEADS + 2 * KV_HEADS).reshape(total, -1);
-            float[] actual = batched.rotary(scope, segments, 0, qkv, HEADS, factors).toFloatArray();
+            NDArray[] stacked = rope.stackedFactors(scope, segments.positions(), HEADS, KV_HEADS);
+            float[] actual = batched.rotary(scope, segments, 0, qkv, HEADS, stacked).toFloatArray();
+
+            RotaryEmbedding.Factors factors = rope.factors(scope, segments.positions());
 
             NDList parts = qkv.split(new long[]{HEADS * HEAD_DIM, (HEADS + KV_HEADS) * HEAD_DIM}, 1);
             NDArray q = rope.apply(parts.get(0).reshape(total, HEADS, HEAD_DIM), factors.queryCos(),
