@@ -152,6 +152,15 @@ public final class Quantizer {
         return (byte) (r < 0 ? -rounded : rounded);
     }
 
+    private static AssistantException nonFinite(int n, float[] row, int k0, int k1) {
+        int k = k0;
+        while (k < k1 - 1 && Float.isFinite(row[k])) {
+            k++;
+        }
+        return new AssistantException(ErrorCode.MODEL_INVALID, "Weight [" + n + ", " + k + "] is " + row[k]
+                + "; a weight matrix to quantize must be finite", "non_finite_weight", null, -1);
+    }
+
     /** The float32 scale for a group whose largest magnitude is {@code maxAbs}. */
     public static float scaleFor(float maxAbs) {
         return maxAbs / 127f;
@@ -179,14 +188,14 @@ public final class Quantizer {
             for (int g = 0; g < groups; g++) {
                 int k0 = g * groupSize;
                 int k1 = Math.min(k0 + groupSize, cols);
+                // No branch in this loop (loading a 1B model quantizes a billion weights): a NaN or an infinity
+                // makes the maximum non-finite, and is then located for the message.
                 float maxAbs = 0f;
                 for (int k = k0; k < k1; k++) {
-                    float w = row[k];
-                    if (!Float.isFinite(w)) {
-                        throw new AssistantException(ErrorCode.MODEL_INVALID, "Weight [" + n + ", " + k + "] is "
-                                + w + "; a weight matrix to quantize must be finite", "non_finite_weight", null, -1);
-                    }
-                    maxAbs = Math.max(maxAbs, Math.abs(w));
+                    maxAbs = Math.max(maxAbs, Math.abs(row[k]));
+                }
+                if (!Float.isFinite(maxAbs)) {
+                    throw nonFinite(n, row, k0, k1);
                 }
                 float scale = scaleFor(maxAbs);
                 scales[n * groups + g] = scale;
