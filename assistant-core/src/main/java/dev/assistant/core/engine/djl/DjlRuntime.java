@@ -77,7 +77,7 @@ public final class DjlRuntime {
                 .map(reason -> "all layers on the Java kernel (the fbgemm module does not run here: " + reason + ")")
                 .orElseGet(() -> "per-channel layers on libtorch fbgemm (" + (Int8LinearModule.reduceRange()
                         ? "no VNNI: 7-bit activation grid" : "VNNI: 8-bit activation grid")
-                        + ", plus a residual pass); " + perGroup);
+                        + " per row, plus a residual pass for the MLP's output projection); " + perGroup);
     }
 
     /**
