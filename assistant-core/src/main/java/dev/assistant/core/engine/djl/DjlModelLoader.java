@@ -20,6 +20,10 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -145,6 +149,54 @@ public final class DjlModelLoader {
         return parallel;
     }
 
+    /**
+     * The INT8 Llama layers, each one's weights quantized on a helper thread while the previous layer is packed on
+     * this one: fbgemm packs on one thread, so without the overlap a load alternates between quantizing (in
+     * parallel) and packing (serially).
+     */
+    private static ScriptedLlamaLayer[] int8Layers(NDManager weights, Int8LayerFactory int8, TensorLoader loader,
+                                                   ModelConfig c) {
+        ScriptedLlamaLayer[] fused = new ScriptedLlamaLayer[c.numLayers()];
+        ExecutorService ahead = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "assistant-quantize-ahead");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            Future<Int8LayerFactory.Weights[]> next = ahead.submit(() -> ScriptedLlamaLayer.int8Weights(int8, c, 0));
+            for (int i = 0; i < fused.length; i++) {
+                Int8LayerFactory.Weights[] current = await(next);
+                int following = i + 1;
+                if (following < fused.length) {
+                    next = ahead.submit(() -> ScriptedLlamaLayer.int8Weights(int8, c, following));
+                }
+                fused[i] = ScriptedLlamaLayer.int8(weights, int8, loader, c, i, current);
+            }
+            return fused;
+        } finally {
+            ahead.shutdownNow();
+        }
+    }
+
+    /** The result of {@code future}, with a failure of its task rethrown as the task threw it. */
+    private static <T> T await(Future<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssistantException(ErrorCode.CANCELLED, "interrupted while loading the model", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
     private static LlamaModel loadLlama(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {
         int hidden = c.hiddenSize();
         int qOut = c.numHeads() * c.headDim();
@@ -152,10 +204,7 @@ public final class DjlModelLoader {
         TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
         boolean fuse = !Boolean.getBoolean(UNFUSED_LAYERS_PROPERTY);
         if (fuse && linears instanceof Int8LayerFactory int8 && int8.packsLlamaLayers()) {
-            ScriptedLlamaLayer[] fused = new ScriptedLlamaLayer[c.numLayers()];
-            for (int i = 0; i < fused.length; i++) {
-                fused[i] = ScriptedLlamaLayer.int8(weights, int8, loader, c, i);
-            }
+            ScriptedLlamaLayer[] fused = int8Layers(weights, int8, loader, c);
             NDArray norm = loader.load("model.norm.weight", hidden);
             LinearLayer head = head(c, loader.store(), linears, "lm_head");
             return new LlamaModel(c, weights, linears.computeType(), embeddings, fused, norm, head);

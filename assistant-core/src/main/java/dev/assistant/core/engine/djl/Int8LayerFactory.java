@@ -85,7 +85,7 @@ final class Int8LayerFactory extends LayerFactory {
     @Override
     LinearLayer fused(String[] names, int[] outs, int in, boolean bias) {
         Weights joined = fusedWeights(names, outs, in, bias);
-        return layer(joined.matrix(), joined.bias(), anyRefinesInput(names));
+        return layer(joined.matrix(), joined.bias(), joined.refinesInput());
     }
 
     private static boolean anyRefinesInput(String[] names) {
@@ -106,15 +106,25 @@ final class Int8LayerFactory extends LayerFactory {
                 && ScriptedLlamaLayer.unusableBecause(ShippedModule.INT8_LLAMA_LAYER).isEmpty();
     }
 
-    /** Packs the matrices {@code names} (side by side, as {@link #fused}) into linear slot {@code slot} of a layer. */
-    void packInto(PtSymbolBlock layer, int slot, String[] names, int[] outs, int in, boolean bias) {
-        Weights joined = fusedWeights(names, outs, in, bias);
-        bytes += FbgemmInt8Linear.packSlot(layer, "load_linear", (long) slot, fbgemmOwner, joined.matrix(),
-                joined.bias(), reduceRange, anyRefinesInput(names), staging);
+    /**
+     * The matrices {@code names} side by side (as {@link #fused}), quantized or read but not packed. Touches no
+     * libtorch state, so a load may prepare the next layer's weights on another thread while this one packs.
+     */
+    Weights prepare(String[] names, int[] outs, int in, boolean bias) {
+        return fusedWeights(names, outs, in, bias);
     }
 
-    /** An INT8 matrix and its float bias (null for none). */
-    private record Weights(QuantizedMatrix matrix, float[] bias) {
+    /** Packs prepared weights into linear slot {@code slot} of a layer module. */
+    void packInto(PtSymbolBlock layer, int slot, Weights weights) {
+        bytes += FbgemmInt8Linear.packSlot(layer, "load_linear", (long) slot, fbgemmOwner, weights.matrix(),
+                weights.bias(), reduceRange, weights.refinesInput(), staging);
+    }
+
+    /**
+     * An INT8 matrix, its float bias (null for none) and whether its input gets the residual pass
+     * ({@link #refinesInput}).
+     */
+    record Weights(QuantizedMatrix matrix, float[] bias, boolean refinesInput) {
     }
 
     private Weights fusedWeights(String[] names, int[] outs, int in, boolean bias) {
@@ -133,7 +143,8 @@ final class Int8LayerFactory extends LayerFactory {
                 System.arraycopy(biases[i], 0, joined, at, outs[i]);
             }
         }
-        return new Weights(names.length == 1 ? parts[0] : QuantizedMatrix.concatRows(parts), joined);
+        return new Weights(names.length == 1 ? parts[0] : QuantizedMatrix.concatRows(parts), joined,
+                anyRefinesInput(names));
     }
 
     @Override

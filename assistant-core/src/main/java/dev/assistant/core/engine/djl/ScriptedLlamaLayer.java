@@ -61,22 +61,36 @@ final class ScriptedLlamaLayer {
         });
     }
 
-    /** INT8 layer {@code i} of a model of config {@code c}: quantized (or read) and packed by {@code linears}. */
-    static ScriptedLlamaLayer int8(NDManager owner, Int8LayerFactory linears, TensorLoader loader, ModelConfig c,
-                                   int i) {
+    /**
+     * The INT8 weights of layer {@code i} of a model of config {@code c}, quantized (or read) by {@code linears} in
+     * slot order (q|k|v, o, gate|up, down), for {@link #int8}. Safe on a thread of its own.
+     */
+    static Int8LayerFactory.Weights[] int8Weights(Int8LayerFactory linears, ModelConfig c, int i) {
         int hidden = c.hiddenSize();
         int qOut = c.numHeads() * c.headDim();
         int kvOut = c.numKvHeads() * c.headDim();
         String p = "model.layers." + i + ".";
         String a = p + "self_attn.";
-        PtSymbolBlock module = ShippedModule.INT8_LLAMA_LAYER.load(owner);
-        linears.packInto(module, QKV, new String[]{a + "q_proj", a + "k_proj", a + "v_proj"},
+        Int8LayerFactory.Weights[] slots = new Int8LayerFactory.Weights[4];
+        slots[QKV] = linears.prepare(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"},
                 new int[]{qOut, kvOut, kvOut}, hidden, c.attentionBias());
-        linears.packInto(module, O, new String[]{a + "o_proj"}, new int[]{hidden}, qOut, false);
-        linears.packInto(module, GATE_UP, new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+        slots[O] = linears.prepare(new String[]{a + "o_proj"}, new int[]{hidden}, qOut, false);
+        slots[GATE_UP] = linears.prepare(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
                 new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias());
-        linears.packInto(module, DOWN, new String[]{p + "mlp.down_proj"}, new int[]{hidden}, c.intermediateSize(),
+        slots[DOWN] = linears.prepare(new String[]{p + "mlp.down_proj"}, new int[]{hidden}, c.intermediateSize(),
                 c.mlpBias());
+        return slots;
+    }
+
+    /** INT8 layer {@code i} of a model of config {@code c}, its {@link #int8Weights} packed by {@code linears}. */
+    static ScriptedLlamaLayer int8(NDManager owner, Int8LayerFactory linears, TensorLoader loader, ModelConfig c,
+                                   int i, Int8LayerFactory.Weights[] weights) {
+        int hidden = c.hiddenSize();
+        String p = "model.layers." + i + ".";
+        PtSymbolBlock module = ShippedModule.INT8_LLAMA_LAYER.load(owner);
+        for (int slot = 0; slot < weights.length; slot++) {
+            linears.packInto(module, slot, weights[slot]);
+        }
         try (NDManager staging = owner.newSubManager()) {
             // the module keeps copies: these views of the weight file are not needed afterwards
             NDArray attentionNorm = loader.load(p + "input_layernorm.weight", hidden);

@@ -125,6 +125,19 @@ class ModelLoadingErrorsTest {
         assertThat(e.getMessage()).contains("model.layers.3.mlp.up_proj.weight");
     }
 
+    /** INT8 layers are quantized on a helper thread ahead of packing: its failure must reach the caller as is. */
+    @Test
+    void missingTensorOfALaterLayerQuantizedAheadIsInvalidAndNamed() throws IOException {
+        rewriteWeights(t -> !t.name().equals("model.layers.3.mlp.up_proj.weight"), DType.F32);
+        LoadOptions int8 = LoadOptions.builder().device("cpu").weightType(dev.assistant.core.engine.WeightType.INT8)
+                .build();
+        assertThatThrownBy(() -> DjlModelLoader.load(ModelDirectory.read(model, true), int8).close())
+                .isInstanceOfSatisfying(AssistantException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.MODEL_INVALID);
+                    assertThat(e.getMessage()).contains("model.layers.3.mlp.up_proj.weight");
+                });
+    }
+
     @Test
     void unknownArchitectureNamesItAndTheSupportedOnes() throws IOException {
         ObjectNode config = (ObjectNode) JSON.readTree(model.resolve("config.json").toFile());
