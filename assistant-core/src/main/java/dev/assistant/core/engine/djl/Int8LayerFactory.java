@@ -84,7 +84,7 @@ final class Int8LayerFactory extends LayerFactory {
 
     @Override
     LinearLayer fused(String[] names, int[] outs, int in, boolean bias) {
-        Weights joined = fusedWeights(names, outs, in, bias);
+        Weights joined = prepare(names, outs, in, bias);
         return layer(joined.matrix(), joined.bias(), joined.refinesInput());
     }
 
@@ -106,14 +106,6 @@ final class Int8LayerFactory extends LayerFactory {
                 && ScriptedLlamaLayer.unusableBecause(ShippedModule.INT8_LLAMA_LAYER).isEmpty();
     }
 
-    /**
-     * The matrices {@code names} side by side (as {@link #fused}), quantized or read but not packed. Touches no
-     * libtorch state, so a load may prepare the next layer's weights on another thread while this one packs.
-     */
-    Weights prepare(String[] names, int[] outs, int in, boolean bias) {
-        return fusedWeights(names, outs, in, bias);
-    }
-
     /** Packs prepared weights into linear slot {@code slot} of a layer module. */
     void packInto(PtSymbolBlock layer, int slot, Weights weights) {
         bytes += FbgemmInt8Linear.packSlot(layer, "load_linear", (long) slot, fbgemmOwner, weights.matrix(),
@@ -127,7 +119,11 @@ final class Int8LayerFactory extends LayerFactory {
     record Weights(QuantizedMatrix matrix, float[] bias, boolean refinesInput) {
     }
 
-    private Weights fusedWeights(String[] names, int[] outs, int in, boolean bias) {
+    /**
+     * The matrices {@code names} side by side (as {@link #fused}), quantized or read but not packed. Touches no
+     * libtorch state, so a load may prepare the next layer's weights on another thread while this one packs.
+     */
+    Weights prepare(String[] names, int[] outs, int in, boolean bias) {
         QuantizedMatrix[] parts = new QuantizedMatrix[names.length];
         float[][] biases = new float[names.length][];
         int total = 0;
