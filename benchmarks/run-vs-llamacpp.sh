@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side by side, in one run: this SDK (FP32 and INT8, 1 and 2 threads) and llama.cpp (F32 and Q8_0, 1 and 2 threads)
-# decoding 128 tokens on the SAME generated weights, then the ratios of the best runs.
+# decoding 128 tokens on the SAME generated weights, then the ratios of the best runs. Where gcc and AVX-512 VNNI are
+# available it also runs ceiling/decode_ceiling.c: the weight products of a decode step alone, on hand-written
+# kernels, i.e. how fast FP32 and INT8 decoding could be on this machine with no other work.
 # Usage: benchmarks/run-vs-llamacpp.sh [SHAPES="smollm-135m-shape tinyllama-1.1b-shape"] [THREADS="1 2"]
 # Needs ../shared/bench/llamacpp (and python3-numpy for its converter). Results are noisy on shared machines:
 # only the ratios within one run mean something.
@@ -13,6 +15,11 @@ jar=$root/benchmarks/target/benchmarks.jar
 [ -f "$jar" ] || (cd "$root" && ./mvnw -q -B -DskipTests install -pl benchmarks -am >&2)
 cache=${ASSISTANT_CACHE_DIR:-$HOME/.cache/assistant-sdk}
 out=$(mktemp)
+ceiling=""
+if command -v gcc >/dev/null && grep -q avx512_vnni /proc/cpuinfo; then
+  ceiling=$(mktemp -d)/decode_ceiling
+  gcc -O3 -march=native -fopenmp "$root/benchmarks/ceiling/decode_ceiling.c" -o "$ceiling" -lm
+fi
 for shape in $shapes; do
   for dtype in f32 int8; do
     for t in $threads; do
@@ -23,6 +30,15 @@ for shape in $shapes; do
   done
   dir=$(ls -d "$cache"/models/"$shape"-seed42-v* | tail -1)
   bash "$llamacpp" "$dir" "F32 Q8_0" "$threads" 128 | sed "s/^{/{\"shape\":\"$shape\",/" | tee -a "$out"
+  if [ -n "$ceiling" ]; then
+    # HIDDEN LAYERS HEADS KV_HEADS FFN VOCAB, and enough steps for about 2 GB of INT8 weights per round
+    read -r dims steps < <(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); h=c["hidden_size"]
+d=[h,c["num_hidden_layers"],c["num_attention_heads"],c.get("num_key_value_heads",c["num_attention_heads"]),c["intermediate_size"],c["vocab_size"]]
+print(",".join(map(str,d)), max(3, int(2e9/(d[1]*h*(h*2+2*h*d[3]//d[2]+3*d[4])+h*d[5]))))' "$dir/config.json")
+    for t in $threads; do
+      "$ceiling" ${dims//,/ } "$t" "$steps" | sed "s/^{/{\"shape\":\"$shape\",/" | tee -a "$out"
+    done
+  fi
 done
 python3 - "$out" <<'PY'
 import json, sys
@@ -36,4 +52,9 @@ for shape in sorted({r["shape"] for r in rows}):
     lf32, lq8 = best(shape, "llama.cpp", "F32"), best(shape, "llama.cpp", "Q8_0")
     print(f"{shape}: assistant f32 {f32:.1f} tok/s, int8 {i8:.1f} tok/s (int8/f32 {i8/f32:.2f}x); "
           f"llama.cpp F32 {lf32:.1f}, Q8_0 {lq8:.1f}; int8/Q8_0 {i8/lq8:.2f}, f32/F32 {f32/lf32:.2f}")
+    ceil = [r for r in rows if r["shape"] == shape and r["engine"] == "ceiling"]
+    if ceil:
+        cf32, ci8 = max(r["f32_tok_s"] for r in ceil), max(r["int8_tok_s"] for r in ceil)
+        print(f"{shape}: ceiling (weight products only) f32 {cf32:.1f} tok/s, int8 {ci8:.1f} tok/s "
+              f"(int8/f32 {ci8/cf32:.2f}x); assistant at {f32/cf32:.0%} of it for f32, {i8/ci8:.0%} for int8")
 PY
