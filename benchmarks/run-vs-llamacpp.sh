@@ -31,12 +31,21 @@ for shape in $shapes; do
   dir=$(ls -d "$cache"/models/"$shape"-seed42-v* | tail -1)
   bash "$llamacpp" "$dir" "F32 Q8_0" "$threads" 128 | sed "s/^{/{\"shape\":\"$shape\",/" | tee -a "$out"
   if [ -n "$ceiling" ]; then
-    # HIDDEN LAYERS HEADS KV_HEADS FFN VOCAB, and enough steps for about 2 GB of INT8 weights per round
-    read -r dims steps < <(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); h=c["hidden_size"]
-d=[h,c["num_hidden_layers"],c["num_attention_heads"],c.get("num_key_value_heads",c["num_attention_heads"]),c["intermediate_size"],c["vocab_size"]]
-print(",".join(map(str,d)), max(3, int(2e9/(d[1]*h*(h*2+2*h*d[3]//d[2]+3*d[4])+h*d[5]))))' "$dir/config.json")
+    args=$(python3 - "$dir/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+hidden, layers, ffn, vocab = c["hidden_size"], c["num_hidden_layers"], c["intermediate_size"], c["vocab_size"]
+heads = c["num_attention_heads"]
+kv_heads = c.get("num_key_value_heads", heads)
+# INT8 bytes of one step: q and o (hidden x hidden), k and v, gate, up and down, per layer; then the head
+step_bytes = layers * hidden * (2 * hidden + 2 * hidden * kv_heads // heads + 3 * ffn) + hidden * vocab
+steps = max(3, int(2e9 / step_bytes))  # about 2 GB of INT8 weights per timed round
+print(hidden, layers, heads, kv_heads, ffn, vocab, steps)
+PY
+)
+    read -r hidden layers heads kv_heads ffn vocab steps <<< "$args"
     for t in $threads; do
-      "$ceiling" ${dims//,/ } "$t" "$steps" | sed "s/^{/{\"shape\":\"$shape\",/" | tee -a "$out"
+      "$ceiling" "$hidden" "$layers" "$heads" "$kv_heads" "$ffn" "$vocab" "$t" "$steps" | sed "s/^{/{\"shape\":\"$shape\",/" | tee -a "$out"
     done
   fi
 done
