@@ -9,9 +9,11 @@ import java.util.List;
  * {@code 32}, {@code 64} or {@code 128} consecutive inputs of a row.
  *
  * <p><b>Values.</b> A weight {@code w} is stored as {@code q = round(w / s)} clamped to {@code [-127, 127]}, where
- * {@code s = max|w| / 127} over the row or group; it is read back as {@code q * s}. {@code -128} is never produced, so
- * the range is symmetric and {@code -q} is always representable. Rounding is half away from zero, as C's
- * {@code roundf} and llama.cpp's Q8_0 do, so results can be compared with llama.cpp value for value.
+ * {@code s = max|w| / 127} over the group, or per channel the scale between that and 70% of it with the least
+ * squared error over the row (see {@link Quantizer}); it is read back as {@code q * s}. {@code -128} is never
+ * produced, so the range is symmetric and {@code -q} is always representable. Rounding is half away from zero, as C's
+ * {@code roundf} and llama.cpp's Q8_0 do, so the group-32 values can be compared with llama.cpp's Q8_0 value for
+ * value. A reader needs only {@code q} and {@code s}: how {@code s} was chosen is not part of the format.
  *
  * <p><b>Why float32 scales.</b> A group of 64 costs 64 bytes of values plus 4 bytes of scale (6% more than float16
  * scales would cost; per channel the difference is nil). In exchange: no precision is lost on the scale (float16 has

@@ -12,10 +12,12 @@ import java.util.stream.IntStream;
  * the result depends only on the input values (Java float arithmetic is deterministic), so quantizing the same
  * weights twice, on any JVM, gives identical bytes.
  *
- * <p>Per row or group: {@code s = max|w| / 127} (float32), {@code q = round(w / s)} with the division done in double
- * and ties rounded away from zero, clamped to {@code [-127, 127]}. An all-zero row or group (or one whose largest
- * weight is so small that {@code s} underflows to 0) gets {@code s = 0} and {@code q = 0}: no NaN. Every weight is
- * reproduced within {@code s / 2}.
+ * <p>Per group: the float32 scale {@code s = max|w| / 127}; per channel (one scale per row), the scale between that and
+ * 70% of it that reproduces the row with the least squared error ({@link ScaleSearch}). Then {@code q = round(w / s)}
+ * with the division done in double and ties rounded away from zero, clamped to {@code [-127, 127]}. An all-zero row or
+ * group (or one whose largest weight is so small that {@code s} underflows to 0) gets {@code s = 0} and {@code q = 0}:
+ * no NaN. Every weight within {@code 127 s} is reproduced within {@code s / 2}; larger ones (a row's few largest, when
+ * the search shrank its scale) become {@code +-127 s}.
  *
  * <p>Input layouts: {@code [N, K]} (PyTorch {@code nn.Linear.weight}) with {@link #quantize}; {@code [K, N]} (GPT-2's
  * {@code Conv1D}, which stores {@code [in, out]}) with {@link #quantizeTransposed}. Both produce the {@code [N, K]}
@@ -67,10 +69,11 @@ public final class Quantizer {
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         indexes.forEach(b -> {
             float[] row = new float[cols];
+            ScaleSearch search = new ScaleSearch(cols);
             try {
                 for (int n = b * ROWS_PER_TASK, end = Math.min(rows, n + ROWS_PER_TASK); n < end; n++) {
                     weights.get(base + n * cols, row, 0, cols); // absolute get: safe from several threads
-                    t.quantizeRow(n, row);
+                    t.quantizeRow(n, row, search);
                 }
             } catch (RuntimeException e) {
                 failure.compareAndSet(null, e); // rethrown as is below, not wrapped by the fork-join pool
@@ -102,6 +105,7 @@ public final class Quantizer {
         int base = weights.position();
         float[][] block = new float[TRANSPOSE_BLOCK][cols];
         float[] run = new float[TRANSPOSE_BLOCK];
+        ScaleSearch search = new ScaleSearch(cols);
         for (int n0 = 0; n0 < rows; n0 += TRANSPOSE_BLOCK) {
             int width = Math.min(TRANSPOSE_BLOCK, rows - n0);
             for (int k = 0; k < cols; k++) {
@@ -111,7 +115,7 @@ public final class Quantizer {
                 }
             }
             for (int j = 0; j < width; j++) {
-                t.quantizeRow(n0 + j, block[j]);
+                t.quantizeRow(n0 + j, block[j], search);
             }
         }
         return t.result();
@@ -161,7 +165,7 @@ public final class Quantizer {
                 + "; a weight matrix to quantize must be finite", "non_finite_weight", null, -1);
     }
 
-    /** The float32 scale for a group whose largest magnitude is {@code maxAbs}. */
+    /** The largest scale a group whose largest magnitude is {@code maxAbs} may get: it maps that weight to 127. */
     public static float scaleFor(float maxAbs) {
         return maxAbs / 127f;
     }
@@ -184,7 +188,7 @@ public final class Quantizer {
             this.scales = new float[rows * groups];
         }
 
-        void quantizeRow(int n, float[] row) {
+        void quantizeRow(int n, float[] row, ScaleSearch search) {
             for (int g = 0; g < groups; g++) {
                 int k0 = g * groupSize;
                 int k1 = Math.min(k0 + groupSize, cols);
@@ -197,7 +201,7 @@ public final class Quantizer {
                 if (!Float.isFinite(maxAbs)) {
                     throw nonFinite(n, row, k0, k1);
                 }
-                float scale = scaleFor(maxAbs);
+                float scale = scheme.isPerChannel() ? search.bestScale(row, k0, k1, maxAbs) : scaleFor(maxAbs);
                 scales[n * groups + g] = scale;
                 int base = n * cols;
                 for (int k = k0; k < k1; k++) {

@@ -16,8 +16,9 @@ class QuantizerTest {
     private static final List<QuantScheme> ALL = List.of(QuantScheme.PER_CHANNEL, QuantScheme.GROUP_32,
             QuantScheme.GROUP_64, QuantScheme.GROUP_128);
 
+    /** Within {@code 127 s} every weight is within {@code s / 2}; beyond it (a searched per-channel scale) it is clipped. */
     @Test
-    void everyWeightIsReproducedWithinHalfItsScale() {
+    void everyWeightIsReproducedWithinHalfItsScaleOrClippedTo127() {
         Random r = new Random(1);
         int rows = 23;
         int cols = 203; // not a multiple of any group size: the last group of each row is short
@@ -25,13 +26,25 @@ class QuantizerTest {
         for (QuantScheme scheme : ALL) {
             QuantizedMatrix q = new Quantizer(scheme).quantize(w, rows, cols);
             assertThat(q.scales()).hasSize(rows * scheme.groupsPerRow(cols));
+            int clipped = 0;
             for (int n = 0; n < rows; n++) {
                 for (int k = 0; k < cols; k++) {
                     float s = q.scale(n, k);
-                    float err = Math.abs(w[n * cols + k] - q.dequantize(n, k));
-                    assertThat((double) err).as("%s [%d,%d]", scheme, n, k).isLessThanOrEqualTo(s * 0.5 * (1 + 1e-6));
+                    float weight = w[n * cols + k];
                     assertThat(q.value(n, k)).isBetween((byte) -127, (byte) 127);
+                    if (Math.abs(weight) > 127.5 * s) {
+                        clipped++;
+                        assertThat(Math.abs(q.value(n, k))).as("%s [%d,%d]", scheme, n, k).isEqualTo(127);
+                        assertThat(Math.signum(q.value(n, k))).isEqualTo(Math.signum(weight));
+                    } else {
+                        float err = Math.abs(weight - q.dequantize(n, k));
+                        assertThat((double) err).as("%s [%d,%d]", scheme, n, k)
+                                .isLessThanOrEqualTo(s * 0.5 * (1 + 1e-6));
+                    }
                 }
+            }
+            if (!scheme.isPerChannel()) {
+                assertThat(clipped).as("groups keep s = max|w| / 127: nothing clipped").isZero();
             }
         }
     }
@@ -39,7 +52,7 @@ class QuantizerTest {
     @Test
     void largestMagnitudeOfEachGroupMapsTo127() {
         float[] w = {0.5f, -2f, 1f, 0.25f};
-        QuantizedMatrix q = new Quantizer(QuantScheme.PER_CHANNEL).quantize(w, 1, 4);
+        QuantizedMatrix q = new Quantizer(QuantScheme.GROUP_32).quantize(w, 1, 4);
         assertThat(q.scales()).containsExactly(2f / 127f);
         assertThat(q.values()).containsExactly(32, -127, 64, 16); // 0.5 * 63.5 = 31.75 -> 32
     }
@@ -184,14 +197,20 @@ class QuantizerTest {
         int rows = 1500;
         int cols = 1024; // 1.5M weights: above the parallel threshold
         float[] w = Matrices.weightsWithOutliers(new Random(9), rows, cols);
-        Quantizer quantizer = new Quantizer(QuantScheme.GROUP_64);
-        QuantizedMatrix whole = quantizer.quantize(w, rows, cols);
-        for (int n : new int[]{0, 63, 64, 777, rows - 1}) {
-            QuantizedMatrix row = quantizer.quantize(java.util.Arrays.copyOfRange(w, n * cols, (n + 1) * cols), 1, cols);
-            assertThat(java.util.Arrays.copyOfRange(whole.values(), n * cols, (n + 1) * cols)).as("row %d", n)
-                    .isEqualTo(row.values());
-            assertThat(java.util.Arrays.copyOfRange(whole.scales(), n * 16, (n + 1) * 16)).isEqualTo(row.scales());
+        for (QuantScheme scheme : List.of(QuantScheme.PER_CHANNEL, QuantScheme.GROUP_64)) {
+            Quantizer quantizer = new Quantizer(scheme);
+            QuantizedMatrix whole = quantizer.quantize(w, rows, cols);
+            int groups = scheme.groupsPerRow(cols);
+            for (int n : new int[]{0, 63, 64, 777, rows - 1}) {
+                float[] one = java.util.Arrays.copyOfRange(w, n * cols, (n + 1) * cols);
+                QuantizedMatrix row = quantizer.quantize(one, 1, cols);
+                assertThat(java.util.Arrays.copyOfRange(whole.values(), n * cols, (n + 1) * cols))
+                        .as("%s row %d", scheme, n).isEqualTo(row.values());
+                assertThat(java.util.Arrays.copyOfRange(whole.scales(), n * groups, (n + 1) * groups))
+                        .isEqualTo(row.scales());
+            }
         }
+        Quantizer quantizer = new Quantizer(QuantScheme.GROUP_64);
         w[1234 * cols + 5] = Float.POSITIVE_INFINITY;
         assertThatThrownBy(() -> quantizer.quantize(w, rows, cols))
                 .isInstanceOfSatisfying(AssistantException.class, e -> {
