@@ -2,7 +2,8 @@ package dev.assistant.quant;
 
 /**
  * Chooses the scale of one output row (per-channel schemes): among {@code max|w| / 127} shrunk by 0, 1, 2, ... 30
- * percent, the one whose quantized values reproduce the row with the least squared error (on a tie, the larger scale).
+ * percent, the one whose quantized values reproduce the row with the least squared error (on a tie, the larger scale),
+ * searched coarse to fine: every 4%, then the 1% steps within 2% of the best of those.
  *
  * <p>Why: with {@code s = max|w| / 127} the largest weight of a row of thousands sets the resolution of all the others.
  * A slightly smaller scale clips that weight a little and rounds every other weight more finely, which usually lowers
@@ -17,8 +18,9 @@ package dev.assistant.quant;
  * bytes on any JVM.
  */
 final class ScaleSearch {
-    /** Candidates after the unshrunk scale: 30 steps of 1%, down to 70% of it. */
+    /** Candidates after the unshrunk scale: up to 30 steps of 1%, down to 70% of it, visited 4% apart first. */
     private static final int STEPS = 30;
+    private static final int COARSE = 4;
     private static final float STEP = 0.01f;
     /** Adding then subtracting 1.5 * 2^23 rounds a float of magnitude below 2^22 to the nearest integer. */
     private static final float ROUND = 12582912f;
@@ -41,17 +43,32 @@ final class ScaleSearch {
         // A copy starting at index 0: C2 vectorizes the error loop only when its two arrays are indexed alike.
         int n = k1 - k0;
         System.arraycopy(row, k0, values, 0, n);
-        float best = full;
+        // Coarse steps first, then the 1% steps next to the best of them: 12 candidates instead of 31, the same choice
+        // wherever the error has one valley, and the unshrunk scale (step 0) is always tried.
+        int bestStep = 0;
         float bestError = squaredError(n, full);
-        for (int i = 1; i <= STEPS; i++) {
-            float scale = full * (1f - i * STEP);
-            float error = squaredError(n, scale);
+        for (int step = COARSE; step <= STEPS; step += COARSE) {
+            float error = squaredError(n, scaleAt(full, step));
             if (error < bestError) {
                 bestError = error;
-                best = scale;
+                bestStep = step;
             }
         }
-        return best;
+        int around = bestStep;
+        for (int step = Math.max(1, around - COARSE / 2); step <= Math.min(STEPS, around + COARSE / 2); step++) {
+            if (step % COARSE != 0) {
+                float error = squaredError(n, scaleAt(full, step));
+                if (error < bestError || (error == bestError && step < bestStep)) {
+                    bestError = error;
+                    bestStep = step;
+                }
+            }
+        }
+        return scaleAt(full, bestStep);
+    }
+
+    private static float scaleAt(float full, int step) {
+        return full * (1f - step * STEP);
     }
 
     /** Squared error of quantizing {@code values[0, n)} with {@code scale}. */
