@@ -24,6 +24,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The facade end to end on a real model: sync, async, streaming, stops, errors, lifecycle. */
@@ -187,26 +188,37 @@ class AssistantTest {
 
     @Test
     void fullQueueIsOverloadedImmediately() throws Exception {
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // listeners run on the engine thread: this one holds the only worker until released, whatever the model's speed
+        StreamListener holding = delta -> {
+            busy.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
         try (Assistant small = Assistant.builder().modelPath(SharedModels.model("stories260K")).device("cpu")
                 .workers(1).queueCapacity(1).build()) {
             GenerateRequest slow = GenerateRequest.builder().inputIds(1).maxNewTokens(500).ignoreStops(true).build();
-            List<CompletableFuture<Completion>> running = new ArrayList<>();
-            AssistantException rejected = null;
-            for (int i = 0; i < 6 && rejected == null; i++) {
-                CompletableFuture<Completion> f = small.generateAsync(slow);
-                running.add(f);
-                try {
-                    f.get(200, TimeUnit.MILLISECONDS);
-                } catch (ExecutionException e) {
-                    rejected = (AssistantException) e.getCause();
-                } catch (java.util.concurrent.TimeoutException ignored) {
-                    // still running or queued, as expected
-                }
+            CompletableFuture<Completion> running = small.generateStream(slow, holding);
+            assertThat(busy.await(60, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Completion> queued = small.generateAsync(slow);
+            CompletableFuture<Completion> rejected = small.generateAsync(slow);
+            try {
+                ExecutionException e = catchThrowableOfType(() -> rejected.get(5, TimeUnit.SECONDS),
+                        ExecutionException.class);
+                assertThat(e).isNotNull();
+                AssistantException cause = (AssistantException) e.getCause();
+                assertThat(cause.code()).isEqualTo(ErrorCode.OVERLOADED);
+                assertThat(cause.httpStatus()).isEqualTo(503);
+                assertThat(queued).isNotDone();
+            } finally {
+                release.countDown();
+                running.cancel(true);
+                queued.cancel(true);
             }
-            assertThat(rejected).isNotNull();
-            assertThat(rejected.code()).isEqualTo(ErrorCode.OVERLOADED);
-            assertThat(rejected.httpStatus()).isEqualTo(503);
-            running.forEach(f -> f.cancel(true));
         }
     }
 

@@ -49,6 +49,11 @@ abstract class DjlCausalModel implements CausalLanguageModel {
      */
     protected abstract NDArray hidden(NDManager scope, Segments segments, long[] ids);
 
+    /** Bytes of weights held in native memory outside libtorch (none unless a subclass says so). */
+    protected long nativeWeightBytes() {
+        return 0;
+    }
+
     /** Logits [n, vocab] of hidden states [n, hidden]. */
     protected abstract NDArray logits(NDArray hidden);
 
@@ -115,8 +120,7 @@ abstract class DjlCausalModel implements CausalLanguageModel {
             owned[i] = s;
         }
         try (NDManager scope = NDManager.newBaseManager(device, "PyTorch")) {
-            NDArray last = run(scope, owned, inputs.toArray(new int[0][]), false);
-            float[] flat = last.toFloatArray();
+            float[] flat = run(scope, owned, inputs.toArray(new int[0][]), false);
             int vocab = config.vocabSize();
             float[][] out = new float[count][];
             for (int i = 0; i < count; i++) {
@@ -127,10 +131,10 @@ abstract class DjlCausalModel implements CausalLanguageModel {
     }
 
     /**
-     * Validates, runs the layers and returns logits: of every row when {@code allRows}, else of each segment's
-     * last row. Advances the sequences' lengths only after success.
+     * Validates, runs the layers and returns logits, flat: of every row when {@code allRows}, else of each
+     * segment's last row. Advances the sequences' lengths only after success.
      */
-    private NDArray run(NDManager scope, DjlSequence[] sequences, int[][] inputs, boolean allRows) {
+    private float[] run(NDManager scope, DjlSequence[] sequences, int[][] inputs, boolean allRows) {
         int rows = 0;
         for (int s = 0; s < sequences.length; s++) {
             sequences[s].checkFits(inputs[s]);
@@ -149,17 +153,26 @@ abstract class DjlCausalModel implements CausalLanguageModel {
             past[s] = sequences[s].length;
             lengths[s] = inputs[s].length;
         }
-        Segments segments = new Segments(caches, past, lengths);
-        NDArray h = hidden(scope, segments, ids);
-        if (!allRows && !segments.singleRows()) {
-            h = segments.count() == 1 ? h.get(scope, new NDIndex().addSliceDim(rows - 1, rows))
-                    : h.get(scope, new NDIndex("{}", scope.create(segments.lastRows())));
-        }
-        NDArray logits = logits(h);
+        float[] logits = logits(scope, new Segments(caches, past, lengths), ids, allRows);
         for (int s = 0; s < sequences.length; s++) {
             sequences[s].length += inputs[s].length;
         }
         return logits;
+    }
+
+    /**
+     * The forward pass of rows {@code ids} laid out as {@code segments}: logits, flat, of every row when
+     * {@code allRows}, else of each segment's last row. This implementation runs {@link #hidden} and
+     * {@link #logits(NDArray)}; a subclass may compute the whole pass another way.
+     */
+    protected float[] logits(NDManager scope, Segments segments, long[] ids, boolean allRows) {
+        NDArray h = hidden(scope, segments, ids);
+        int rows = ids.length;
+        if (!allRows && !segments.singleRows()) {
+            h = segments.count() == 1 ? h.get(scope, new NDIndex().addSliceDim(rows - 1, rows))
+                    : h.get(scope, new NDIndex("{}", scope.create(segments.lastRows())));
+        }
+        return logits(h).toFloatArray();
     }
 
     private void checkOpen() {
@@ -211,14 +224,14 @@ abstract class DjlCausalModel implements CausalLanguageModel {
         @Override
         public float[] forward(int[] tokens) {
             try (NDManager scope = manager.newSubManager()) {
-                return run(scope, new DjlSequence[]{this}, new int[][]{tokens}, false).toFloatArray();
+                return run(scope, new DjlSequence[]{this}, new int[][]{tokens}, false);
             }
         }
 
         @Override
         public float[][] forwardAll(int[] tokens) {
             try (NDManager scope = manager.newSubManager()) {
-                float[] flat = run(scope, new DjlSequence[]{this}, new int[][]{tokens}, true).toFloatArray();
+                float[] flat = run(scope, new DjlSequence[]{this}, new int[][]{tokens}, true);
                 int vocab = config.vocabSize();
                 float[][] out = new float[tokens.length][];
                 for (int i = 0; i < tokens.length; i++) {

@@ -7,6 +7,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.model.Architecture;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.engine.WeightType;
@@ -15,6 +16,7 @@ import dev.assistant.quant.Int8Kernel;
 import dev.assistant.quant.Int8Kernels;
 import dev.assistant.quant.ParallelInt8Kernel;
 import dev.assistant.quant.QuantScheme;
+import dev.assistant.quant.QuantizedMatrix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,9 @@ public final class DjlModelLoader {
     static final String JAVA_KERNEL_PROPERTY = "assistant.int8.javaKernel";
     /** System property that keeps Llama layers as separate DJL operations (for comparison with one call each). */
     static final String UNFUSED_LAYERS_PROPERTY = "assistant.unfusedLayers";
+    /** System property that, set to {@code false}, keeps Llama layers in libtorch rather than the native library. */
+    static final String NATIVE_LAYERS_PROPERTY = "assistant.nativeLayers";
+    private static final AtomicBoolean NATIVE_WARNED = new AtomicBoolean();
     private static final AtomicBoolean FBGEMM_WARNED = new AtomicBoolean();
 
     private DjlModelLoader() {
@@ -50,21 +55,23 @@ public final class DjlModelLoader {
      */
     public static CausalLanguageModel load(ModelDirectory dir, LoadOptions options) {
         Device device = DjlRuntime.resolve(options.device());
-        // With the Java INT8 kernel the large products run on the kernel's own threads; libtorch then only does
-        // small element-wise work, and a second pool of spinning OpenMP threads would compete with them for cores.
         QuantScheme scheme = int8Scheme(dir, options).orElse(null);
         boolean fbgemm = scheme != null && usesFbgemm(scheme, device);
-        DjlRuntime.setThreads(scheme != null && !fbgemm ? 1 : options.effectiveThreads());
+        boolean nativeLayers = dir.config().architecture() == Architecture.LLAMA && nativeLayersServe(scheme, device);
+        // Native layers and the Java INT8 kernel compute the large products on threads of their own; libtorch then
+        // only does small work, and a second pool of spinning OpenMP threads would compete with them for cores.
+        DjlRuntime.setThreads(nativeLayers || scheme != null && !fbgemm ? 1 : options.effectiveThreads());
         long start = System.nanoTime();
         NDManager weights = NDManager.newBaseManager(device, "PyTorch");
         try (WeightStore store = dir.openWeights()) {
             TensorLoader loader = new TensorLoader(store, weights, device);
             LayerFactory linears = layerFactory(dir, options, scheme, fbgemm, loader, weights);
             DjlCausalModel model = switch (dir.config().architecture()) {
-                case LLAMA -> loadLlama(dir.config(), loader, linears, weights);
+                case LLAMA -> loadLlama(dir.config(), loader, linears, weights, nativeLayers,
+                        options.effectiveThreads());
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
             };
-            model.weightBytes = loader.bytesLoaded() + linears.extraBytes();
+            model.weightBytes = loader.bytesLoaded() + linears.extraBytes() + model.nativeWeightBytes();
             weights.cap(); // any later attachment to the weights' manager would be a leak: make it fail instead
             LOG.info("loaded {} ({}, {} layers, {} on {}) in {} ms", dir.path(), dir.config().architectureName(),
                     dir.config().numLayers(), linears.computeType(), device, (System.nanoTime() - start) / 1_000_000);
@@ -197,12 +204,16 @@ public final class DjlModelLoader {
         }
     }
 
-    private static LlamaModel loadLlama(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {
+    private static LlamaModel loadLlama(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights,
+                                        boolean nativeLayers, int threads) {
         int hidden = c.hiddenSize();
         int qOut = c.numHeads() * c.headDim();
         int kvOut = c.numKvHeads() * c.headDim();
         TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
         boolean fuse = !Boolean.getBoolean(UNFUSED_LAYERS_PROPERTY);
+        if (fuse && nativeLayers) {
+            return nativeLlama(c, loader, linears, weights, embeddings, threads);
+        }
         if (fuse && linears instanceof Int8LayerFactory int8 && int8.packsLlamaLayers()) {
             ScriptedLlamaLayer[] fused = int8Layers(weights, int8, loader, c);
             NDArray norm = loader.load("model.norm.weight", hidden);
@@ -236,6 +247,100 @@ public final class DjlModelLoader {
         return new LlamaModel(c, weights, linears.computeType(), embeddings, layers, norm, head);
     }
 
+    /**
+     * Whether the native library computes Llama forward passes: on the CPU, for float32 and per-channel INT8
+     * weights, when the library loads here and {@value #NATIVE_LAYERS_PROPERTY} is not {@code false}. Where it
+     * cannot, the reason is logged once and libtorch runs the layers (the same answers within float rounding,
+     * slower).
+     */
+    private static boolean nativeLayersServe(QuantScheme scheme, Device device) {
+        if (scheme != null && scheme.groupSize() != 0 || !Device.Type.CPU.equals(device.getDeviceType())
+                || "false".equals(System.getProperty(NATIVE_LAYERS_PROPERTY))) {
+            return false;
+        }
+        Optional<String> unavailable = NativeLlamaLayers.unavailableBecause();
+        if (unavailable.isPresent() && NATIVE_WARNED.compareAndSet(false, true)) {
+            LOG.warn("Llama layers run through libtorch, slower: {}", unavailable.get());
+        }
+        return unavailable.isEmpty();
+    }
+
+    /**
+     * A Llama model whose forward passes run in the native library: INT8 matrices copied in, float32 ones (and the
+     * float32 embedding table) read in place from tensors the weight manager owns.
+     */
+    private static LlamaModel nativeLlama(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights,
+                                          TokenEmbedding embeddings, int threads) {
+        NativeLlamaLayers natives = NativeLlamaLayers.create(c, threads);
+        try {
+            for (int i = 0; i < c.numLayers(); i++) {
+                if (linears instanceof Int8LayerFactory int8) {
+                    Int8LayerFactory.Weights[] slots = ScriptedLlamaLayer.int8Weights(int8, c, i);
+                    for (int slot = 0; slot < slots.length; slot++) {
+                        natives.setInt8Linear(i, slot, slots[slot].matrix(), slots[slot].bias());
+                    }
+                } else {
+                    setFloatLayer(natives, linears, c, i);
+                }
+                String p = "model.layers." + i + ".";
+                natives.setNorms(i, loader.floats(p + "input_layernorm.weight", c.hiddenSize()),
+                        loader.floats(p + "post_attention_layernorm.weight", c.hiddenSize()));
+            }
+            if (embeddings instanceof TokenEmbedding.Float32 table) {
+                natives.setEmbedding(table.table());
+            }
+            natives.setFinalNorm(loader.floats("model.norm.weight", c.hiddenSize()));
+            setNativeHead(natives, c, loader.store(), linears);
+            LOG.info("Llama forward passes computed natively: {} weights, {} kernels, {} threads",
+                    linears.computeType(), natives.instructionSet(), natives.threads());
+            return new LlamaModel(c, weights, linears.computeType(), embeddings, natives);
+        } catch (RuntimeException | Error e) {
+            natives.close();
+            throw e;
+        }
+    }
+
+    /** Float32 layer {@code i}'s matrices, loaded as tensors (owned by the weight manager) and read in place. */
+    private static void setFloatLayer(NativeLlamaLayers natives, LayerFactory linears, ModelConfig c, int i) {
+        int hidden = c.hiddenSize();
+        int qOut = c.numHeads() * c.headDim();
+        int kvOut = c.numKvHeads() * c.headDim();
+        String p = "model.layers." + i + ".";
+        String a = p + "self_attn.";
+        natives.setFloatLinear(i, NativeLlamaLayers.QKV, (FloatLinear) linears.fused(
+                new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut}, hidden,
+                c.attentionBias()));
+        natives.setFloatLinear(i, NativeLlamaLayers.O, (FloatLinear) linears.linear(a + "o_proj", hidden, qOut, false));
+        natives.setFloatLinear(i, NativeLlamaLayers.GATE_UP, (FloatLinear) linears.fused(
+                new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias()));
+        natives.setFloatLinear(i, NativeLlamaLayers.DOWN, (FloatLinear) linears.linear(p + "mlp.down_proj", hidden,
+                c.intermediateSize(), c.mlpBias()));
+    }
+
+    /**
+     * The output head: an INT8 head of its own copied in; otherwise the head {@link #head} makes, a float32 tensor
+     * read in place or the INT8 embedding table it shares (a quantized directory of a tied model), copied.
+     */
+    private static void setNativeHead(NativeLlamaLayers natives, ModelConfig c, WeightStore store,
+                                      LayerFactory linears) {
+        if (linears instanceof Int8LayerFactory int8) {
+            QuantizedMatrix own = int8.headMatrix("lm_head", c.vocabSize(), c.hiddenSize(), headIsTied(c, store));
+            if (own != null) {
+                natives.setInt8Head(own);
+                return;
+            }
+        }
+        LinearLayer head = head(c, store, linears, "lm_head");
+        if (head instanceof FloatLinear table) {
+            natives.setFloatHead(table);
+        } else if (head instanceof Int8Linear shared) {
+            natives.setInt8Head(shared.matrix());
+        } else {
+            throw new IllegalStateException("no native form for an output head of " + head.getClass().getSimpleName());
+        }
+    }
+
     private static Gpt2Model loadGpt2(ModelConfig c, WeightStore store, TensorLoader loader, LayerFactory linears,
                                       NDManager weights) {
         String prefix = store.find("transformer.wte.weight").isPresent() ? "transformer." : "";
@@ -261,11 +366,20 @@ public final class DjlModelLoader {
 
     /** The output head: its own weight, or the token embeddings when tied (or when the file has no head at all). */
     private static LinearLayer head(ModelConfig c, WeightStore store, LayerFactory linears, String name) {
+        return linears.head(name, c.vocabSize(), c.hiddenSize(), headIsTied(c, store, name));
+    }
+
+    private static boolean headIsTied(ModelConfig c, WeightStore store) {
+        return headIsTied(c, store, "lm_head");
+    }
+
+    /** Whether head {@code name} is the embedding table: tied in config.json, or absent from the weights. */
+    private static boolean headIsTied(ModelConfig c, WeightStore store, String name) {
         boolean present = store.find(name + ".weight").isPresent();
         if (!c.tieWordEmbeddings() && !present) {
             throw new AssistantException(ErrorCode.MODEL_INVALID, "missing tensor '" + name + ".weight' (config.json "
                     + "says tie_word_embeddings is false, so the model needs its own output head)");
         }
-        return linears.head(name, c.vocabSize(), c.hiddenSize(), !(present && !c.tieWordEmbeddings()));
+        return !(present && !c.tieWordEmbeddings());
     }
 }

@@ -167,6 +167,18 @@ final class Int8LayerFactory extends LayerFactory {
         return layer(matrix(name + ".weight", vocab, hidden, false), null, false);
     }
 
+    /**
+     * The output head {@code name} as an INT8 matrix (quantized or read as stored) for a caller that computes it
+     * itself, or null when the head is not INT8 of its own: a float32 head, or one tied to the embeddings (then
+     * {@link #head} serves it).
+     */
+    QuantizedMatrix headMatrix(String name, int vocab, int hidden, boolean tied) {
+        if (tied || !quantizeEmbeddings && store.require(name + ".weight", vocab, hidden).dtype() != DType.I8) {
+            return null;
+        }
+        return matrix(name + ".weight", vocab, hidden, false);
+    }
+
     /** @param residual see {@link #refinesInput(String)}; applies to fbgemm (the Java kernel keeps float inputs) */
     private LinearLayer layer(QuantizedMatrix weight, float[] bias, boolean residual) {
         LinearLayer layer = fbgemmOwner != null && weight.groupsPerRow() == 1

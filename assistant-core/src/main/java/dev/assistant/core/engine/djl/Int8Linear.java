@@ -35,6 +35,11 @@ final class Int8Linear implements LinearLayer {
         return x.getManager().create(out, new Shape(rows, weight.rows()));
     }
 
+    /** The weights. */
+    QuantizedMatrix matrix() {
+        return weight;
+    }
+
     @Override
     public long weightBytes() {
         return weight.sizeInBytes() + (bias == null ? 0 : bias.length * 4L);

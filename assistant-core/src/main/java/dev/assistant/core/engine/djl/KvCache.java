@@ -19,7 +19,11 @@ import ai.djl.ndarray.types.Shape;
 final class KvCache {
     private final NDArray[] keys;
     private final NDArray[] values;
+    private final int capacity;
     private final long bytes;
+    /** The tensors' addresses for {@link NativeLlamaLayers}, taken on first use. */
+    private long[] keyAddresses;
+    private long[] valueAddresses;
 
     /** Allocates keys [kvHeads, headDim, capacity] and values [kvHeads, capacity, headDim] per layer. */
     KvCache(NDManager manager, int layers, int kvHeads, int capacity, int headDim) {
@@ -29,7 +33,36 @@ final class KvCache {
             keys[i] = manager.zeros(new Shape(kvHeads, headDim, capacity), DataType.FLOAT32);
             values[i] = manager.zeros(new Shape(kvHeads, capacity, headDim), DataType.FLOAT32);
         }
+        this.capacity = capacity;
         bytes = bytes(layers, kvHeads, capacity, headDim);
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    /** The address of each layer's key tensor (valid while the cache's manager is open). */
+    long[] keyAddresses() {
+        if (keyAddresses == null) {
+            keyAddresses = addresses(keys);
+        }
+        return keyAddresses;
+    }
+
+    /** The address of each layer's value tensor. */
+    long[] valueAddresses() {
+        if (valueAddresses == null) {
+            valueAddresses = addresses(values);
+        }
+        return valueAddresses;
+    }
+
+    private static long[] addresses(NDArray[] tensors) {
+        long[] out = new long[tensors.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = NativeLlamaLayers.address(tensors[i]);
+        }
+        return out;
     }
 
     /** Bytes a cache of these dimensions holds: 2 x layers x kvHeads x capacity x headDim x 4. */

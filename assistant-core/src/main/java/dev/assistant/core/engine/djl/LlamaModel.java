@@ -21,6 +21,8 @@ final class LlamaModel extends DjlCausalModel {
     private final Layer[] layers;
     /** The layers as one module call each, or null. */
     private final ScriptedLlamaLayer[] fused;
+    /** All layers as one native call, or null. */
+    private final NativeLlamaLayers nativeLayers;
     private final NDArray finalNorm;
     private final LinearLayer head;
     private final RotaryEmbedding rope;
@@ -36,20 +38,31 @@ final class LlamaModel extends DjlCausalModel {
 
     LlamaModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings, Layer[] layers,
                NDArray finalNorm, LinearLayer head) {
-        this(config, weights, computeType, embeddings, layers, null, finalNorm, head);
+        this(config, weights, computeType, embeddings, layers, null, null, finalNorm, head);
     }
 
     LlamaModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings,
                ScriptedLlamaLayer[] fused, NDArray finalNorm, LinearLayer head) {
-        this(config, weights, computeType, embeddings, null, fused, finalNorm, head);
+        this(config, weights, computeType, embeddings, null, fused, null, finalNorm, head);
+    }
+
+    /**
+     * The whole forward pass in {@code nativeLayers} (which holds the final norm and the head too), closed with the
+     * model before its weights; {@code embeddings} serves the rows of an INT8 table, which the native side lacks.
+     */
+    LlamaModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings,
+               NativeLlamaLayers nativeLayers) {
+        this(config, weights, computeType, embeddings, null, null, nativeLayers, null, null);
     }
 
     private LlamaModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings,
-                       Layer[] layers, ScriptedLlamaLayer[] fused, NDArray finalNorm, LinearLayer head) {
+                       Layer[] layers, ScriptedLlamaLayer[] fused, NativeLlamaLayers nativeLayers, NDArray finalNorm,
+                       LinearLayer head) {
         super(config, weights, computeType);
         this.embeddings = embeddings;
         this.layers = layers;
         this.fused = fused;
+        this.nativeLayers = nativeLayers;
         this.finalNorm = finalNorm;
         this.head = head;
         // a tensor, not a float: adding a Java number costs an extra native call to wrap it, every norm of every step
@@ -64,6 +77,9 @@ final class LlamaModel extends DjlCausalModel {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
+        if (nativeLayers != null) {
+            throw new IllegalStateException("native layers run whole forward passes (see logits)");
+        }
         NDArray x = embeddings.lookup(scope, ids);
         if (fused != null) {
             NDArray[] stacked = rope.stackedFactors(scope, segments.positions(), heads, kvHeads);
@@ -110,8 +126,52 @@ final class LlamaModel extends DjlCausalModel {
     }
 
     @Override
+    protected long nativeWeightBytes() {
+        return nativeLayers == null ? 0 : nativeLayers.ownedBytes();
+    }
+
+    /** Whether the forward passes run in the native library. */
+    boolean runsNatively() {
+        return nativeLayers != null;
+    }
+
+    /** The native kernels' instruction set ({@code avx512}, {@code avx2}, {@code x86-64}), or null. */
+    String nativeKernels() {
+        return nativeLayers == null ? null : nativeLayers.instructionSet();
+    }
+
+    @Override
+    public void close() {
+        if (nativeLayers != null) {
+            nativeLayers.close(); // first: it reads float32 weights the weight manager owns
+        }
+        super.close();
+    }
+
+    @Override
     protected NDArray logits(NDArray hidden) {
         return head.apply(hidden);
+    }
+
+    /** Natively when the layers run there: one call, no tensor per token; else as every DJL model does. */
+    @Override
+    protected float[] logits(NDManager scope, Segments segments, long[] ids, boolean allRows) {
+        if (nativeLayers == null) {
+            return super.logits(scope, segments, ids, allRows);
+        }
+        float[] embedded = embeddings instanceof Int8Embedding table ? table.rows(ids) : null;
+        int[] logitRows = new int[allRows ? ids.length : segments.count()];
+        if (allRows) {
+            for (int r = 0; r < logitRows.length; r++) {
+                logitRows[r] = r;
+            }
+        } else {
+            long[] last = segments.lastRows();
+            for (int s = 0; s < logitRows.length; s++) {
+                logitRows[s] = (int) last[s];
+            }
+        }
+        return nativeLayers.step(ids, embedded, segments, rope.keyFactors(segments.positions()), logitRows);
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {

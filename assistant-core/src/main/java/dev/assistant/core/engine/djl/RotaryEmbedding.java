@@ -81,7 +81,7 @@ final class RotaryEmbedding {
     }
 
     /** {@code [cos, signed sin]}, each [rows * headDim], for keys at {@code positions}. */
-    private float[][] keyFactors(int[] positions) {
+    float[][] keyFactors(int[] positions) {
         int half = headDim / 2;
         int plane = positions.length * headDim;
         float[] cos = new float[plane];

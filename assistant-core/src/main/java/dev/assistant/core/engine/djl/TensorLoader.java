@@ -108,6 +108,15 @@ final class TensorLoader {
         return out;
     }
 
+    /** The values of float tensor {@code name} of shape [{@code length}] as a Java array (not an NDArray). */
+    float[] floats(String name, int length) {
+        return withFloats(store.require(name, length), buffer -> {
+            float[] out = new float[length];
+            buffer.get(out);
+            return out;
+        });
+    }
+
     /** float32 bytes loaded so far. */
     long bytesLoaded() {
         return bytes;

@@ -12,6 +12,14 @@ interface TokenEmbedding {
 
     /** A float32 table held by libtorch. */
     static TokenEmbedding of(NDArray table) {
-        return (scope, ids) -> table.get(scope, new NDIndex("{}", scope.create(ids)));
+        return new Float32(table);
+    }
+
+    /** A float32 table [vocab, hidden] held by libtorch. */
+    record Float32(NDArray table) implements TokenEmbedding {
+        @Override
+        public NDArray lookup(NDManager scope, long[] ids) {
+            return table.get(scope, new NDIndex("{}", scope.create(ids)));
+        }
     }
 }

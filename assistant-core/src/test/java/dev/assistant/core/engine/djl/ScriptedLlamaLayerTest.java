@@ -25,19 +25,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ScriptedLlamaLayerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The model with its layers in libtorch (not the native library): fused modules, or separate operations. */
     private static CausalLanguageModel load(Path dir, WeightType type, boolean fused) {
-        String before = System.getProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY);
-        System.setProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY, Boolean.toString(!fused));
-        try {
-            return DjlModelLoader.load(ModelDirectory.read(dir, false),
-                    LoadOptions.builder().device("cpu").weightType(type).build());
-        } finally {
-            if (before == null) {
-                System.clearProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY);
-            } else {
-                System.setProperty(DjlModelLoader.UNFUSED_LAYERS_PROPERTY, before);
-            }
-        }
+        return WithProperties.run(() -> DjlModelLoader.load(ModelDirectory.read(dir, false),
+                        LoadOptions.builder().device("cpu").weightType(type).build()),
+                DjlModelLoader.UNFUSED_LAYERS_PROPERTY, Boolean.toString(!fused),
+                DjlModelLoader.NATIVE_LAYERS_PROPERTY, "false");
     }
 
     @ParameterizedTest

@@ -1,0 +1,289 @@
+/*
+ * The loops of llama_layers.c that decide its speed, written once and compiled once per instruction set: the
+ * including file sets the target (#pragma GCC target) and ISA(name), which names this copy's functions. The widest
+ * vector the target has is W float lanes; an INT8 weight is widened to float with one sign extension and one
+ * conversion per W weights.
+ *
+ * Determinism: a dot product accumulates W lanes in input order and reduces them in a fixed tree, whatever the
+ * number of rows or threads, so an output element never depends on what else the batch holds.
+ */
+/* immintrin.h is included by the including file, outside its target regions */
+
+#define VF ISA(vf)
+
+#if defined(__AVX512F__)
+#define W 16
+typedef float VF __attribute__((vector_size(64)));
+static inline __attribute__((always_inline)) VF ISA(load_q)(const int8_t *p) {
+    return (VF)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
+}
+#elif defined(__AVX2__)
+#define W 8
+typedef float VF __attribute__((vector_size(32)));
+static inline __attribute__((always_inline)) VF ISA(load_q)(const int8_t *p) {
+    return (VF)_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+#else
+#define W 8
+typedef float VF __attribute__((vector_size(32)));
+static inline __attribute__((always_inline)) VF ISA(load_q)(const int8_t *p) {
+    VF v;
+    for (int i = 0; i < W; i++) v[i] = (float)p[i];
+    return v;
+}
+#endif
+
+static inline __attribute__((always_inline)) VF ISA(load_f)(const float *p) {
+    VF v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* The first n (< W) values, the other lanes zero. */
+static inline __attribute__((always_inline)) VF ISA(load_f_tail)(const float *p, int n) {
+    float t[W] = {0};
+    memcpy(t, p, (size_t)n * sizeof(float));
+    return ISA(load_f)(t);
+}
+
+static inline __attribute__((always_inline)) VF ISA(load_q_tail)(const int8_t *p, int n) {
+    int8_t t[W] = {0};
+    memcpy(t, p, (size_t)n);
+    return ISA(load_q)(t);
+}
+
+/* Sum of the lanes in a fixed order (a balanced tree). */
+static inline __attribute__((always_inline)) float ISA(reduce)(VF v) {
+    float t[W];
+    memcpy(t, &v, sizeof t);
+    for (int width = W / 2; width > 0; width /= 2) {
+        for (int i = 0; i < width; i++) t[i] += t[i + width];
+    }
+    return t[0];
+}
+
+/*
+ * y[r][o] = scale[o] * (x[r] . w[o]) + bias[o] for rows r0..r0+R and outputs o0..o0+O: R x O accumulators, each
+ * weight vector loaded (and widened) once for the R rows. R, O and int8 are constants at every call, so the loops
+ * unroll into registers and carry no test.
+ */
+static inline __attribute__((always_inline)) void ISA(block)(const Linear *L, int int8, const float *x, int r0,
+                                                             int R, int o0, int O, float *y) {
+    const int in = L->in, full = in - in % W;
+    VF acc[4][8];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < O; j++) acc[i][j] = (VF){0};
+    for (int c = 0; c < full; c += W) {
+        VF xv[4];
+        for (int i = 0; i < R; i++) xv[i] = ISA(load_f)(x + (size_t)(r0 + i) * in + c);
+        for (int j = 0; j < O; j++) {
+            size_t at = (size_t)(o0 + j) * in + c;
+            /* a stream per output row; eight at once outrun the hardware prefetcher without this hint */
+            _mm_prefetch((const char *)(int8 ? (const void *)(L->i8 + at) : (const void *)(L->f32 + at)) + AHEAD,
+                         _MM_HINT_T0);
+            VF w = int8 ? ISA(load_q)(L->i8 + at) : ISA(load_f)(L->f32 + at);
+            for (int i = 0; i < R; i++) acc[i][j] += xv[i] * w;
+        }
+    }
+    if (full < in) {
+        int n = in - full;
+        for (int j = 0; j < O; j++) {
+            size_t at = (size_t)(o0 + j) * in + full;
+            VF w = int8 ? ISA(load_q_tail)(L->i8 + at, n) : ISA(load_f_tail)(L->f32 + at, n);
+            for (int i = 0; i < R; i++) acc[i][j] += ISA(load_f_tail)(x + (size_t)(r0 + i) * in + full, n) * w;
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        for (int j = 0; j < O; j++) {
+            int o = o0 + j;
+            float v = ISA(reduce)(acc[i][j]);
+            if (int8) v *= L->scale[o];
+            if (L->bias) v += L->bias[o];
+            y[(size_t)(r0 + i) * L->out + o] = v;
+        }
+    }
+}
+
+/*
+ * Output rows [o_begin, o_end) of y = L(x) for all rows: blocks of 4 rows x 2 outputs where there are four rows
+ * (each weight read once for four rows), else 1 row x 8 outputs (eight independent streams in flight).
+ */
+static inline __attribute__((always_inline)) void ISA(linear_rows)(const Linear *L, int int8, const float *x,
+                                                                   int rows, float *y, int o_begin, int o_end) {
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        int o = o_begin;
+        for (; o + 2 <= o_end; o += 2) ISA(block)(L, int8, x, r, 4, o, 2, y);
+        for (; o < o_end; o++) ISA(block)(L, int8, x, r, 4, o, 1, y);
+    }
+    for (; r < rows; r++) {
+        int o = o_begin;
+        for (; o + 8 <= o_end; o += 8) ISA(block)(L, int8, x, r, 1, o, 8, y);
+        for (; o < o_end; o++) ISA(block)(L, int8, x, r, 1, o, 1, y);
+    }
+}
+
+#if defined(__AVX512VNNI__)
+/*
+ * INT8 weights against activations quantized to 16 bits per row. u = round(x / s) + 32768 is split into its high
+ * and low bytes; two VNNI dot products (u8 x s8 -> s32) per 64 weights give hi.w and lo.w exactly, and
+ * round(x / s).w = 256 hi.w + lo.w - 32768 sum(w) in 64-bit integers. The only rounding is x's, to 16 bits of its
+ * row's largest value, far finer than the weights' 8 bits; the products cost a third of widening each weight to
+ * float, which kept INT8 compute-bound at half the memory's speed.
+ */
+static void ISA(quantize_rows)(const float *x, int rows, int in, Wide *a) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * in;
+        float max = 0;
+        for (int i = 0; i < in; i++) {
+            float v = fabsf(xr[i]);
+            max = v > max ? v : max;
+        }
+        float inv = max > 0 ? 32767.0f / max : 0.0f;
+        uint8_t *hi = a->hi + (size_t)r * a->padded, *lo = a->lo + (size_t)r * a->padded;
+        for (int i = 0; i < in; i++) {
+            int32_t u = (int32_t)__builtin_rintf(xr[i] * inv) + 32768;
+            hi[i] = (uint8_t)(u >> 8);
+            lo[i] = (uint8_t)u;
+        }
+        /* u = 0 past the row: the weights read there (the next row's, or padding) contribute nothing */
+        int blocks = (in + 63) / 64 * 64;
+        memset(hi + in, 0, (size_t)(blocks - in));
+        memset(lo + in, 0, (size_t)(blocks - in));
+        a->scale[r] = max / 32767.0f;
+    }
+}
+
+static inline __attribute__((always_inline)) void ISA(block_wide)(const Linear *L, const Wide *a, int r0, int R,
+                                                                  int o0, int O, float *y) {
+    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
+    __m512i hi_acc[4][8], lo_acc[4][8];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < O; j++) hi_acc[i][j] = lo_acc[i][j] = _mm512_setzero_si512();
+    for (int c = 0; c < blocks; c += 64) {
+        __m512i xh[4], xl[4];
+        for (int i = 0; i < R; i++) {
+            xh[i] = _mm512_loadu_si512(a->hi + (size_t)(r0 + i) * padded + c);
+            xl[i] = _mm512_loadu_si512(a->lo + (size_t)(r0 + i) * padded + c);
+        }
+        for (int j = 0; j < O; j++) {
+            const int8_t *w = L->i8 + (size_t)(o0 + j) * in + c;
+            _mm_prefetch((const char *)w + AHEAD, _MM_HINT_T0);
+            __m512i wv = _mm512_loadu_si512(w);
+            for (int i = 0; i < R; i++) {
+                hi_acc[i][j] = _mm512_dpbusd_epi32(hi_acc[i][j], xh[i], wv);
+                lo_acc[i][j] = _mm512_dpbusd_epi32(lo_acc[i][j], xl[i], wv);
+            }
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        for (int j = 0; j < O; j++) {
+            int o = o0 + j;
+            int64_t dot = 256 * (int64_t)_mm512_reduce_add_epi32(hi_acc[i][j])
+                    + _mm512_reduce_add_epi32(lo_acc[i][j]) - 32768 * (int64_t)L->row_sum[o];
+            float v = (float)dot * a->scale[r0 + i] * L->scale[o];
+            if (L->bias) v += L->bias[o];
+            y[(size_t)(r0 + i) * L->out + o] = v;
+        }
+    }
+}
+
+static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        int o = o_begin;
+        for (; o + 2 <= o_end; o += 2) ISA(block_wide)(L, a, r, 4, o, 2, y);
+        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 4, o, 1, y);
+    }
+    for (; r < rows; r++) {
+        int o = o_begin;
+        for (; o + 8 <= o_end; o += 8) ISA(block_wide)(L, a, r, 1, o, 8, y);
+        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 1, o, 1, y);
+    }
+}
+#define WIDE_FUNCTIONS ISA(quantize_rows), ISA(linear_range_wide)
+#else
+#define WIDE_FUNCTIONS NULL, NULL
+#endif
+
+static void ISA(linear_range)(const Linear *L, const float *x, int rows, float *y, int o_begin, int o_end) {
+    if (L->i8) {
+        ISA(linear_rows)(L, 1, x, rows, y, o_begin, o_end);
+    } else {
+        ISA(linear_rows)(L, 0, x, rows, y, o_begin, o_end);
+    }
+}
+
+/* out = x / sqrt(mean(x^2) + eps) * w, each row (the operators of the libtorch path, in the same order). */
+static void ISA(rms_norm)(const float *x, const float *w, float eps, int rows, int n, float *out) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * n;
+        float *o = out + (size_t)r * n;
+        float ss = 0;
+        for (int i = 0; i < n; i++) ss += xr[i] * xr[i];
+        float rms = sqrtf(ss / (float)n + eps);
+        for (int i = 0; i < n; i++) o[i] = xr[i] / rms * w[i];
+    }
+}
+
+/* m = sigmoid(gate) * gate * up, gate|up side by side in each row of gu. */
+static void ISA(swiglu)(const float *gu, int rows, int ffn, float *m) {
+    for (int r = 0; r < rows; r++) {
+        const float *g = gu + (size_t)r * 2 * ffn, *u = g + ffn;
+        float *o = m + (size_t)r * ffn;
+        for (int i = 0; i < ffn; i++) o[i] = 1.0f / (1.0f + exp_approx(-g[i])) * g[i] * u[i];
+    }
+}
+
+/*
+ * Causal attention of one query head (q already scaled by 1/sqrt(head_dim)) over cached positions [0, length):
+ * keys [head_dim, capacity] (transposed), values [capacity, head_dim]; scores is scratch of length floats. Both
+ * products keep 4 vectors of results in registers while streaming the cache: positions x 4W for the scores,
+ * dimensions x 4W for the output. Each score and output value sums in the same order on every path.
+ */
+static void ISA(attend)(const float *q, const float *keys, const float *values, int capacity, int length,
+                        int head_dim, float *scores, float *out) {
+    int t = 0;
+    for (; t + 4 * W <= length; t += 4 * W) {
+        VF acc[4] = {{0}, {0}, {0}, {0}};
+        for (int d = 0; d < head_dim; d++) {
+            const float *k = keys + (size_t)d * capacity + t;
+            float qd = q[d];
+            for (int i = 0; i < 4; i++) acc[i] += qd * ISA(load_f)(k + i * W);
+        }
+        memcpy(scores + t, acc, sizeof acc);
+    }
+    for (; t < length; t++) {
+        float sum = 0;
+        for (int d = 0; d < head_dim; d++) sum += q[d] * keys[(size_t)d * capacity + t];
+        scores[t] = sum;
+    }
+    float max = scores[0];
+    for (int i = 1; i < length; i++) max = scores[i] > max ? scores[i] : max;
+    for (int i = 0; i < length; i++) scores[i] = exp_approx(scores[i] - max);
+    float sum = 0;
+    for (int i = 0; i < length; i++) sum += scores[i];
+    for (int i = 0; i < length; i++) scores[i] /= sum;
+    int d = 0;
+    for (; d + 4 * W <= head_dim; d += 4 * W) {
+        VF acc[4] = {{0}, {0}, {0}, {0}};
+        for (int i = 0; i < length; i++) {
+            const float *v = values + (size_t)i * head_dim + d;
+            float p = scores[i];
+            for (int j = 0; j < 4; j++) acc[j] += p * ISA(load_f)(v + j * W);
+        }
+        memcpy(out + d, acc, sizeof acc);
+    }
+    for (; d < head_dim; d++) {
+        float sum_d = 0;
+        for (int i = 0; i < length; i++) sum_d += scores[i] * values[(size_t)i * head_dim + d];
+        out[d] = sum_d;
+    }
+}
+
+static const Kernels ISA(kernels) = {ISA(name), ISA(linear_range), ISA(rms_norm), ISA(swiglu), ISA(attend),
+                                     WIDE_FUNCTIONS};
+
+#undef W
+#undef VF
+#undef WIDE_FUNCTIONS

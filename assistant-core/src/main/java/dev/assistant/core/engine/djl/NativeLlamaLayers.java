@@ -1,0 +1,268 @@
+package dev.assistant.core.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.model.ModelConfig;
+import dev.assistant.quant.QuantizedMatrix;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A Llama-family model's forward pass computed by the bundled native library ({@code llama_layers.c}): one call
+ * per pass looks up (or takes) the rows' embeddings, runs every layer for every row over the sequences' KV caches
+ * (libtorch tensors, written in place), then the final norm and the output head for the rows whose logits are
+ * wanted. Weights are float32 or per-channel INT8.
+ *
+ * <p>Why: run as libtorch operators a layer is ~70 operators of a few microseconds each; on a SmolLM-135M-shaped
+ * model that was as much time per decoded token as the weight products themselves, which held INT8 to ~2.3x FP32.
+ * Natively a layer is a few loops, the products stream the weights at memory speed, and INT8 multiplies with VNNI
+ * on 16-bit activations where the CPU has AVX-512 VNNI (float activations otherwise). The logits go straight into
+ * a Java array: no tensor is made per token.
+ *
+ * <p>Memory: INT8 weights and the norms are copied into native memory this object owns ({@link #ownedBytes()});
+ * float32 weights are read in place from their tensors, which the model's weight manager keeps alive longer than
+ * this object. {@link #close()} waits for running passes, then frees the native state; later calls fail with
+ * {@code ENGINE_UNAVAILABLE}.
+ */
+final class NativeLlamaLayers implements AutoCloseable {
+    /** Linear slots, in the order of the native library's. */
+    static final int QKV = 0;
+    static final int O = 1;
+    static final int GATE_UP = 2;
+    static final int DOWN = 3;
+    /** The layer index the native library reads as "the output head". */
+    private static final int HEAD = -1;
+
+    private final ModelConfig config;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private long handle;
+
+    private NativeLlamaLayers(ModelConfig config, long handle) {
+        this.config = config;
+        this.handle = handle;
+    }
+
+    /** Empty when the native layers can run in this process, else why not. */
+    static Optional<String> unavailableBecause() {
+        return BundledLibrary.layers().unavailableBecause();
+    }
+
+    /**
+     * System property naming the widest kernels to use: {@code avx512} (the default: the widest the CPU runs),
+     * {@code avx2} or {@code x86-64}. For diagnosis and for testing every kernel on one machine.
+     */
+    static final String KERNELS_PROPERTY = "assistant.nativeLayers.kernels";
+    private static final List<String> KERNELS = List.of("avx512", "avx2", "x86-64");
+
+    /** Native layers for a model of config {@code c} computing on {@code threads} threads; weights are set next. */
+    static NativeLlamaLayers create(ModelConfig c, int threads) {
+        Optional<String> unavailable = unavailableBecause();
+        if (unavailable.isPresent()) {
+            throw new IllegalStateException(unavailable.get());
+        }
+        return new NativeLlamaLayers(c, create(c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.intermediateSize(), c.numLayers(), c.vocabSize(), (float) c.normEps(), threads, widestKernels()));
+    }
+
+    private static int widestKernels() {
+        String asked = System.getProperty(KERNELS_PROPERTY, KERNELS.get(0));
+        int index = KERNELS.indexOf(asked);
+        if (index < 0) {
+            throw new IllegalArgumentException(KERNELS_PROPERTY + " must be one of " + KERNELS + ", not " + asked);
+        }
+        return index;
+    }
+
+    /** The instruction set the library's kernels use here: {@code avx512}, {@code avx2} or {@code x86-64}. */
+    String instructionSet() {
+        return read(() -> instructionSet(handle));
+    }
+
+    int threads() {
+        return read(() -> threads(handle));
+    }
+
+    /** Bytes of native memory the weights copied here hold. */
+    long ownedBytes() {
+        return read(() -> ownedBytes(handle));
+    }
+
+    /** The RMSNorm weights of {@code layer} (copied). */
+    void setNorms(int layer, float[] attention, float[] mlp) {
+        write(() -> setNorms(handle, layer, attention, mlp));
+    }
+
+    /** Float32 {@code linear} as {@code slot} of {@code layer}: its weight is read in place, its bias copied. */
+    void setFloatLinear(int layer, int slot, FloatLinear linear) {
+        ByteBuffer weight = directBuffer(linear.weight());
+        float[] bias = linear.bias() == null ? null : linear.bias().toFloatArray();
+        write(() -> setFloatLinear(handle, layer, slot, weight, bias));
+    }
+
+    /** Per-channel INT8 {@code matrix} (and float {@code bias}, or null) as {@code slot} of {@code layer}, copied. */
+    void setInt8Linear(int layer, int slot, QuantizedMatrix matrix, float[] bias) {
+        if (matrix.groupsPerRow() != 1) {
+            throw new IllegalArgumentException("native layers take per-channel INT8 only, not " + matrix.scheme().name());
+        }
+        write(() -> setInt8Linear(handle, layer, slot, matrix.values(), matrix.scales(), bias));
+    }
+
+    /** The float32 embedding table [vocab, hidden], read in place (rows are otherwise passed in embedded). */
+    void setEmbedding(NDArray table) {
+        ByteBuffer buffer = directBuffer(table);
+        write(() -> setEmbedding(handle, buffer));
+    }
+
+    /** The final RMSNorm's weight (copied). */
+    void setFinalNorm(float[] weight) {
+        write(() -> setFinalNorm(handle, weight));
+    }
+
+    /** The float32 output head [vocab, hidden], read in place; it has no bias (Llama's never has). */
+    void setFloatHead(FloatLinear head) {
+        if (head.bias() != null) {
+            throw new IllegalArgumentException("native output heads have no bias");
+        }
+        ByteBuffer weight = directBuffer(head.weight());
+        write(() -> setFloatLinear(handle, HEAD, 0, weight, null));
+    }
+
+    /** The per-channel INT8 output head [vocab, hidden] (copied). */
+    void setInt8Head(QuantizedMatrix matrix) {
+        setInt8Linear(HEAD, 0, matrix, null);
+    }
+
+    /**
+     * One forward pass over the rows {@code ids}, laid out as {@code segments}: writes the rows' keys and values
+     * into the segments' caches and returns the logits of the rows {@code logitRows}, flat
+     * ([logitRows.length * vocab]). {@code embedded} holds the rows already embedded ([rows * hidden]), or is null
+     * for a lookup in the table of {@link #setEmbedding}; {@code rope} is {@link RotaryEmbedding#keyFactors} of the
+     * rows' positions.
+     */
+    float[] step(long[] ids, float[] embedded, Segments segments, float[][] rope, int[] logitRows) {
+        int layers = config.numLayers();
+        int count = segments.count();
+        int[] lengths = new int[count];
+        int[] past = new int[count];
+        int[] capacities = new int[count];
+        long[] keys = new long[count * layers];
+        long[] values = new long[count * layers];
+        for (int s = 0; s < count; s++) {
+            KvCache cache = segments.cache(s);
+            lengths[s] = segments.length(s);
+            past[s] = segments.past(s);
+            capacities[s] = cache.capacity();
+            System.arraycopy(cache.keyAddresses(), 0, keys, s * layers, layers);
+            System.arraycopy(cache.valueAddresses(), 0, values, s * layers, layers);
+        }
+        int[] tokens = new int[ids.length];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = Math.toIntExact(ids[i]);
+        }
+        float[] logits = new float[logitRows.length * config.vocabSize()];
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            step(handle, tokens, embedded, lengths, past, capacities, keys, values, rope[0], rope[1], logitRows,
+                    logits);
+        } catch (OutOfMemoryError e) {
+            throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "no native memory for a forward pass of "
+                    + ids.length + " rows", e);
+        } finally {
+            lock.readLock().unlock();
+        }
+        return logits;
+    }
+
+    /** The address of a contiguous CPU tensor's data, valid while the tensor lives. */
+    static long address(NDArray tensor) {
+        return address(directBuffer(tensor));
+    }
+
+    /** A direct buffer over the tensor's own memory (not a copy): it must be a contiguous float32 CPU tensor. */
+    private static ByteBuffer directBuffer(NDArray tensor) {
+        if (tensor.getDataType() != DataType.FLOAT32 || !Device.Type.CPU.equals(tensor.getDevice().getDeviceType())) {
+            throw new IllegalArgumentException("native layers need float32 CPU tensors, not " + tensor.getDataType()
+                    + " on " + tensor.getDevice());
+        }
+        ByteBuffer buffer = ((PtNDArray) tensor).toByteBuffer(true);
+        if (!buffer.isDirect() || buffer.capacity() != tensor.size() * Float.BYTES) {
+            throw new IllegalStateException("tensor memory is not directly addressable");
+        }
+        return buffer;
+    }
+
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (handle != 0) {
+                destroy(handle);
+                handle = 0;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void checkOpen() {
+        if (handle == 0) {
+            throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "the model has been closed");
+        }
+    }
+
+    private <T> T read(java.util.function.Supplier<T> call) {
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            return call.get();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private void write(Runnable call) {
+        lock.writeLock().lock();
+        try {
+            checkOpen();
+            call.run();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private static native long create(int hidden, int heads, int kvHeads, int headDim, int ffn, int layers, int vocab,
+                                      float eps, int threads, int widestKernels);
+
+    private static native void destroy(long handle);
+
+    private static native long ownedBytes(long handle);
+
+    private static native int threads(long handle);
+
+    private static native String instructionSet(long handle);
+
+    private static native void setNorms(long handle, int layer, float[] attention, float[] mlp);
+
+    private static native void setFloatLinear(long handle, int layer, int slot, ByteBuffer weight, float[] bias);
+
+    private static native void setInt8Linear(long handle, int layer, int slot, byte[] values, float[] scales,
+                                             float[] bias);
+
+    private static native void setEmbedding(long handle, ByteBuffer table);
+
+    private static native void setFinalNorm(long handle, float[] weight);
+
+    private static native void step(long handle, int[] ids, float[] embedded, int[] lengths, int[] past,
+                                    int[] capacities, long[] keys, long[] values, float[] cos, float[] sin,
+                                    int[] logitRows, float[] logits);
+
+    private static native long address(ByteBuffer buffer);
+}
