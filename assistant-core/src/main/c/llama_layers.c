@@ -564,6 +564,12 @@ JNIEXPORT jstring JNICALL JNI(instructionSet)(JNIEnv *env, jclass cls, jlong han
     return m ? (*env)->NewStringUTF(env, m->k->name) : NULL;
 }
 
+/* The kernels a model created here would use, without a model. */
+JNIEXPORT jstring JNICALL JNI(kernelsHere)(JNIEnv *env, jclass cls, jint widest) {
+    (void)cls;
+    return (*env)->NewStringUTF(env, best_kernels(widest)->name);
+}
+
 JNIEXPORT jint JNICALL JNI(threads)(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     Model *m = model_of(env, handle);

@@ -102,8 +102,9 @@ class AssistantCliTest {
         Result r = run("doctor", "--model", shared("stories260K").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("cores").contains("memory").contains("TCP congestion control")
-                .contains("INT8: per-channel layers on libtorch fbgemm")
-                .contains("layers: Llama layers one native call each; attention one native call per layer")
+                .contains("INT8: per-channel Llama layers in the native library")
+                .contains("other per-channel layers on libtorch fbgemm")
+                .contains("layers: Llama forward passes in the native library (")
                 .contains("workers = " + 2 * Runtime.getRuntime().availableProcessors()).contains("batch size = ");
     }
 }

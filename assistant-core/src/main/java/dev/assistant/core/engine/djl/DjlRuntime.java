@@ -68,33 +68,44 @@ public final class DjlRuntime {
     }
 
     /**
-     * How INT8 layers compute on this host, for diagnostics: per-channel layers on libtorch's fbgemm (with the
-     * activation grid its CPU allows), per-group layers on the Java kernel.
+     * How INT8 layers compute on this host, for diagnostics: per-channel Llama layers in the native library (where it
+     * loads), other per-channel layers on libtorch's fbgemm (with the activation grid its CPU allows), per-group
+     * layers on the Java kernel.
      */
     public static String int8ComputeDescription() {
+        String llama = NativeLlamaLayers.unavailableBecause().isEmpty()
+                ? "per-channel Llama layers in the native library (" + NativeLlamaLayers.kernelsHere() + "); " : "";
         String perGroup = "per-group layers on the Java kernel";
-        return Int8LinearModule.unusableBecause()
-                .map(reason -> "all layers on the Java kernel (the fbgemm module does not run here: " + reason + ")")
-                .orElseGet(() -> "per-channel layers on libtorch fbgemm (" + (Int8LinearModule.reduceRange()
+        return llama + Int8LinearModule.unusableBecause()
+                .map(reason -> "other layers on the Java kernel (the fbgemm module does not run here: " + reason + ")")
+                .orElseGet(() -> "other per-channel layers on libtorch fbgemm (" + (Int8LinearModule.reduceRange()
                         ? "no VNNI: 7-bit activation grid" : "VNNI: 8-bit activation grid")
                         + " per row, plus a residual pass for the MLP's output projection); " + perGroup);
     }
 
     /**
-     * How a forward pass runs on this host, for diagnostics: Llama layers as one native call each (or as separate
-     * DJL operations), attention batched in one call per layer (or per sequence).
+     * How a forward pass runs on this host, for diagnostics: Llama passes in the native library (or their layers
+     * through libtorch, and why), GPT-2's attention batched in one call per layer (or per sequence).
      */
     public static String layersDescription() {
+        Optional<String> nativeLayers = NativeLlamaLayers.unavailableBecause();
+        String llama = nativeLayers.isEmpty()
+                ? "Llama forward passes in the native library (" + NativeLlamaLayers.kernelsHere()
+                + " kernels; per-group INT8 and CUDA run through libtorch)"
+                : "Llama layers through libtorch (native library: " + nativeLayers.get() + "): " + libtorchLlama();
         Optional<String> attention = Attention.unusableBecause();
-        if (attention.isPresent()) {
-            return "separate DJL operations, attention per sequence (the batched module does not run here: "
-                    + attention.get() + ")";
+        return llama + "; GPT-2 " + (attention.isEmpty() ? "attention one native call per layer for the whole batch"
+                : "attention per sequence (the batched module does not run here: " + attention.get() + ")");
+    }
+
+    private static String libtorchLlama() {
+        if (Attention.unusableBecause().isPresent()) {
+            return "separate DJL operations";
         }
         Optional<String> float32 = ScriptedLlamaLayer.unusableBecause(ShippedModule.FLOAT_LLAMA_LAYER);
         Optional<String> int8 = ScriptedLlamaLayer.unusableBecause(ShippedModule.INT8_LLAMA_LAYER);
-        String llama = float32.isEmpty() && int8.isEmpty() ? "Llama layers one native call each"
-                : "Llama layers as separate DJL operations (" + float32.or(() -> int8).orElseThrow() + ")";
-        return llama + "; attention one native call per layer for the whole batch";
+        return float32.isEmpty() && int8.isEmpty() ? "one TorchScript call per layer"
+                : "separate DJL operations (" + float32.or(() -> int8).orElseThrow() + ")";
     }
 
     /** Sets libtorch's intra-op thread count (process-wide). */

@@ -80,6 +80,11 @@ final class NativeLlamaLayers implements AutoCloseable {
         return index;
     }
 
+    /** The kernels a model loaded now would use ({@code avx512}, {@code avx2} or {@code x86-64}); library loaded. */
+    static String kernelsHere() {
+        return kernelsHere(widestKernels());
+    }
+
     /** The instruction set the library's kernels use here: {@code avx512}, {@code avx2} or {@code x86-64}. */
     String instructionSet() {
         return read(() -> instructionSet(handle));
@@ -242,6 +247,8 @@ final class NativeLlamaLayers implements AutoCloseable {
                                       float eps, int threads, int widestKernels);
 
     private static native void destroy(long handle);
+
+    private static native String kernelsHere(int widestKernels);
 
     private static native long ownedBytes(long handle);
 

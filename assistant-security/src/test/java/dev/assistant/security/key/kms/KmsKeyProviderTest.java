@@ -51,7 +51,9 @@ class KmsKeyProviderTest {
 
     @AfterEach
     void stopServer() {
-        server.close();
+        if (server != null) { // null when startServer skipped the test (no SoftHSM here)
+            server.close();
+        }
     }
 
     private AwsKmsBackend backend(String accessKey) {
