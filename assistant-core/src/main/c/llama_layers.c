@@ -708,6 +708,7 @@ JNIEXPORT void JNICALL JNI(step)(JNIEnv *env, jclass cls, jlong handle, jintArra
             || (*env)->GetArrayLength(env, key_array) != (jsize)((long)segments * m->layers)
             || (*env)->GetArrayLength(env, value_array) != (jsize)((long)segments * m->layers)
             || rows < 1 || rows > (1 << 20) || selected < 1 || selected > rows
+            || (long)rows * m->hidden > INT32_MAX || (long)selected * m->vocab > INT32_MAX
             || (*env)->GetArrayLength(env, cos_array) != (jsize)((long)rows * m->head_dim)
             || (*env)->GetArrayLength(env, sin_array) != (jsize)((long)rows * m->head_dim)
             || (embedded && (*env)->GetArrayLength(env, embedded) != (jsize)((long)rows * m->hidden))
