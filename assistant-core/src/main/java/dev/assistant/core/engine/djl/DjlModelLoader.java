@@ -170,12 +170,12 @@ public final class DjlModelLoader {
             return thread;
         });
         try {
-            Future<Int8LayerFactory.Weights[]> next = ahead.submit(() -> ScriptedLlamaLayer.int8Weights(int8, c, 0));
+            Future<Int8LayerFactory.Weights[]> next = ahead.submit(() -> int8.llamaLayer(c, 0));
             for (int i = 0; i < fused.length; i++) {
                 Int8LayerFactory.Weights[] current = await(next);
                 int following = i + 1;
                 if (following < fused.length) {
-                    next = ahead.submit(() -> ScriptedLlamaLayer.int8Weights(int8, c, following));
+                    next = ahead.submit(() -> int8.llamaLayer(c, following));
                 }
                 fused[i] = ScriptedLlamaLayer.int8(weights, int8, loader, c, i, current);
             }
@@ -275,7 +275,7 @@ public final class DjlModelLoader {
         try {
             for (int i = 0; i < c.numLayers(); i++) {
                 if (linears instanceof Int8LayerFactory int8) {
-                    Int8LayerFactory.Weights[] slots = ScriptedLlamaLayer.int8Weights(int8, c, i);
+                    Int8LayerFactory.Weights[] slots = int8.llamaLayer(c, i);
                     for (int slot = 0; slot < slots.length; slot++) {
                         natives.setInt8Linear(i, slot, slots[slot].matrix(), slots[slot].bias());
                     }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.safetensors.DType;
 import dev.assistant.core.safetensors.TensorInfo;
 import dev.assistant.quant.Int8Kernel;
@@ -117,6 +118,26 @@ final class Int8LayerFactory extends LayerFactory {
      * ({@link #refinesInput}).
      */
     record Weights(QuantizedMatrix matrix, float[] bias, boolean refinesInput) {
+    }
+
+    /**
+     * The INT8 weights of Llama decoder layer {@code i} of a model of config {@code c}, quantized (or read) but not
+     * packed, in the order q|k|v, o, gate|up, down (the slot order of {@link ScriptedLlamaLayer} and
+     * {@link NativeLlamaLayers}). Safe on a thread of its own.
+     */
+    Weights[] llamaLayer(ModelConfig c, int i) {
+        int hidden = c.hiddenSize();
+        int qOut = c.numHeads() * c.headDim();
+        int kvOut = c.numKvHeads() * c.headDim();
+        String p = "model.layers." + i + ".";
+        String a = p + "self_attn.";
+        return new Weights[]{
+                prepare(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut}, hidden,
+                        c.attentionBias()),
+                prepare(new String[]{a + "o_proj"}, new int[]{hidden}, qOut, false),
+                prepare(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                        new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias()),
+                prepare(new String[]{p + "mlp.down_proj"}, new int[]{hidden}, c.intermediateSize(), c.mlpBias())};
     }
 
     /**

@@ -28,12 +28,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link LlamaModel}), in the same order (tested: the same logits, bit for bit).
  */
 final class ScriptedLlamaLayer {
-    /** Linear slots of the module's {@code load_linear}. */
-    private static final int QKV = 0;
-    private static final int O = 1;
-    private static final int GATE_UP = 2;
-    private static final int DOWN = 3;
-
     private static final Map<ShippedModule, Optional<String>> UNUSABLE = new ConcurrentHashMap<>();
 
     private final PtSymbolBlock module;
@@ -61,28 +55,7 @@ final class ScriptedLlamaLayer {
         });
     }
 
-    /**
-     * The INT8 weights of layer {@code i} of a model of config {@code c}, quantized (or read) by {@code linears} in
-     * slot order (q|k|v, o, gate|up, down), for {@link #int8}. Safe on a thread of its own.
-     */
-    static Int8LayerFactory.Weights[] int8Weights(Int8LayerFactory linears, ModelConfig c, int i) {
-        int hidden = c.hiddenSize();
-        int qOut = c.numHeads() * c.headDim();
-        int kvOut = c.numKvHeads() * c.headDim();
-        String p = "model.layers." + i + ".";
-        String a = p + "self_attn.";
-        Int8LayerFactory.Weights[] slots = new Int8LayerFactory.Weights[4];
-        slots[QKV] = linears.prepare(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"},
-                new int[]{qOut, kvOut, kvOut}, hidden, c.attentionBias());
-        slots[O] = linears.prepare(new String[]{a + "o_proj"}, new int[]{hidden}, qOut, false);
-        slots[GATE_UP] = linears.prepare(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
-                new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias());
-        slots[DOWN] = linears.prepare(new String[]{p + "mlp.down_proj"}, new int[]{hidden}, c.intermediateSize(),
-                c.mlpBias());
-        return slots;
-    }
-
-    /** INT8 layer {@code i} of a model of config {@code c}, its {@link #int8Weights} packed by {@code linears}. */
+    /** INT8 layer {@code i} of a model of config {@code c}, its {@link Int8LayerFactory#llamaLayer} packed by {@code linears}. */
     static ScriptedLlamaLayer int8(NDManager owner, Int8LayerFactory linears, TensorLoader loader, ModelConfig c,
                                    int i, Int8LayerFactory.Weights[] weights) {
         int hidden = c.hiddenSize();
