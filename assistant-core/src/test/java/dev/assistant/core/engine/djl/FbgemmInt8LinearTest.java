@@ -57,7 +57,7 @@ class FbgemmInt8LinearTest {
                     assertThat(y.getShape()).isEqualTo(new Shape(rows, out));
                     float[] actual = y.toFloatArray();
                     // activations are quantized per call (8 or 7 bits): compare as vectors, not bit for bit
-                    assertThat(cosine(expected, actual)).as("reduceRange=%s residual=%s", reduceRange, residual)
+                    assertThat(FloatVectors.cosine(expected, actual)).as("reduceRange=%s residual=%s", reduceRange, residual)
                             .isGreaterThan(reduceRange ? 0.999 : 0.9998);
                     errors[residual ? 1 : 0] = relativeError(expected, actual);
                     assertThat(errors[residual ? 1 : 0]).isLessThan(reduceRange ? 0.03 : 0.015);
@@ -96,7 +96,7 @@ class FbgemmInt8LinearTest {
                 scope.create(gaussian(random, out * in, 100f)); // the result must not borrow freed memory either
             }
             float[] actual = y.toFloatArray();
-            assertThat(cosine(expected, actual)).isGreaterThan(0.9998);
+            assertThat(FloatVectors.cosine(expected, actual)).isGreaterThan(0.9998);
         }
     }
 
@@ -157,18 +157,6 @@ class FbgemmInt8LinearTest {
             a[i] = (float) random.nextGaussian() * scale;
         }
         return a;
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 
     private static double relativeError(float[] expected, float[] actual) {

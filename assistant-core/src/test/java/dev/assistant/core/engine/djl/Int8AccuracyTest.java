@@ -115,15 +115,7 @@ class Int8AccuracyTest {
              Sequence a = f32.newSequence(prompt.length); Sequence b = int8.newSequence(prompt.length)) {
             float[] x = a.forward(prompt);
             float[] y = b.forward(prompt);
-            double dot = 0;
-            double nx = 0;
-            double ny = 0;
-            for (int i = 0; i < x.length; i++) {
-                dot += (double) x[i] * y[i];
-                nx += (double) x[i] * x[i];
-                ny += (double) y[i] * y[i];
-            }
-            double cosine = dot / Math.sqrt(nx * ny);
+            double cosine = FloatVectors.cosine(x, y);
             double ratio = int8.weightBytes() / (double) f32.weightBytes();
             System.out.printf("[int8] %s: cosine %.6f, weight bytes %.1f%% of FP32%n", shape.name(), cosine, 100 * ratio);
             assertThat(cosine).isGreaterThanOrEqualTo(0.999);

@@ -86,18 +86,6 @@ class NativeLlamaLayersTest {
         return max;
     }
 
-    private static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
-
     @ParameterizedTest
     @EnumSource(value = WeightType.class, names = {"F32", "INT8"})
     void llamaModelsRunNativelyUnlessTurnedOff(WeightType type) {
@@ -146,8 +134,8 @@ class NativeLlamaLayersTest {
             float[] a = run(nat, prompt, 0).get(0);
             float[] b = run(torch, prompt, 0).get(0);
             float[] reference = run(f32, prompt, 0).get(0);
-            assertThat(cosine(a, b)).isGreaterThan(0.999);
-            assertThat(cosine(a, reference)).isGreaterThanOrEqualTo(cosine(b, reference));
+            assertThat(FloatVectors.cosine(a, b)).isGreaterThan(0.999);
+            assertThat(FloatVectors.cosine(a, reference)).isGreaterThanOrEqualTo(FloatVectors.cosine(b, reference));
         }
     }
 
