@@ -1,21 +1,24 @@
 /*
- * The decoder layers of a Llama-family model on the CPU, for a ragged batch of rows, in one native call per
- * forward pass: RMSNorm, q|k|v, rotate-half RoPE, grouped-query attention over each sequence's KV cache, o, the
- * residual, RMSNorm, gate|up, SwiGLU, down, the residual. Weights are float32 or symmetric INT8 with one float scale
- * per output row; activations stay float32 (an INT8 weight is widened to float in registers, next to the product).
+ * A Llama-family model's forward pass on the CPU, for a ragged batch of rows, in one native call: the embedding
+ * lookup, then per layer RMSNorm, q|k|v, rotate-half RoPE, grouped-query attention over each sequence's KV cache,
+ * o, the residual, RMSNorm, gate|up, SwiGLU, down, the residual; then the final norm and the output head for the
+ * rows whose logits are wanted. Weights are float32 or symmetric INT8 with one float scale per output row.
+ * Activations stay float32, except as the input of an INT8 product on AVX-512 VNNI, where each row is quantized to
+ * 16 bits (see llama_kernels.h).
  *
  * Why it exists: decoding one token reads every weight once, so its speed should be set by memory bandwidth. Run as
  * libtorch operators (about 70 per layer, a few microseconds each) a SmolLM-135M-shaped token spent about as long
  * outside the weight products as in them, which held INT8 to ~2.3x FP32 where the products alone allow ~3.3x.
  * Here a layer is a handful of loops and the products run at memory speed.
  *
- * Determinism: every output element is computed by the same sequence of float operations whatever the batch holds
- * (16 lanes accumulated in input order, then reduced in a fixed tree), so a sequence's logits do not depend on
- * which other sequences share its forward pass, nor on the thread count.
+ * Determinism: every output element is computed by the same sequence of operations whatever the batch holds
+ * (vector lanes accumulated in input order, then reduced in a fixed tree; INT8 sums are exact integers), so a
+ * sequence's logits do not depend on which other sequences share its forward pass, nor on the thread count.
  *
- * Memory: INT8 weights and the norms are copied into memory this library owns (freed by destroy); float32
- * weights, the KV caches and the input and output rows belong to the caller (libtorch tensors), which keeps them
- * alive while a call runs. Nothing here allocates per token except the scratch rows of a call.
+ * Memory: INT8 weights and the norms are copied into memory this library owns (freed by destroy); float32 weights,
+ * the float32 embedding table and the KV caches belong to the caller (libtorch tensors), which keeps them alive
+ * while the model is open. A pass's scratch is one block, kept for the next pass when it is small (SCRATCH_KEPT),
+ * so decoding allocates nothing per token.
  *
  * Entry points: the JNI functions at the end (class dev.assistant.core.engine.djl.NativeLlamaLayers).
  */
