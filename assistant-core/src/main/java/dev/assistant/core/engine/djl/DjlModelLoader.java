@@ -57,7 +57,8 @@ public final class DjlModelLoader {
         Device device = DjlRuntime.resolve(options.device());
         QuantScheme scheme = int8Scheme(dir, options).orElse(null);
         boolean fbgemm = scheme != null && usesFbgemm(scheme, device);
-        boolean nativeLayers = dir.config().architecture() == Architecture.LLAMA && nativeLayersServe(scheme, device);
+        boolean nativeLayers = dir.config().architecture() == Architecture.LLAMA
+                && !Boolean.getBoolean(UNFUSED_LAYERS_PROPERTY) && nativeLayersServe(scheme, device);
         // Native layers and the Java INT8 kernel compute the large products on threads of their own; libtorch then
         // only does small work, and a second pool of spinning OpenMP threads would compete with them for cores.
         DjlRuntime.setThreads(nativeLayers || scheme != null && !fbgemm ? 1 : options.effectiveThreads());
@@ -65,7 +66,7 @@ public final class DjlModelLoader {
         NDManager weights = NDManager.newBaseManager(device, "PyTorch");
         try (WeightStore store = dir.openWeights()) {
             TensorLoader loader = new TensorLoader(store, weights, device);
-            LayerFactory linears = layerFactory(dir, options, scheme, fbgemm, loader, weights);
+            LayerFactory linears = layerFactory(dir, options, scheme, fbgemm, nativeLayers, loader, weights);
             DjlCausalModel model = switch (dir.config().architecture()) {
                 case LLAMA -> loadLlama(dir.config(), loader, linears, weights, nativeLayers,
                         options.effectiveThreads());
@@ -90,7 +91,8 @@ public final class DjlModelLoader {
      * when {@code fbgemm}.
      */
     private static LayerFactory layerFactory(ModelDirectory dir, LoadOptions options, QuantScheme scheme,
-                                             boolean fbgemm, TensorLoader loader, NDManager weights) {
+                                             boolean fbgemm, boolean nativeLayers, TensorLoader loader,
+                                             NDManager weights) {
         if (scheme == null) {
             return new LayerFactory.Float32(loader);
         }
@@ -98,7 +100,8 @@ public final class DjlModelLoader {
         if (stored != null && options.weightType() != WeightType.INT8) {
             LOG.info("{} holds {} weights; computing in INT8", dir.path(), stored.name());
         }
-        LOG.info("INT8 {} weights computed by {}", scheme.name(), fbgemm ? "libtorch fbgemm (per-channel layers)"
+        LOG.info("INT8 {} weights computed by {}", scheme.name(), nativeLayers ? "the native library"
+                : fbgemm ? "libtorch fbgemm (per-channel layers)"
                 : Int8Kernels.describeSelection());
         boolean tied = dir.config().tieWordEmbeddings() || loader.store().find("lm_head.weight").isEmpty();
         // A quantized directory decides by itself: tables stored as I8 are read as such, float ones stay float.
@@ -211,7 +214,7 @@ public final class DjlModelLoader {
         int kvOut = c.numKvHeads() * c.headDim();
         TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
         boolean fuse = !Boolean.getBoolean(UNFUSED_LAYERS_PROPERTY);
-        if (fuse && nativeLayers) {
+        if (nativeLayers) {
             return nativeLlama(c, loader, linears, weights, embeddings, threads);
         }
         if (fuse && linears instanceof Int8LayerFactory int8 && int8.packsLlamaLayers()) {
