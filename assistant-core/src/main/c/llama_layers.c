@@ -139,12 +139,38 @@ typedef struct {
     range_fn fn;
     void *ctx;
     int items, grain;
-    atomic_int next;    /* the next chunk to take */
+    int guided;         /* chunks shrink as the work runs out (grain is then the smallest chunk) */
+    atomic_int next;    /* the next chunk to take; guided: the first item not yet taken */
     pthread_mutex_t lock;
     pthread_cond_t wake;
 } Pool;
 
+/*
+ * Guided chunks: each thread takes half of a fair share of what is left (at least `grain` items, in multiples of
+ * it), so the chunks start large (few atomic operations, long sequential runs through the weights) and end small:
+ * the threads finish within about a smallest chunk of each other instead of a quarter of a share apart.
+ */
+static void run_guided_chunks(Pool *p) {
+    int begin = atomic_load(&p->next);
+    for (;;) {
+        int end;
+        do {
+            int left = p->items - begin;
+            if (left <= 0) return;
+            int take = left / (2 * p->threads);
+            take = take < p->grain ? p->grain : (take + p->grain - 1) / p->grain * p->grain;
+            end = take < left ? begin + take : p->items;
+        } while (!atomic_compare_exchange_weak(&p->next, &begin, end));
+        p->fn(p->ctx, begin, end);
+        begin = atomic_load(&p->next);
+    }
+}
+
 static void run_chunks(Pool *p) {
+    if (p->guided) {
+        run_guided_chunks(p);
+        return;
+    }
     for (;;) {
         int begin = atomic_fetch_add(&p->next, 1) * p->grain;
         if (begin >= p->items) return;
@@ -206,8 +232,11 @@ static Pool *pool_create(int threads) {
     return p;
 }
 
-/* Runs fn over items [0, items) in chunks of `grain` on all threads; returns when all are done. One caller at a time. */
-static void pool_for(Pool *p, int items, int grain, range_fn fn, void *ctx) {
+/*
+ * Runs fn over items [0, items) on all threads and returns when all are done; one caller at a time. Fixed chunks of
+ * `grain` items (chunk c is [c * grain, (c + 1) * grain)), or with `guided` shrinking chunks in multiples of `grain`.
+ */
+static void pool_run(Pool *p, int items, int grain, int guided, range_fn fn, void *ctx) {
     if (p->threads == 1 || items <= grain) {
         if (items > 0) fn(ctx, 0, items);
         return;
@@ -216,6 +245,7 @@ static void pool_for(Pool *p, int items, int grain, range_fn fn, void *ctx) {
     p->ctx = ctx;
     p->items = items;
     p->grain = grain;
+    p->guided = guided;
     atomic_store(&p->next, 0);
     atomic_store(&p->pending, p->threads - 1);
     atomic_fetch_add(&p->generation, 1);
@@ -241,10 +271,9 @@ static void pool_destroy(Pool *p) {
     free(p);
 }
 
-/* Chunks of about a quarter of a thread's share, in multiples of `align` (so blocks of outputs are not split). */
-static int grain_for(const Pool *p, int items, int align) {
-    int grain = (items + 4 * p->threads - 1) / (4 * p->threads);
-    return (grain + align - 1) / align * align;
+/* Fixed chunks of about a quarter of a thread's share. */
+static int grain_for(const Pool *p, int items) {
+    return (items + 4 * p->threads - 1) / (4 * p->threads);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -300,12 +329,15 @@ static void linear_task(void *ctx, int begin, int end) {
     }
 }
 
+/* The smallest chunk of outputs a thread takes: a multiple of the 8-output block, so blocks are never split. */
+#define LINEAR_GRAIN 32
+
 /* y = L(x) on all threads; `wide` is scratch for x's 16-bit form when the INT8 products use it. */
 static void linear_run(Model *m, const Linear *L, const float *x, int rows, float *y, Wide *wide) {
     int quantized = L->i8 && m->k->quantize_rows;
     if (quantized) m->k->quantize_rows(x, rows, L->in, wide);
     LinearTask task = {m, L, x, quantized ? wide : NULL, rows, y};
-    pool_for(m->pool, L->out, grain_for(m->pool, L->out, 8), linear_task, &task);
+    pool_run(m->pool, L->out, LINEAR_GRAIN, 1, linear_task, &task);
 }
 
 typedef struct {
@@ -443,9 +475,9 @@ static void forward(Model *m, const Batch *b, Pass *p, int longest) {
         m->k->rms_norm(p->x, layer->attention_norm, m->eps, rows, hidden, p->h);
         linear_run(m, &layer->linear[QKV], p->h, rows, p->qkv, &p->wide);
         rotate_and_cache(m, b, l, p->qkv, p->cos, p->sin);
-        int pairs = rows * m->heads, grain = grain_for(m->pool, pairs, 1);
+        int pairs = rows * m->heads, grain = grain_for(m->pool, pairs);
         AttentionTask task = {m, b, l, p->qkv, p->att, p->scores, longest, grain};
-        pool_for(m->pool, pairs, grain, attention_task, &task);
+        pool_run(m->pool, pairs, grain, 0, attention_task, &task);
         linear_run(m, &layer->linear[O], p->att, rows, p->tmp, &p->wide);
         add_into(p->x, p->tmp, (size_t)rows * hidden);
         m->k->rms_norm(p->x, layer->mlp_norm, m->eps, rows, hidden, p->h);
