@@ -188,6 +188,49 @@ static inline __attribute__((always_inline)) void ISA(block_wide)(const Linear *
     }
 }
 
+/*
+ * One row x 8 outputs, the decoding case: the same products as block_wide(R = 1, O = 8), written with sixteen
+ * named accumulators. GCC keeps the [4][8] arrays of the general block in registers but shuffles them with a move per
+ * product here; named, it does not, and decoding measured 3.6-10% faster (paired runs in one process, SmolLM shape).
+ */
+static inline __attribute__((always_inline)) void ISA(row8_wide)(const Linear *L, const Wide *a, int r, int o0,
+                                                                 float *y) {
+    const int in = L->in, blocks = (in + 63) / 64 * 64;
+    const uint8_t *xh = a->hi + (size_t)r * a->padded, *xl = a->lo + (size_t)r * a->padded;
+    const int8_t *w = L->i8 + (size_t)o0 * in;
+    __m512i h0 = _mm512_setzero_si512(), h1 = h0, h2 = h0, h3 = h0, h4 = h0, h5 = h0, h6 = h0, h7 = h0;
+    __m512i l0 = h0, l1 = h0, l2 = h0, l3 = h0, l4 = h0, l5 = h0, l6 = h0, l7 = h0;
+#define ROW8_PRODUCT(j, hi_acc, lo_acc)                                   \
+    do {                                                                  \
+        const int8_t *p = w + (size_t)(j) * in + c;                       \
+        _mm_prefetch((const char *)p + AHEAD, _MM_HINT_T0);               \
+        __m512i wv = _mm512_loadu_si512(p);                               \
+        hi_acc = _mm512_dpbusd_epi32(hi_acc, xa, wv);                     \
+        lo_acc = _mm512_dpbusd_epi32(lo_acc, xb, wv);                     \
+    } while (0)
+    for (int c = 0; c < blocks; c += 64) {
+        __m512i xa = _mm512_loadu_si512(xh + c), xb = _mm512_loadu_si512(xl + c);
+        ROW8_PRODUCT(0, h0, l0);
+        ROW8_PRODUCT(1, h1, l1);
+        ROW8_PRODUCT(2, h2, l2);
+        ROW8_PRODUCT(3, h3, l3);
+        ROW8_PRODUCT(4, h4, l4);
+        ROW8_PRODUCT(5, h5, l5);
+        ROW8_PRODUCT(6, h6, l6);
+        ROW8_PRODUCT(7, h7, l7);
+    }
+#undef ROW8_PRODUCT
+    __m512i hi[8] = {h0, h1, h2, h3, h4, h5, h6, h7}, lo[8] = {l0, l1, l2, l3, l4, l5, l6, l7};
+    for (int j = 0; j < 8; j++) {
+        int o = o0 + j;
+        int64_t dot = 256 * (int64_t)_mm512_reduce_add_epi32(hi[j]) + _mm512_reduce_add_epi32(lo[j])
+                - 32768 * (int64_t)L->row_sum[o];
+        float v = (float)dot * a->scale[r] * L->scale[o];
+        if (L->bias) v += L->bias[o];
+        y[(size_t)r * L->out + o] = v;
+    }
+}
+
 static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {
     int r = 0;
     for (; r + 4 <= rows; r += 4) {
@@ -197,7 +240,7 @@ static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, flo
     }
     for (; r < rows; r++) {
         int o = o_begin;
-        for (; o + 8 <= o_end; o += 8) ISA(block_wide)(L, a, r, 1, o, 8, y);
+        for (; o + 8 <= o_end; o += 8) ISA(row8_wide)(L, a, r, o, y);
         for (; o < o_end; o++) ISA(block_wide)(L, a, r, 1, o, 1, y);
     }
 }
