@@ -1,7 +1,5 @@
 package dev.assistant.bench.engine;
 
-import dev.assistant.core.demo.DemoModels;
-import dev.assistant.core.demo.ModelShape;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
@@ -25,9 +23,7 @@ public final class DecodeRun {
     }
 
     public static void main(String[] args) throws IOException {
-        Path dir = args[0].startsWith("shape:")
-                ? DemoModels.ensure(DemoModels.defaultCacheDir(), ModelShape.byName(args[0].substring(6)), DemoModels.DEFAULT_SEED)
-                : Path.of(args[0]);
+        Path dir = GreedyDecode.modelDirectory(args[0]);
         String dtype = args[1];
         int threads = Integer.parseInt(args[2]);
         int newTokens = args.length > 3 ? Integer.parseInt(args[3]) : 128;
@@ -37,30 +33,15 @@ public final class DecodeRun {
         try (CausalLanguageModel model = DjlModelLoader.load(ModelDirectory.read(dir, false), LoadOptions.builder()
                 .device("cpu").weightType(WeightType.parse(dtype)).threads(threads).build())) {
             double loadMs = (System.nanoTime() - t0) / 1e6;
-            int vocab = model.config().vocabSize();
-            int[] prompt = new int[512];
-            for (int i = 0; i < prompt.length; i++) {
-                prompt[i] = 3 + (int) ((i * 7919L) % (vocab - 3));
-            }
-            int[] prompt32 = java.util.Arrays.copyOf(prompt, 32);
+            int[] prompt = GreedyDecode.prompt(model.config().vocabSize(), 512);
             for (int r = 0; r < repeats; r++) {
-                try (Sequence s = model.newSequence(32 + newTokens)) {
-                    long start = System.nanoTime();
-                    float[] logits = s.forward(prompt32);
-                    int token = argmax(logits);
-                    long first = System.nanoTime();
-                    for (int i = 1; i < newTokens; i++) {
-                        token = argmax(s.forward(new int[]{token}));
-                    }
-                    long end = System.nanoTime();
-                    double decode = (newTokens - 1) * 1e9 / (end - first);
-                    double prefill = prefill(model, prompt);
-                    System.out.printf("{\"engine\":\"assistant\",\"dtype\":\"%s\",\"threads\":%d,\"tokens\":%d,"
-                                    + "\"ttft_ms\":%.1f,\"decode_tok_s\":%.1f,\"prefill512_tok_s\":%.1f,\"load_ms\":%.0f,"
-                                    + "\"weight_mb\":%.1f,\"rss_mb\":%.1f}%n", dtype, threads, newTokens,
-                            (first - start) / 1e6, decode, prefill, loadMs, model.weightBytes() / 1e6,
-                            (rssBytes() - rssBefore) / 1e6);
-                }
+                GreedyDecode.Timing timing = GreedyDecode.run(model, newTokens);
+                double prefill = prefill(model, prompt);
+                System.out.printf("{\"engine\":\"assistant\",\"dtype\":\"%s\",\"threads\":%d,\"tokens\":%d,"
+                                + "\"ttft_ms\":%.1f,\"decode_tok_s\":%.1f,\"prefill512_tok_s\":%.1f,\"load_ms\":%.0f,"
+                                + "\"weight_mb\":%.1f,\"rss_mb\":%.1f}%n", dtype, threads, newTokens,
+                        timing.firstTokenMs(), timing.tokensPerSecond(), prefill, loadMs, model.weightBytes() / 1e6,
+                        (rssBytes() - rssBefore) / 1e6);
             }
         }
     }
@@ -71,16 +52,6 @@ public final class DecodeRun {
             s.forward(prompt);
             return prompt.length * 1e9 / (System.nanoTime() - start);
         }
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /** Resident set size of this process (Linux), or -1. */
