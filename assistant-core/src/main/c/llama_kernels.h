@@ -296,6 +296,16 @@ static void ISA(attend)(const float *q, const float *keys, const float *values, 
         }
         memcpy(scores + t, acc, sizeof acc);
     }
+    /* then W positions at a time: the last block may read past `length` (never past the cache row, whose
+     * `capacity` columns are allocated) and drops those lanes. Each lane sums over d in the same order as the
+     * scalar loop below, so a score does not depend on which loop computed it. */
+    for (; t < length && t + W <= capacity; t += W) {
+        VF acc = {0};
+        for (int d = 0; d < head_dim; d++) acc += q[d] * ISA(load_f)(keys + (size_t)d * capacity + t);
+        float lanes[W];
+        memcpy(lanes, &acc, sizeof acc);
+        memcpy(scores + t, lanes, (size_t)(length - t < W ? length - t : W) * sizeof(float));
+    }
     for (; t < length; t++) {
         float sum = 0;
         for (int d = 0; d < head_dim; d++) sum += q[d] * keys[(size_t)d * capacity + t];
