@@ -78,7 +78,7 @@ public class DecodeBenchmark {
             float[] logits = s.forward(prompt32);
             int token = 0;
             for (int i = 0; i < 128; i++) {
-                token = argmax(logits);
+                token = GreedyDecode.argmax(logits);
                 if (i < 127) {
                     logits = s.forward(new int[]{token});
                 }
@@ -94,13 +94,4 @@ public class DecodeBenchmark {
         }
     }
 
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }
