@@ -3,8 +3,10 @@
  * products (q|k|v, o, gate|up and down of every layer, then the output head), with nothing else: no norms, no
  * attention, no framework. Each product is a hand-written AVX-512 matrix-vector kernel over weights stored
  * [out, in]: float32 with FMA, and symmetric INT8 with one float scale per output row and the activation quantized
- * to 8 bits (VNNI dot products, the scheme of the SDK's INT8 layers). Every product reads its own weights, so a
- * step streams the whole model from memory, as real decoding does.
+ * to 8 bits (one VNNI dot product per 64 weights; the SDK's native layers quantize activations to 16 bits and take
+ * two, which measured no slower there, so this stays an upper bound). Every product reads its own weights, so a
+ * step streams the whole model from memory, as real decoding does. Each round times FP32 and then INT8 right
+ * after it, so a round's ratio compares adjacent moments.
  *
  * What it answers: how much faster INT8 decoding CAN be than FP32 decoding on this machine, the bound any engine's
  * ratio is measured against. Not part of the SDK; see run-ceiling.sh.
