@@ -205,6 +205,13 @@ class AssistantTest {
             CompletableFuture<Completion> running = small.generateStream(slow, holding);
             assertThat(busy.await(60, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<Completion> queued = small.generateAsync(slow);
+            // async calls reach the engine on their own threads: wait until this one waits in the queue, so the next
+            // is the one that finds it full
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (small.queueDepth() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(small.queueDepth()).isEqualTo(1);
             CompletableFuture<Completion> rejected = small.generateAsync(slow);
             try {
                 ExecutionException e = catchThrowableOfType(() -> rejected.get(5, TimeUnit.SECONDS),
