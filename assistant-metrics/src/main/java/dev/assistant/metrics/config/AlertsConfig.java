@@ -108,8 +108,10 @@ public record AlertsConfig(KeySettings keys, RateLimit rateLimit, List<String> d
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new AlertsConfigException(source, path(e), String.valueOf(cause.getMessage()));
         } catch (UnrecognizedPropertyException e) {
-            throw new AlertsConfigException(source, path(e), "unknown field '" + e.getPropertyName() + "'; known: "
-                    + e.getKnownPropertyIds());
+            String at = path(e);
+            String field = "." + e.getPropertyName();
+            throw new AlertsConfigException(source, at.endsWith(field) ? at : at + field, "unknown field '"
+                    + e.getPropertyName() + "'; known: " + e.getKnownPropertyIds());
         } catch (InvalidTypeIdException e) {
             throw new AlertsConfigException(source, path(e), "unknown or missing channel type; known: log, webhook, "
                     + "wecom, email, aliyun-sms, aliyun-voice");

@@ -59,9 +59,10 @@ public sealed interface ChannelSettings {
      * "from":...,"to":[...],"html":true}}; {@code password} is a key id; no username means no authentication.
      */
     record Email(String host, Integer port, MailSecurity security, String username, String password, String from,
-                 List<String> to, boolean html, RateLimit rateLimit) implements ChannelSettings {
+                 List<String> to, Boolean html, RateLimit rateLimit) implements ChannelSettings {
         public Email {
             required(host, "host");
+            html = html != null && html;
             security = security == null ? MailSecurity.STARTTLS : security;
             port = port != null ? port : switch (security) {
                 case NONE -> 25;
