@@ -1,5 +1,7 @@
 package dev.assistant.server;
 
+import dev.assistant.metrics.micrometer.SystemMetrics;
+import dev.assistant.metrics.system.JvmSystemProbe;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,7 +14,9 @@ import java.util.function.Supplier;
  * The server's own meters, beside the assistant's: HTTP requests by route, method and status
  * ({@code assistant_server_requests_seconds}), streams the client abandoned
  * ({@code assistant_server_streams_abandoned_total}) and requests in flight ({@code assistant_server_inflight}).
- * Tags are route templates, never raw paths, so cardinality stays bounded.
+ * Tags are route templates, never raw paths, so cardinality stays bounded. It also binds the host CPU and memory
+ * gauges of {@link SystemMetrics} ({@code assistant_system_cpu_load}, {@code assistant_system_memory_used_ratio}),
+ * which the Prometheus alerting rules of {@code assistant alerts export} read.
  */
 final class ServerMetrics {
     private final MeterRegistry registry;
@@ -25,6 +29,7 @@ final class ServerMetrics {
                 .register(registry);
         Gauge.builder("assistant.server.inflight", inFlight).description("API requests being served.")
                 .register(registry);
+        SystemMetrics.bindTo(registry, new JvmSystemProbe());
     }
 
     void request(String route, String method, int status, long nanos) {
