@@ -92,8 +92,10 @@ public final class PrometheusRules {
         }
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put("summary", rule.summary());
-        annotations.put("description", s.describe() + " is {{ $value }} (threshold " + s.format(rule.threshold())
-                + (s instanceof Signal.Latency ? ", value in seconds" : ", value as a fraction") + ")");
+        // The value is a fraction, or seconds for latency: Prometheus' own template functions print them.
+        annotations.put("description", s.describe() + " is {{ $value | "
+                + (s instanceof Signal.Latency ? "humanizeDuration" : "humanizePercentage") + " }} (threshold "
+                + s.format(rule.threshold()) + ")");
         return new Rule(rule.name(), expr, rule.sustainFor().isZero() ? null : duration(rule.sustainFor()), labels,
                 annotations);
     }
