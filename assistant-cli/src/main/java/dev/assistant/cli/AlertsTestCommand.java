@@ -8,7 +8,7 @@ import dev.assistant.metrics.config.AlertsConfig;
 import dev.assistant.metrics.route.AlertRouter;
 import dev.assistant.metrics.route.CredentialSource;
 import dev.assistant.metrics.route.DeliveryReport;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
 import dev.assistant.security.key.Credential;
 import dev.assistant.security.key.KeyProvider;

@@ -1,6 +1,6 @@
 package dev.assistant.metrics.config;
 
-import dev.assistant.metrics.Ticker;
+import dev.assistant.api.metrics.Ticker;
 import dev.assistant.metrics.channel.LogChannel;
 import dev.assistant.metrics.channel.WebhookChannel;
 import dev.assistant.metrics.channel.phone.AliyunGateway;

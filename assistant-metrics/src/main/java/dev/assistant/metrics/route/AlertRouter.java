@@ -1,6 +1,6 @@
 package dev.assistant.metrics.route;
 
-import dev.assistant.metrics.Ticker;
+import dev.assistant.api.metrics.Ticker;
 import dev.assistant.metrics.alert.AlertEvent;
 import dev.assistant.metrics.alert.AlertRule;
 import dev.assistant.metrics.alert.Notifier;

@@ -1,7 +1,7 @@
 package dev.assistant.metrics.route;
 
 import dev.assistant.api.Secret;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.key.Credential;
 import dev.assistant.security.key.EnvKeyProvider;
 import dev.assistant.security.key.KeyReference;
