@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The exported rules behave like the SDK's in Prometheus' own rule engine: {@code promtool test rules} (from the
  * Debian {@code prometheus} package, installed by {@code .ci/run}) replays synthetic series through them. CPU and
  * memory fire after exactly the 5-minute hold and not before; the error rate fires above 5% with at least 20 calls,
- * ignores CANCELLED and low traffic; P99 latency fires above 500 ms; each alert carries its route labels.
+ * ignores CANCELLED and low traffic; P99 latency fires above 500 ms; each alert carries its route labels. The
+ * Alertmanager configuration of the module README is checked by {@code amtool}, routes included.
  */
 class AlertsPromtoolTest {
     @TempDir
@@ -69,6 +70,30 @@ class AlertsPromtoolTest {
         assertThat(out).contains("FAILED");
     }
 
+    @Test
+    void theReadmesAlertmanagerRoutesAreValidAndSendEachChannelLabelToItsReceiver() throws Exception {
+        Path amtool = tool("amtool");
+        Path readme = null;
+        for (Path d = Path.of("").toAbsolutePath(); d != null && readme == null; d = d.getParent()) {
+            Path candidate = d.resolve("assistant-metrics/README.md");
+            readme = Files.isRegularFile(candidate) ? candidate : null;
+        }
+        assertThat(readme).as("assistant-metrics/README.md above the working directory").isNotNull();
+        String text = Files.readString(readme);
+        int start = text.indexOf("```yaml\nroute:");
+        assertThat(start).as("the README's Alertmanager block").isNotNegative();
+        String config = text.substring(start + "```yaml\n".length(), text.indexOf("```", start + 7));
+        Files.writeString(dir.resolve("alertmanager.yml"), config);
+
+        assertThat(run(amtool, "check-config", "alertmanager.yml")).contains("SUCCESS");
+        for (String channel : new String[]{"wecom", "email", "sms", "voice"}) {
+            assertThat(run(amtool, "config", "routes", "test", "--config.file=alertmanager.yml",
+                    "channel=" + channel, "alertname=any")).contains(channel);
+        }
+        assertThat(run(amtool, "config", "routes", "test", "--config.file=alertmanager.yml", "alertname=other"))
+                .contains("log-only");
+    }
+
     private String run(Path promtool, String... args) throws Exception {
         String[] command = new String[args.length + 1];
         command[0] = promtool.toString();
@@ -89,19 +114,24 @@ class AlertsPromtoolTest {
      * CI=true, else the test is skipped without it.
      */
     static Path promtool() {
+        return tool("promtool");
+    }
+
+    /** {@code name} from the PATH or {@code .ci/tools}; see {@link #promtool()}. */
+    static Path tool(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path candidate = Path.of(dir, "promtool");
+            Path candidate = Path.of(dir, name);
             if (Files.isExecutable(candidate)) {
                 return candidate;
             }
         }
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve(".ci/tools/promtool");
+            Path candidate = dir.resolve(".ci/tools/" + name);
             if (Files.isExecutable(candidate)) {
                 return candidate;
             }
         }
-        String message = "promtool not found (apt-get install prometheus)";
+        String message = name + " not found (.ci/run unpacks it into .ci/tools from Debian's prometheus packages)";
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
             Assertions.fail(message + " — required when CI=true");
         }
