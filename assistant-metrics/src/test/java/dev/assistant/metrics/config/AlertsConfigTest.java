@@ -24,7 +24,7 @@ class AlertsConfigTest {
             "voice": {"type": "aliyun-voice", "accessKeyId": "LTAI-id", "accessKeySecret": "aliyun-secret",
                       "calledShowNumber": "4001112222", "ttsCode": "TTS_1", "phoneNumbers": ["13700000000"],
                       "rateLimit": {"capacity": 2, "period": "PT30M"}},
-            "log": {"type": "log"}
+            "log": {"type": "log", "rateLimit": {"capacity": 100, "period": "PT1M"}}
             """;
 
     @Test
@@ -46,6 +46,8 @@ class AlertsConfigTest {
         assertThat(((ChannelSettings.Wecom) config.channels().get("wecom")).url())
                 .isEqualTo(ChannelSettings.Wecom.DEFAULT_URL);
         assertThat(config.channels().get("voice").rateLimit()).isEqualTo(new RateLimit(2, Duration.ofMinutes(30)));
+        assertThat(config.channels().get("log").rateLimit()).isEqualTo(new RateLimit(100, Duration.ofMinutes(1)));
+        assertThat(config.channels().get("sms").rateLimit()).isNull();
     }
 
     @Test
