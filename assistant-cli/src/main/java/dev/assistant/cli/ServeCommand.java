@@ -153,13 +153,10 @@ final class ServeCommand implements Callable<Integer> {
     private Assistant open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security,
                            InMemoryMetrics memory) {
         MetricsListener metrics = MicrometerMetricsListener.bindTo(registry);
-        AssistantBuilder b = Assistant.builder().modelPath(model.resolve(err)).dtype(model.dtype).device(model.device)
+        AssistantBuilder b = model.configure(Assistant.builder(), err)
                 .queueCapacity(queueCapacity).defaultTimeout(requestTimeout)
                 // The alert rules read the in-memory window; /metrics keeps reading Micrometer.
                 .metrics(memory == null ? metrics : MetricsListener.composite(metrics, memory));
-        if (model.threads != null) {
-            b.threads(model.threads);
-        }
         if (workers != null) {
             b.workers(workers);
         }
