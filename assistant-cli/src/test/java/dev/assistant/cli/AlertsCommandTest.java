@@ -49,7 +49,9 @@ class AlertsCommandTest {
 
     @BeforeAll
     static void start() throws Exception {
-        smtp = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
+        ServerSetup setup = new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort();
+        setup.setServerStartupTimeout(60_000); // GreenMail's default 2 s is short on a busy machine
+        smtp = new GreenMail(setup);
         smtp.setUser("alerts@example.com", "alerts", SMTP_PASSWORD);
         smtp.start();
         http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);

@@ -62,9 +62,8 @@ class MailChannelTest {
         System.setProperty("greenmail.tls.keystore.password", "changeit");
         System.setProperty("greenmail.tls.key.password", "changeit");
 
-        smtp = new GreenMail(new ServerSetup[]{
-                new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort(),
-                new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTPS).dynamicPort()});
+        smtp = new GreenMail(new ServerSetup[]{loopback(ServerSetup.PROTOCOL_SMTP),
+                loopback(ServerSetup.PROTOCOL_SMTPS)});
         smtp.setUser("alerts@example.com", "alerts", PASSWORD);
         smtp.start();
 
@@ -81,6 +80,13 @@ class MailChannelTest {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, tmf.getTrustManagers(), null);
         trustingTestCertificate = context.getSocketFactory();
+    }
+
+    /** An ephemeral loopback port; a generous start-up wait, the machine may be busy (GreenMail's default is 2 s). */
+    static ServerSetup loopback(String protocol) {
+        ServerSetup setup = new ServerSetup(0, "127.0.0.1", protocol).dynamicPort();
+        setup.setServerStartupTimeout(60_000);
+        return setup;
     }
 
     @AfterAll
