@@ -80,7 +80,7 @@ final class ServeCommand implements Callable<Integer> {
                 : SecuritySettings.load(securityConfig, System::getenv, Clock.systemUTC());
         OpenAiServer.Builder server = OpenAiServer.builder().config(config).registry(registry);
         if (security != null) {
-            security.authenticator().ifPresent(server::modelsAuthenticator);
+            security.authenticator().ifPresent(server::authenticator);
         } else if (config.bindsAllInterfaces()) {
             err.println("WARNING: listening on every interface WITHOUT --security-config: anyone who can reach "
                     + "this port can use the model.");
