@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.assistant.server.openai.ApiError;
 import dev.assistant.server.openai.ApiException;
-import dev.assistant.server.openai.JsonErrors;
+import dev.assistant.server.openai.RequestJson;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -106,16 +106,7 @@ final class Exchange {
      * plain message (see {@link JsonErrors}).
      */
     JsonNode parseJson(byte[] body) {
-        if (body.length == 0) {
-            throw new ApiException(ApiError.invalid(null, "The request body is empty: send a JSON object."));
-        }
-        try {
-            return json.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new ApiException(JsonErrors.describe(e));
-        } catch (IOException e) {
-            throw new ApiException(ApiError.invalid(null, "The request body is not valid JSON."));
-        }
+        return RequestJson.read(json, body);
     }
 
     /** The declared body length, or -1 (chunked). */

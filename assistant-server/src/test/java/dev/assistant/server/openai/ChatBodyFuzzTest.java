@@ -1,0 +1,27 @@
+package dev.assistant.server.openai;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.assistant.core.CallerKey;
+
+/**
+ * {@code /v1/chat/completions} bodies come from anyone who can reach the port: whatever the bytes, reading and parsing them
+ * ends with a request or an {@link ApiException} (a 4xx the client sees), never another exception, a hang or a
+ * crash, and no 400 quotes Jackson's internals. A normal build replays the committed inputs.
+ */
+class ChatBodyFuzzTest {
+    @FuzzTest(maxDuration = "30s")
+    void chatBody(byte[] data) {
+        JsonNode body = FuzzedBodies.read(data);
+        if (body == null) {
+            return;
+        }
+        try (CallerKey key = CallerKey.of("ak_fuzz")) {
+            FuzzedBodies.PARSER.chat(body, key);
+        } catch (ApiException expected) {
+            if (expected.error().status() == 400) {
+                FuzzedBodies.assertPlain400(expected.error());
+            }
+        }
+    }
+}
