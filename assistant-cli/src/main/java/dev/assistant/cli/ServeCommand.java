@@ -101,7 +101,7 @@ final class ServeCommand implements Callable<Integer> {
             security.authenticator().ifPresent(server::authenticator);
         } else if (config.bindsAllInterfaces()) {
             err.println("WARNING: listening on every interface WITHOUT --security-config: anyone who can reach "
-                    + "this port can use the model.");
+                    + "this port can use the model (clients must send a loopback Host or one given with --allowed-host).");
         }
         CountDownLatch stopped = new CountDownLatch(1);
         try (OpenAiServer running = server.build().start()) {
