@@ -2,7 +2,11 @@ package dev.assistant.cli;
 
 import dev.assistant.core.Assistant;
 import dev.assistant.core.AssistantBuilder;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.metrics.config.AlertsConfig;
+import dev.assistant.metrics.memory.InMemoryMetrics;
 import dev.assistant.metrics.micrometer.MicrometerMetricsListener;
+import dev.assistant.metrics.system.JvmSystemProbe;
 import dev.assistant.security.config.SecuritySettings;
 import dev.assistant.server.OpenAiServer;
 import dev.assistant.server.ServerConfig;
@@ -53,6 +57,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "Without it every caller is anonymous: keep the server on loopback.")
     Path securityConfig;
 
+    @Option(names = "--alerts-config", paramLabel = "FILE",
+            description = "alerts configuration (JSON: rules, routes, channels; see assistant-metrics/README.md); "
+                    + "evaluated every 10 s while serving")
+    Path alertsConfig;
+
     @Option(names = "--workers", description = "requests generated at once (default: 2 x cores)")
     Integer workers;
 
@@ -94,6 +103,9 @@ final class ServeCommand implements Callable<Integer> {
         allowedHosts.forEach(settings::allowedHost);
         ServerConfig config = settings.build();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Read before anything starts, so a broken alerts file stops the command with its typed error.
+        AlertsConfig alerts = alertsConfig == null ? null : AlertsConfig.read(alertsConfig);
+        InMemoryMetrics memory = alerts == null ? null : InMemoryMetrics.create();
         SecuritySettings security = securityConfig == null ? null
                 : SecuritySettings.load(securityConfig, System::getenv, Clock.systemUTC());
         OpenAiServer.Builder server = OpenAiServer.builder().config(config).registry(registry);
@@ -109,17 +121,35 @@ final class ServeCommand implements Callable<Integer> {
             err.flush();
             Assistant assistant;
             try {
-                assistant = open(err, registry, security);
+                assistant = open(err, registry, security, memory);
             } catch (RuntimeException e) {
                 if (security != null) {
                     security.close();
                 }
                 throw e;
             }
+            ServeAlerts alerting;
+            try {
+                alerting = alerts == null ? null : ServeAlerts.start(alerts, memory::snapshot, new JvmSystemProbe(),
+                        registry, Duration.ofSeconds(10), System::getenv);
+            } catch (RuntimeException e) {
+                assistant.close();
+                if (security != null) {
+                    security.close();
+                }
+                throw e;
+            }
+            if (alerting != null) {
+                err.printf("Alerts: %d rules, channels %s%n", alerting.engine().rules().size(),
+                        alerting.router().channelNames());
+            }
             Thread hook = new Thread(() -> {
                 err.println("Shutting down: draining in-flight requests...");
                 err.flush();
                 boolean clean = running.shutdown(config.shutdownGrace());
+                if (alerting != null) {
+                    alerting.close();
+                }
                 assistant.close();
                 if (security != null) {
                     security.close();
@@ -138,10 +168,13 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Assistant open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security) {
+    private Assistant open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security,
+                           InMemoryMetrics memory) {
+        MetricsListener metrics = MicrometerMetricsListener.bindTo(registry);
         AssistantBuilder b = model.configure(Assistant.builder(), err)
                 .queueCapacity(queueCapacity).defaultTimeout(requestTimeout)
-                .metrics(MicrometerMetricsListener.bindTo(registry));
+                // The alert rules read the in-memory window; /metrics keeps reading Micrometer.
+                .metrics(memory == null ? metrics : MetricsListener.composite(metrics, memory));
         if (workers != null) {
             b.workers(workers);
         }

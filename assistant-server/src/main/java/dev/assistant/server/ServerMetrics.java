@@ -1,5 +1,7 @@
 package dev.assistant.server;
 
+import dev.assistant.metrics.micrometer.SystemMetrics;
+import dev.assistant.metrics.system.JvmSystemProbe;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,6 +17,9 @@ import java.util.function.Supplier;
  * ({@code assistant_server_streams_abandoned_total}) and requests in flight ({@code assistant_server_inflight}).
  * Every tag has a fixed set of values, whatever a client sends: route templates (unknown paths are {@code other}),
  * the standard methods (anything else is {@code OTHER}) and the status the server chose.
+ * It also binds the host CPU and memory gauges of {@link SystemMetrics} ({@code assistant_system_cpu_load},
+ * {@code assistant_system_memory_used_ratio}), which the Prometheus alerting rules of {@code assistant alerts export}
+ * read.
  */
 final class ServerMetrics {
     /** The methods of RFC 9110 and PATCH; a client can send any token, which must not become a new series. */
@@ -31,6 +36,7 @@ final class ServerMetrics {
                 .register(registry);
         Gauge.builder("assistant.server.inflight", inFlight).description("API requests being served.")
                 .register(registry);
+        SystemMetrics.bindTo(registry, new JvmSystemProbe());
     }
 
     void request(String route, String method, int status, long nanos) {
