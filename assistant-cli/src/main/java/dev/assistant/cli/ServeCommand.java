@@ -22,6 +22,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 
@@ -75,6 +77,19 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--request-timeout", defaultValue = "PT5M", description = "longest completion, queueing included (default: ${DEFAULT-VALUE})")
     Duration requestTimeout;
 
+    @Option(names = "--body-timeout", defaultValue = "PT30S",
+            description = "a request body must arrive within (ISO-8601, default: ${DEFAULT-VALUE}); else 408")
+    Duration bodyTimeout;
+
+    @Option(names = "--min-request-rate", defaultValue = "1024", paramLabel = "BYTES_PER_SECOND",
+            description = "bodies arriving slower than this on average get 408 (default: ${DEFAULT-VALUE}; 0 = off)")
+    long minRequestRate;
+
+    @Option(names = "--allowed-host", paramLabel = "HOST",
+            description = "without --security-config keys, also accept this Host/Origin name beside loopback "
+                    + "(repeatable; a defence against DNS rebinding)")
+    List<String> allowedHosts = new ArrayList<>();
+
     @Option(names = "--shutdown-grace", defaultValue = "PT30S", description = "time in-flight requests get at shutdown (default: ${DEFAULT-VALUE})")
     Duration shutdownGrace;
 
@@ -82,8 +97,11 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ServerConfig config = ServerConfig.builder().host(host).port(port).maxRequestBytes(maxRequestBytes)
-                .idleTimeout(idleTimeout).requestTimeout(requestTimeout).shutdownGrace(shutdownGrace).build();
+        ServerConfig.Builder settings = ServerConfig.builder().host(host).port(port).maxRequestBytes(maxRequestBytes)
+                .idleTimeout(idleTimeout).requestTimeout(requestTimeout).shutdownGrace(shutdownGrace)
+                .bodyTimeout(bodyTimeout).minRequestBytesPerSecond(minRequestRate);
+        allowedHosts.forEach(settings::allowedHost);
+        ServerConfig config = settings.build();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         // Read before anything starts, so a broken alerts file stops the command with its typed error.
         AlertsConfig alerts = alertsConfig == null ? null : AlertsConfig.read(alertsConfig);
@@ -92,10 +110,10 @@ final class ServeCommand implements Callable<Integer> {
                 : SecuritySettings.load(securityConfig, System::getenv, Clock.systemUTC());
         OpenAiServer.Builder server = OpenAiServer.builder().config(config).registry(registry);
         if (security != null) {
-            security.authenticator().ifPresent(server::modelsAuthenticator);
+            security.authenticator().ifPresent(server::authenticator);
         } else if (config.bindsAllInterfaces()) {
             err.println("WARNING: listening on every interface WITHOUT --security-config: anyone who can reach "
-                    + "this port can use the model.");
+                    + "this port can use the model (clients must send a loopback Host or one given with --allowed-host).");
         }
         CountDownLatch stopped = new CountDownLatch(1);
         try (OpenAiServer running = server.build().start()) {
