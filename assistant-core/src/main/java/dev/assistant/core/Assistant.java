@@ -205,6 +205,7 @@ public final class Assistant implements AutoCloseable {
             @Override
             public boolean cancel(boolean mayInterruptIfRunning) {
                 boolean cancelled = super.cancel(mayInterruptIfRunning); // first: the call's own end must not win
+                relay.discardPendingText();
                 call.cancel();
                 return cancelled;
             }

@@ -24,6 +24,7 @@ public final class EventRelay implements StreamListener {
     private final StreamListener listener;
     private final SerialExecutor serial;
     private boolean ended; // guarded by this
+    private volatile boolean discarding;
     private boolean warned; // serial only
 
     /** @param listener the caller's listener, or null when nobody listens (events are then dropped at once) */
@@ -92,7 +93,18 @@ public final class EventRelay implements StreamListener {
         then.run();
     }
 
+    /**
+     * The caller cancelled: text still queued is dropped (nobody wants it, and a slow listener would otherwise keep
+     * a callback thread busy with it); the final event is still delivered.
+     */
+    public void discardPendingText() {
+        discarding = true;
+    }
+
     private void deliver(String delta) {
+        if (discarding) {
+            return;
+        }
         try {
             listener.onText(delta);
         } catch (RuntimeException e) {
