@@ -12,7 +12,7 @@ import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.Failures;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
-import dev.assistant.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestMetrics;
 
 import java.time.Duration;
 import java.util.concurrent.CancellationException;

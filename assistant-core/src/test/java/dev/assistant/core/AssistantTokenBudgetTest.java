@@ -4,7 +4,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.testing.SharedModels;
 import dev.assistant.security.SecurityEvents;
-import dev.assistant.security.ratelimit.Admission;
+import dev.assistant.api.security.Admission;
 import dev.assistant.security.ratelimit.LocalRateLimiter;
 import dev.assistant.security.ratelimit.RateLimitConfig;
 import dev.assistant.security.ratelimit.RatePlan;

@@ -1,8 +1,8 @@
 package dev.assistant.core.pipeline;
 
 import dev.assistant.core.Completion;
-import dev.assistant.metrics.RequestMetrics;
-import dev.assistant.metrics.RequestTimer;
+import dev.assistant.api.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestTimer;
 
 import java.util.concurrent.CompletableFuture;
 
