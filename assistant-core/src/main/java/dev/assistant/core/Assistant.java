@@ -132,7 +132,8 @@ public final class Assistant implements AutoCloseable {
     /**
      * Answers a conversation, streaming text to {@code listener} as it is produced. The listener runs on the
      * callback executor, never on the engine thread, and gets its request's events in order; the future completes
-     * after the listener's last event. Cancelling the returned future stops generation at the next token.
+     * after the listener's last event (a cancel or the deadline, which bounds queueing and generation, not the
+     * listener's own pace, complete it at once). Cancelling the returned future stops generation at the next token.
      */
     public CompletableFuture<Completion> chatStream(ChatRequest request, StreamListener listener) {
         return start(request, null, java.util.Objects.requireNonNull(listener, "listener"));
