@@ -7,14 +7,18 @@ import dev.assistant.core.delivery.EventRelay;
 import dev.assistant.core.delivery.TextPublisher;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.Sequence;
+import dev.assistant.core.model.ModelFiles;
 import dev.assistant.core.pipeline.Call;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.Failures;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
 import dev.assistant.api.metrics.RequestMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -46,6 +50,7 @@ import java.util.random.RandomGenerator;
  * small pool of daemon threads owned by the assistant), in order per request. {@link #close()} stops them all.
  */
 public final class Assistant implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Assistant.class);
     /** How long {@link #close()} lets the callback pool deliver the events of the requests it ended. */
     private static final long CLOSE_GRACE_MILLIS = 5_000;
 
@@ -63,6 +68,9 @@ public final class Assistant implements AutoCloseable {
     private final RandomGenerator ids;
     private final RequestMetrics metrics;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final ModelFiles modelFiles;
+    /** The changes last reported, so each new state of the directory is logged once. */
+    private List<String> reportedChanges = List.of();
 
     /**
      * @param callbacks      where events and completions run (never rejects: see the builder)
@@ -73,7 +81,8 @@ public final class Assistant implements AutoCloseable {
     Assistant(ModelInfo info, CausalLanguageModel model, ModelTokenizer tokenizer, SchedulingStep scheduler,
               CallStep.Chain chain, Executor callbacks, Runnable stopCallbacks, ScheduledExecutorService timers,
               CallbackThreads timerThreads, Duration defaultTimeout, LongSupplier nanoClock, RandomGenerator ids,
-              RequestMetrics metrics) {
+              RequestMetrics metrics, ModelFiles modelFiles) {
+        this.modelFiles = modelFiles;
         this.metrics = metrics;
         this.callbacks = callbacks;
         this.stopCallbacks = stopCallbacks;
@@ -96,6 +105,24 @@ public final class Assistant implements AutoCloseable {
     /** The loaded model. */
     public ModelInfo modelInfo() {
         return info;
+    }
+
+    /**
+     * How the model directory's files ({@code config.json}, {@code *.safetensors}) differ from when this assistant
+     * loaded them, one line per file; empty when unchanged. The loaded model does not depend on them (engines copy
+     * the weights at load), but a changed directory no longer holds what runs: reload from it to serve the new
+     * version. A new set of changes is logged once, at WARN.
+     */
+    public List<String> modelFileChanges() {
+        List<String> changes = modelFiles.changes();
+        synchronized (modelFiles) {
+            if (!changes.isEmpty() && !changes.equals(reportedChanges)) {
+                LOG.warn("model files of '{}' changed under the running assistant (it keeps serving the model it "
+                        + "loaded): {}", info.name(), changes);
+            }
+            reportedChanges = changes;
+        }
+        return changes;
     }
 
     /** The model's tokenizer (thread-safe). */
