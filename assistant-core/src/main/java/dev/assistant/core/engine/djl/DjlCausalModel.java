@@ -140,15 +140,14 @@ abstract class DjlCausalModel implements CausalLanguageModel {
             sequences[s].checkFits(inputs[s]);
             rows += inputs[s].length;
         }
-        long[] ids = new long[rows];
+        int[] ids = new int[rows];
         KvCache[] caches = new KvCache[sequences.length];
         int[] past = new int[sequences.length];
         int[] lengths = new int[sequences.length];
         int r = 0;
         for (int s = 0; s < sequences.length; s++) {
-            for (int token : inputs[s]) {
-                ids[r++] = token;
-            }
+            System.arraycopy(inputs[s], 0, ids, r, inputs[s].length);
+            r += inputs[s].length;
             caches[s] = sequences[s].cache;
             past[s] = sequences[s].length;
             lengths[s] = inputs[s].length;
@@ -165,8 +164,12 @@ abstract class DjlCausalModel implements CausalLanguageModel {
      * {@code allRows}, else of each segment's last row. This implementation runs {@link #hidden} and
      * {@link #logits(NDArray)}; a subclass may compute the whole pass another way.
      */
-    protected float[] logits(NDManager scope, Segments segments, long[] ids, boolean allRows) {
-        NDArray h = hidden(scope, segments, ids);
+    protected float[] logits(NDManager scope, Segments segments, int[] ids, boolean allRows) {
+        long[] wide = new long[ids.length]; // DJL's lookups take long indices
+        for (int i = 0; i < ids.length; i++) {
+            wide[i] = ids[i];
+        }
+        NDArray h = hidden(scope, segments, wide);
         int rows = ids.length;
         if (!allRows && !segments.singleRows()) {
             h = segments.count() == 1 ? h.get(scope, new NDIndex().addSliceDim(rows - 1, rows))

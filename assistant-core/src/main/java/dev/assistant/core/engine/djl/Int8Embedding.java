@@ -15,15 +15,20 @@ final class Int8Embedding implements TokenEmbedding {
 
     @Override
     public NDArray lookup(NDManager scope, long[] ids) {
-        return scope.create(rows(ids), new Shape(ids.length, table.cols()));
-    }
-
-    /** The rows of {@code ids}, dequantized, side by side ([ids.length * hidden]). */
-    float[] rows(long[] ids) {
         int hidden = table.cols();
         float[] out = new float[ids.length * hidden];
         for (int i = 0; i < ids.length; i++) {
-            table.dequantizeRow((int) ids[i], out, i * hidden);
+            table.dequantizeRow(Math.toIntExact(ids[i]), out, i * hidden);
+        }
+        return scope.create(out, new Shape(ids.length, hidden));
+    }
+
+    /** The rows of {@code ids}, dequantized, side by side ([ids.length * hidden]). */
+    float[] rows(int[] ids) {
+        int hidden = table.cols();
+        float[] out = new float[ids.length * hidden];
+        for (int i = 0; i < ids.length; i++) {
+            table.dequantizeRow(ids[i], out, i * hidden);
         }
         return out;
     }

@@ -155,7 +155,7 @@ final class LlamaModel extends DjlCausalModel {
 
     /** Natively when the layers run there: one call, no tensor per token; else as every DJL model does. */
     @Override
-    protected float[] logits(NDManager scope, Segments segments, long[] ids, boolean allRows) {
+    protected float[] logits(NDManager scope, Segments segments, int[] ids, boolean allRows) {
         if (nativeLayers == null) {
             return super.logits(scope, segments, ids, allRows);
         }
@@ -171,7 +171,9 @@ final class LlamaModel extends DjlCausalModel {
                 logitRows[s] = (int) last[s];
             }
         }
-        return nativeLayers.step(ids, embedded, segments, rope.keyFactors(segments.positions()), logitRows);
+        float[] logits = new float[logitRows.length * config.vocabSize()];
+        nativeLayers.step(ids, embedded, segments, logitRows, logits);
+        return logits;
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {

@@ -7,6 +7,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.model.RopeScaling;
 import dev.assistant.quant.QuantizedMatrix;
 
 import java.nio.ByteBuffer;
@@ -15,10 +16,11 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A Llama-family model's forward pass computed by the bundled native library ({@code llama_layers.c}): one call
- * per pass looks up (or takes) the rows' embeddings, runs every layer for every row over the sequences' KV caches
+ * A Llama-family model's forward pass computed by the bundled native library ({@code src/main/c}: the model in plain
+ * C, {@code llama_model.c}, behind the JNI glue {@code llama_jni.c}): one call per pass looks up (or takes) the
+ * rows' embeddings, computes their rotary factors, runs every layer for every row over the sequences' KV caches
  * (libtorch tensors, written in place), then the final norm and the output head for the rows whose logits are
- * wanted. Weights are float32 or per-channel INT8.
+ * wanted, written once into the caller's array. Weights are float32 or per-channel INT8.
  *
  * <p>Why: run as libtorch operators a layer is ~70 operators of a few microseconds each; on a SmolLM-135M-shaped
  * model that was as much time per decoded token as the weight products themselves, which held INT8 to ~2.3x FP32.
@@ -61,14 +63,27 @@ final class NativeLlamaLayers implements AutoCloseable {
     static final String KERNELS_PROPERTY = "assistant.nativeLayers.kernels";
     private static final List<String> KERNELS = List.of("avx512", "avx2", "x86-64");
 
-    /** Native layers for a model of config {@code c} computing on {@code threads} threads; weights are set next. */
+    /** The rope scaling types, in the order of the native library's ({@code LlamaRopeType}). */
+    private static final List<String> ROPE_TYPES = List.of("none", "linear", "llama3");
+
+    /**
+     * Native layers for a model of config {@code c} computing on {@code threads} threads; weights are set next.
+     * The native side derives the rotary frequencies from the config's {@code rope_theta} and {@code rope_scaling}.
+     */
     static NativeLlamaLayers create(ModelConfig c, int threads) {
         Optional<String> unavailable = unavailableBecause();
         if (unavailable.isPresent()) {
             throw new IllegalStateException(unavailable.get());
         }
+        RopeScaling rope = c.ropeScaling();
+        int ropeType = ROPE_TYPES.indexOf(rope.type());
+        if (ropeType < 0) {
+            throw new IllegalArgumentException("native layers have no rope scaling " + rope.type());
+        }
         return new NativeLlamaLayers(c, create(c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
-                c.intermediateSize(), c.numLayers(), c.vocabSize(), (float) c.normEps(), threads, widestKernels()));
+                c.intermediateSize(), c.numLayers(), c.vocabSize(), (float) c.normEps(), ropeType, c.ropeTheta(),
+                rope.factor(), rope.lowFreqFactor(), rope.highFreqFactor(), rope.originalMaxPositionEmbeddings(),
+                threads, widestKernels()));
     }
 
     private static int widestKernels() {
@@ -146,44 +161,56 @@ final class NativeLlamaLayers implements AutoCloseable {
 
     /**
      * One forward pass over the rows {@code ids}, laid out as {@code segments}: writes the rows' keys and values
-     * into the segments' caches and returns the logits of the rows {@code logitRows}, flat
+     * into the segments' caches and the logits of the rows {@code logitRows} into {@code logits}, flat
      * ([logitRows.length * vocab]). {@code embedded} holds the rows already embedded ([rows * hidden]), or is null
-     * for a lookup in the table of {@link #setEmbedding}; {@code rope} is {@link RotaryEmbedding#keyFactors} of the
-     * rows' positions.
+     * for a lookup in the table of {@link #setEmbedding}. Allocates nothing: the arrays are the caller's.
      */
-    float[] step(long[] ids, float[] embedded, Segments segments, float[][] rope, int[] logitRows) {
+    void step(int[] ids, float[] embedded, Segments segments, int[] logitRows, float[] logits) {
+        checkStep(ids, embedded, segments, logitRows, logits);
         int layers = config.numLayers();
-        int count = segments.count();
-        int[] lengths = new int[count];
-        int[] past = new int[count];
-        int[] capacities = new int[count];
-        long[] keys = new long[count * layers];
-        long[] values = new long[count * layers];
-        for (int s = 0; s < count; s++) {
-            KvCache cache = segments.cache(s);
-            lengths[s] = segments.length(s);
-            past[s] = segments.past(s);
-            capacities[s] = cache.capacity();
-            System.arraycopy(cache.keyAddresses(), 0, keys, s * layers, layers);
-            System.arraycopy(cache.valueAddresses(), 0, values, s * layers, layers);
-        }
-        int[] tokens = new int[ids.length];
-        for (int i = 0; i < tokens.length; i++) {
-            tokens[i] = Math.toIntExact(ids[i]);
-        }
-        float[] logits = new float[logitRows.length * config.vocabSize()];
+        int[] capacities = segments.capacities();
+        long[] keys = segments.cacheAddresses(true, layers);
+        long[] values = segments.cacheAddresses(false, layers);
         lock.readLock().lock();
         try {
             checkOpen();
-            step(handle, tokens, embedded, lengths, past, capacities, keys, values, rope[0], rope[1], logitRows,
-                    logits);
+            step(handle, ids, embedded, segments.lengthArray(), segments.pastArray(), capacities, keys, values,
+                    logitRows, logits);
         } catch (OutOfMemoryError e) {
             throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "no native memory for a forward pass of "
                     + ids.length + " rows", e);
         } finally {
             lock.readLock().unlock();
         }
-        return logits;
+    }
+
+    /** What the native side checks again: refused here first with a message naming the argument. */
+    private void checkStep(int[] ids, float[] embedded, Segments segments, int[] logitRows, float[] logits) {
+        int rows = segments.rows();
+        if (ids.length != rows) {
+            throw new IllegalArgumentException(ids.length + " token ids for " + rows + " rows");
+        }
+        if (embedded != null && embedded.length != (long) rows * config.hiddenSize()) {
+            throw new IllegalArgumentException("embedded rows are not [rows, hidden]");
+        }
+        if (embedded == null) {
+            for (int id : ids) {
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary");
+                }
+            }
+        }
+        if (logitRows.length < 1 || logitRows.length > rows) {
+            throw new IllegalArgumentException(logitRows.length + " logit rows for " + rows + " rows");
+        }
+        for (int r : logitRows) {
+            if (r < 0 || r >= rows) {
+                throw new IllegalArgumentException("logit row " + r + " is outside the batch");
+            }
+        }
+        if (logits.length != (long) logitRows.length * config.vocabSize()) {
+            throw new IllegalArgumentException("logits array is not [logit rows, vocab]");
+        }
     }
 
     /** The address of a contiguous CPU tensor's data, valid while the tensor lives. */
@@ -244,7 +271,9 @@ final class NativeLlamaLayers implements AutoCloseable {
     }
 
     private static native long create(int hidden, int heads, int kvHeads, int headDim, int ffn, int layers, int vocab,
-                                      float eps, int threads, int widestKernels);
+                                      float eps, int ropeType, double ropeTheta, double ropeFactor,
+                                      double lowFreqFactor, double highFreqFactor, int originalMaxPositions,
+                                      int threads, int widestKernels);
 
     private static native void destroy(long handle);
 
@@ -268,8 +297,7 @@ final class NativeLlamaLayers implements AutoCloseable {
     private static native void setFinalNorm(long handle, float[] weight);
 
     private static native void step(long handle, int[] ids, float[] embedded, int[] lengths, int[] past,
-                                    int[] capacities, long[] keys, long[] values, float[] cos, float[] sin,
-                                    int[] logitRows, float[] logits);
+                                    int[] capacities, long[] keys, long[] values, int[] logitRows, float[] logits);
 
     private static native long address(ByteBuffer buffer);
 }

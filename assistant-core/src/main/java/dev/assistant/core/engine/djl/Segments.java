@@ -74,6 +74,34 @@ final class Segments {
         return out;
     }
 
+    /** Each segment's past length, for {@link NativeLlamaLayers}: the array itself, not to be modified. */
+    int[] pastArray() {
+        return past;
+    }
+
+    /** Each segment's length, for {@link NativeLlamaLayers}: the array itself, not to be modified. */
+    int[] lengthArray() {
+        return lengths;
+    }
+
+    /** Each segment's cache capacity. */
+    int[] capacities() {
+        int[] out = new int[caches.length];
+        for (int s = 0; s < out.length; s++) {
+            out[s] = caches[s].capacity();
+        }
+        return out;
+    }
+
+    /** The caches' key (or value) tensor addresses, segment-major: [segment * layers + layer]. */
+    long[] cacheAddresses(boolean keys, int layers) {
+        long[] out = new long[caches.length * layers];
+        for (int s = 0; s < caches.length; s++) {
+            System.arraycopy(keys ? caches[s].keyAddresses() : caches[s].valueAddresses(), 0, out, s * layers, layers);
+        }
+        return out;
+    }
+
     /** Absolute position of every row: segment s covers {@code [past(s), past(s) + length(s))}. */
     int[] positions() {
         int[] out = new int[rows];

@@ -122,6 +122,38 @@ class NativeLlamaLayersTest {
     }
 
     /**
+     * The native side computes the rotary factors from the config: with {@code linear} and {@code llama3} scaling
+     * (the llama3 settings put stories260K's four frequencies in all three of its bands) the logits are libtorch's,
+     * whose factors the Java side computes.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"type\": \"linear\", \"factor\": 2.0}",
+            "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 64}"})
+    void ropeScalingMatchesLibtorchLayers(String scaling, @TempDir Path dir) throws java.io.IOException {
+        Path source = SharedModels.model("stories260K");
+        try (var files = java.nio.file.Files.list(source)) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                java.nio.file.Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
+        Path config = dir.resolve("config.json");
+        String json = java.nio.file.Files.readString(config);
+        assertThat(json).contains("\"rope_scaling\": null");
+        java.nio.file.Files.writeString(config, json.replace("\"rope_scaling\": null", "\"rope_scaling\": " + scaling));
+        try (CausalLanguageModel nat = load(dir, WeightType.F32, 1);
+             CausalLanguageModel torch = load(dir, WeightType.F32, 1, DjlModelLoader.NATIVE_LAYERS_PROPERTY, "false");
+             CausalLanguageModel unscaled = load(source, WeightType.F32, 1)) {
+            assertThat(((LlamaModel) nat).runsNatively()).isTrue();
+            int[] prompt = prompt(60, nat.config().vocabSize(), 6);
+            float[] a = run(nat, prompt, 0).get(0);
+            assertThat(maxAbsDifference(a, run(torch, prompt, 0).get(0))).isLessThan(1e-4);
+            assertThat(maxAbsDifference(a, run(unscaled, prompt, 0).get(0))).as("scaling changes the logits")
+                    .isGreaterThan(1e-2);
+        }
+    }
+
+    /**
      * INT8: the same quantized weights as libtorch's fbgemm layers, whose activations are rounded to 8 bits (the
      * native products use 16): close, and each as close to FP32 as the accuracy tests ask.
      */
@@ -236,10 +268,15 @@ class NativeLlamaLayersTest {
              NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             KvCache cache = new KvCache(manager, c.numLayers(), c.numKvHeads(), 8, c.headDim());
             Segments one = new Segments(new KvCache[]{cache}, new int[]{0}, new int[]{1});
-            float[][] rope = new RotaryEmbedding(manager, c.headDim(), new float[c.headDim() / 2])
-                    .keyFactors(new int[]{0});
-            assertThatThrownBy(() -> layers.step(new long[]{1}, null, one, rope, new int[]{0}))
+            float[] logits = new float[c.vocabSize()];
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, one, new int[]{0}, logits))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("missing weights");
+            assertThatThrownBy(() -> layers.step(new int[]{c.vocabSize()}, null, one, new int[]{0}, logits))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vocabulary");
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, one, new int[]{0}, new float[3]))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logits");
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, one, new int[]{1}, logits))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logit row");
             Quantizer quantizer = new Quantizer(QuantScheme.perChannel());
             assertThatThrownBy(() -> layers.setInt8Linear(0, NativeLlamaLayers.O,
                     quantizer.quantize(new float[4 * 4], 4, 4), null))
