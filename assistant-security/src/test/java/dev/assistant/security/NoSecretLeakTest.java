@@ -1,5 +1,7 @@
 package dev.assistant.security;
 
+import dev.assistant.security.testing.SecuritySteps;
+import dev.assistant.api.security.Environment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.assistant.api.Secret;
@@ -20,7 +22,7 @@ import dev.assistant.security.key.hsm.Pkcs11KeyProvider;
 import dev.assistant.security.key.kms.AwsKmsBackend;
 import dev.assistant.security.key.kms.KmsKeyProvider;
 import dev.assistant.security.lifecycle.KeyLifecycle;
-import dev.assistant.security.policy.Action;
+import dev.assistant.api.security.Action;
 import dev.assistant.security.policy.PolicyAuthorizer;
 import dev.assistant.security.policy.PolicyRegistry;
 import dev.assistant.security.ratelimit.LocalRateLimiter;
@@ -230,12 +232,10 @@ class NoSecretLeakTest {
         observe(record);
         ApiKeyAuthenticator authenticator = ApiKeyAuthenticator.builder().hasher(hasher).store(store)
                 .environment(Environment.PROD).lifecycle(KeyLifecycle.builder().clock(clock).build())
-                .policies(PolicyRegistry.builder().policy("guide", CallGuardTest.GUIDE).build()).build();
-        CallGuard guard = CallGuard.builder().authenticator(authenticator)
-                .authorizer(new PolicyAuthorizer(SecurityEvents.NONE))
-                .rateLimiter(LocalRateLimiter.create(RateLimitConfig.builder().defaultPlan(RatePlan.perSecond(1)).build(),
-                        SecurityEvents.NONE, clock))
-                .build();
+                .policies(PolicyRegistry.builder().policy("guide", dev.assistant.security.policy.PolicyAuthorizerTest.GUIDE).build()).build();
+        SecuritySteps guard = new SecuritySteps(authenticator, new PolicyAuthorizer(SecurityEvents.NONE),
+                LocalRateLimiter.create(RateLimitConfig.builder().defaultPlan(RatePlan.perSecond(1)).build(),
+                        SecurityEvents.NONE, clock), null);
         observe(guard.admit(API_KEY.toCharArray(), Action.CHAT, "qwen"));
         attempt(() -> guard.admit(API_KEY.toCharArray(), Action.CHAT, "qwen"));          // rate limited
         attempt(() -> guard.admit(API_KEY.toCharArray(), Action.CHAT, "internal-x"));    // explicit deny

@@ -1,7 +1,9 @@
 package dev.assistant.security.ratelimit;
 
+import dev.assistant.api.security.Admission;
+import dev.assistant.api.security.RateLimiter;
 import dev.assistant.security.SecurityEvents;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;

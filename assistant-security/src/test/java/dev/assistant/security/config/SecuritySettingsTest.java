@@ -7,18 +7,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.api.Secret;
-import dev.assistant.security.CallGuard;
-import dev.assistant.security.Environment;
-import dev.assistant.security.auth.Authenticator;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.security.testing.SecuritySteps;
+import dev.assistant.api.security.Environment;
+import dev.assistant.api.security.Authenticator;
+import dev.assistant.api.security.Principal;
+import dev.assistant.security.auth.KeyPrincipal;
 import dev.assistant.security.key.KeyProviderException;
 import dev.assistant.security.key.KeyReference;
 import dev.assistant.security.key.SealedSecretSource;
 import dev.assistant.security.key.hsm.Pkcs11Hsm;
 import dev.assistant.security.key.hsm.Pkcs11KeyProvider;
-import dev.assistant.security.policy.Action;
-import dev.assistant.security.policy.Authorizer;
-import dev.assistant.security.ratelimit.RateLimiter;
+import dev.assistant.api.security.Action;
+import dev.assistant.api.security.Authorizer;
+import dev.assistant.api.security.RateLimiter;
 import dev.assistant.security.testing.MutableClock;
 import dev.assistant.security.testing.RedisServer;
 import dev.assistant.security.testing.SoftHsm;
@@ -64,7 +65,7 @@ class SecuritySettingsTest {
             Authorizer authz = security.authorizer().orElseThrow();
             RateLimiter limiter = security.rateLimiter().orElseThrow();
 
-            Principal search = authn.authenticate(ConfigFixture.KEY_SEARCH.toCharArray());
+            KeyPrincipal search = (KeyPrincipal) authn.authenticate(ConfigFixture.KEY_SEARCH.toCharArray());
             assertThat(search.keyId()).isEqualTo("search-1");
             assertThat(search.name()).isEqualTo("search-service");
             assertThat(search.policies()).extracting(p -> p.name()).containsExactly("chat-public");
@@ -91,7 +92,7 @@ class SecuritySettingsTest {
             limiter.acquire(search, "qwen");
 
             // The admin key has its own plan (100/s) and a policy allowing everything, until it expires.
-            CallGuard guard = security.callGuard();
+            SecuritySteps guard = steps(security);
             for (int i = 0; i < 20; i++) {
                 assertThat(guard.admit(ConfigFixture.KEY_ADMIN.toCharArray(), Action.QUANTIZE, "internal-x").keyId())
                         .isEqualTo("admin-1");
@@ -130,10 +131,10 @@ class SecuritySettingsTest {
                 .set("policies", ConfigFixture.JSON.createArrayNode().add("chat-public")));
         try (SecuritySettings security = SecuritySettings.load(write(config), name -> null, clock)) {
             assertThat(security.authenticator()).isEmpty();
-            Principal anonymous = security.anonymousPrincipal();
+            KeyPrincipal anonymous = security.anonymousPrincipal();
             assertThat(anonymous.keyId()).isEqualTo(Principal.ANONYMOUS);
             assertThat(anonymous.policies()).extracting(p -> p.name()).containsExactly("chat-public");
-            CallGuard guard = security.callGuard();
+            SecuritySteps guard = steps(security);
             assertThat(guard.admit(null, Action.CHAT, "qwen")).isEqualTo(anonymous);
             assertThat(failure(() -> guard.admit(null, Action.CHAT, "internal-1")).code())
                     .isEqualTo(ErrorCode.PERMISSION_DENIED);
@@ -143,7 +144,7 @@ class SecuritySettingsTest {
             assertThat(open.authenticator()).isEmpty();
             assertThat(open.authorizer()).isEmpty();
             assertThat(open.rateLimiter()).isEmpty();
-            assertThat(open.callGuard().admit(null, Action.EMBED, "any").environment()).isEqualTo(Environment.DEV);
+            assertThat(steps(open).admit(null, Action.EMBED, "any").environment()).isEqualTo(Environment.DEV);
         }
     }
 
@@ -192,8 +193,13 @@ class SecuritySettingsTest {
                 .put("pkcs11.pinEnv", "TEST_PIN"));
         try (SecuritySettings security = SecuritySettings.load(write(config), Map.of("TEST_PIN", SoftHsm.PIN)::get,
                 clock)) {
-            assertThat(security.callGuard().admit(ConfigFixture.KEY_SEARCH.toCharArray(), Action.CHAT, "qwen").name())
+            assertThat(steps(security).admit(ConfigFixture.KEY_SEARCH.toCharArray(), Action.CHAT, "qwen").name())
                     .isEqualTo("search-service");
         }
+    }
+
+    private static SecuritySteps steps(SecuritySettings security) {
+        return new SecuritySteps(security.authenticator().orElse(null), security.authorizer().orElse(null),
+                security.rateLimiter().orElse(null), security.anonymousPrincipal());
     }
 }

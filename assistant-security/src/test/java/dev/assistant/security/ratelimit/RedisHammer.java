@@ -1,5 +1,6 @@
 package dev.assistant.security.ratelimit;
 
+import dev.assistant.api.security.RateLimiter;
 import dev.assistant.security.SecurityEvents;
 import java.util.concurrent.TimeUnit;
 

@@ -1,10 +1,12 @@
 package dev.assistant.security.ratelimit;
 
+import dev.assistant.api.security.Admission;
+import dev.assistant.api.security.RateLimiter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.security.SecurityEvents;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
 import dev.assistant.security.testing.ChildJvm;
 import dev.assistant.security.testing.RedisServer;
 import java.time.Duration;

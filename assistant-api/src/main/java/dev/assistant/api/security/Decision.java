@@ -1,4 +1,4 @@
-package dev.assistant.security.policy;
+package dev.assistant.api.security;
 
 /**
  * The outcome of evaluating policies for one action on one resource.

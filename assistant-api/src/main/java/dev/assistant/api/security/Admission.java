@@ -1,4 +1,4 @@
-package dev.assistant.security.ratelimit;
+package dev.assistant.api.security;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
@@ -20,10 +20,13 @@ public record Admission(boolean admitted, String limit, long nanosToWait, boolea
     public static final String TOKENS = "tokens";
     public static final String BACKEND_UNAVAILABLE = "backend_unavailable";
 
-    static final Admission ADMITTED = new Admission(true, null, 0, false);
-    static final Admission ADMITTED_DEGRADED = new Admission(true, null, 0, true);
+    /** The request may proceed. */
+    public static final Admission ADMITTED = new Admission(true, null, 0, false);
+    /** The request may proceed, admitted without a check because the backend failed (fail-open). */
+    public static final Admission ADMITTED_DEGRADED = new Admission(true, null, 0, true);
 
-    static Admission refused(String limit, long nanosToWait) {
+    /** A refusal by {@code limit}, retryable after {@code nanosToWait} (negative waits count as 0). */
+    public static Admission refused(String limit, long nanosToWait) {
         return new Admission(false, limit, Math.max(0, nanosToWait), false);
     }
 

@@ -1,4 +1,4 @@
-package dev.assistant.metrics;
+package dev.assistant.api.metrics;
 
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package dev.assistant.security;
+package dev.assistant.api.security;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package dev.assistant.metrics;
+package dev.assistant.api.metrics;
 
 /**
  * A source of monotonic nanoseconds, injected wherever durations are measured so tests can move time by hand.

@@ -1,7 +1,7 @@
-package dev.assistant.security.ratelimit;
+package dev.assistant.api.security;
 
 import dev.assistant.api.AssistantException;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
 
 /**
  * The rate-limit step: each key (and optionally each key x model) is held to its {@link RatePlan}.

@@ -1,4 +1,4 @@
-package dev.assistant.security.auth;
+package dev.assistant.api.security;
 
 /**
  * The authentication step: a presented API key becomes a {@link Principal}.

@@ -1,4 +1,4 @@
-package dev.assistant.metrics;
+package dev.assistant.api.metrics;
 
 /**
  * The kind of assistant call being measured, with its OpenTelemetry {@code gen_ai.operation.name} value.

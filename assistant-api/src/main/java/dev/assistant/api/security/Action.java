@@ -1,4 +1,4 @@
-package dev.assistant.security.policy;
+package dev.assistant.api.security;
 
 import java.util.Objects;
 import java.util.Set;
@@ -46,7 +46,7 @@ public final class Action {
     }
 
     /** The name in lower case, which matching uses. */
-    String lowerName() {
+    public String lowerName() {
         return lowerName;
     }
 

@@ -1,6 +1,6 @@
-package dev.assistant.security.policy;
+package dev.assistant.api.security;
 
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
 
 /**
  * The authorization step: may this principal perform this action on this resource?
