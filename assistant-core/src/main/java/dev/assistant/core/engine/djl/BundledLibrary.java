@@ -22,7 +22,7 @@ final class BundledLibrary {
         this.unavailable = load(name);
     }
 
-    /** The native Llama layers ({@code src/main/c/llama_layers.c}), loaded on first use. */
+    /** The native Llama layers ({@code src/main/c}), loaded on first use. */
     static BundledLibrary layers() {
         return Layers.INSTANCE;
     }

@@ -163,14 +163,14 @@ final class NativeLlamaLayers implements AutoCloseable {
      * One forward pass over the rows {@code ids}, laid out as {@code segments}: writes the rows' keys and values
      * into the segments' caches and the logits of the rows {@code logitRows} into {@code logits}, flat
      * ([logitRows.length * vocab]). {@code embedded} holds the rows already embedded ([rows * hidden]), or is null
-     * for a lookup in the table of {@link #setEmbedding}. Allocates nothing: the arrays are the caller's.
+     * for a lookup in the table of {@link #setEmbedding}. Allocates nothing: the arrays are the caller's (the cache
+     * addresses and capacities are the segments' own, see {@link Segments#cacheAddresses}).
      */
     void step(int[] ids, float[] embedded, Segments segments, int[] logitRows, float[] logits) {
         checkStep(ids, embedded, segments, logitRows, logits);
-        int layers = config.numLayers();
         int[] capacities = segments.capacities();
-        long[] keys = segments.cacheAddresses(true, layers);
-        long[] values = segments.cacheAddresses(false, layers);
+        long[] keys = segments.cacheAddresses(true);
+        long[] values = segments.cacheAddresses(false);
         lock.readLock().lock();
         try {
             checkOpen();

@@ -2,7 +2,8 @@ package dev.assistant.core.engine.djl;
 
 /**
  * The layout of a ragged forward pass: segment {@code s} is {@code length(s)} consecutive rows of the batch that
- * extend the sequence whose cache is {@code cache(s)} from position {@code past(s)}. Immutable.
+ * extend the sequence whose cache is {@code cache(s)} from position {@code past(s)}. Immutable (the native forms of
+ * its arrays are made once, on first use, by the one thread running the pass).
  */
 final class Segments {
     private final KvCache[] caches;
@@ -10,6 +11,10 @@ final class Segments {
     private final int[] lengths;
     private final long[] cuts;
     private final int rows;
+    /** The native call's forms of the caches, made on first use. */
+    private int[] capacities;
+    private long[] keyAddresses;
+    private long[] valueAddresses;
 
     Segments(KvCache[] caches, int[] past, int[] lengths) {
         if (caches.length == 0 || caches.length != past.length || past.length != lengths.length) {
@@ -84,20 +89,39 @@ final class Segments {
         return lengths;
     }
 
-    /** Each segment's cache capacity. */
+    /** Each segment's cache capacity, for {@link NativeLlamaLayers}: not to be modified. */
     int[] capacities() {
-        int[] out = new int[caches.length];
-        for (int s = 0; s < out.length; s++) {
-            out[s] = caches[s].capacity();
+        if (capacities == null) {
+            capacities = new int[caches.length];
+            for (int s = 0; s < capacities.length; s++) {
+                capacities[s] = caches[s].capacity();
+            }
         }
-        return out;
+        return capacities;
     }
 
-    /** The caches' key (or value) tensor addresses, segment-major: [segment * layers + layer]. */
-    long[] cacheAddresses(boolean keys, int layers) {
-        long[] out = new long[caches.length * layers];
-        for (int s = 0; s < caches.length; s++) {
-            System.arraycopy(keys ? caches[s].keyAddresses() : caches[s].valueAddresses(), 0, out, s * layers, layers);
+    /**
+     * The caches' key (or value) tensor addresses, segment-major ([segment * layers + layer]), for
+     * {@link NativeLlamaLayers}: not to be modified. A single segment's are its cache's own array (a decode step
+     * makes none).
+     */
+    long[] cacheAddresses(boolean keys) {
+        if (caches.length == 1) {
+            return keys ? caches[0].keyAddresses() : caches[0].valueAddresses();
+        }
+        long[] out = keys ? keyAddresses : valueAddresses;
+        if (out == null) {
+            int layers = caches[0].keyAddresses().length;
+            out = new long[caches.length * layers];
+            for (int s = 0; s < caches.length; s++) {
+                System.arraycopy(keys ? caches[s].keyAddresses() : caches[s].valueAddresses(), 0, out, s * layers,
+                        layers);
+            }
+            if (keys) {
+                keyAddresses = out;
+            } else {
+                valueAddresses = out;
+            }
         }
         return out;
     }

@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The native forward pass ({@link NativeLlamaLayers}, {@code llama_layers.c}): the same model as libtorch's layers,
+ * The native forward pass ({@link NativeLlamaLayers}, {@code src/main/c}): the same model as libtorch's layers,
  * on every kernel the library has; a sequence's logits independent of its batch and of the thread count, bit for
  * bit; concurrent callers serialized; malformed calls refused with exceptions, not crashes.
  */
