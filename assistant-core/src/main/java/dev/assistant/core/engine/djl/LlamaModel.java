@@ -135,6 +135,11 @@ final class LlamaModel extends DjlCausalModel {
         return nativeLayers != null;
     }
 
+    /** The native forward pass, or null. */
+    NativeLlamaLayers nativeLayers() {
+        return nativeLayers;
+    }
+
     /** The native kernels' instruction set ({@code avx512}, {@code avx2}, {@code x86-64}), or null. */
     String nativeKernels() {
         return nativeLayers == null ? null : nativeLayers.instructionSet();

@@ -11,8 +11,8 @@ final class Segments {
     private final int[] lengths;
     private final long[] cuts;
     private final int rows;
-    /** The native call's forms of the caches, made on first use. */
-    private int[] capacities;
+    private final int[] capacities;
+    /** The native call's forms of several segments' caches, made on first use. */
     private long[] keyAddresses;
     private long[] valueAddresses;
 
@@ -24,6 +24,10 @@ final class Segments {
         this.past = past.clone();
         this.lengths = lengths.clone();
         this.cuts = new long[caches.length - 1];
+        this.capacities = new int[caches.length];
+        for (int s = 0; s < caches.length; s++) {
+            capacities[s] = caches[s].capacity();
+        }
         int total = 0;
         for (int s = 0; s < lengths.length; s++) {
             if (lengths[s] < 1) {
@@ -89,14 +93,8 @@ final class Segments {
         return lengths;
     }
 
-    /** Each segment's cache capacity, for {@link NativeLlamaLayers}: not to be modified. */
+    /** Each segment's cache capacity, for {@link NativeLlamaLayers}: the array itself, not to be modified. */
     int[] capacities() {
-        if (capacities == null) {
-            capacities = new int[caches.length];
-            for (int s = 0; s < capacities.length; s++) {
-                capacities[s] = caches[s].capacity();
-            }
-        }
         return capacities;
     }
 

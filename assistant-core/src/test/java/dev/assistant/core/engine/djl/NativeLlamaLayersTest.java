@@ -289,6 +289,39 @@ class NativeLlamaLayersTest {
         }
     }
 
+    /**
+     * A native decode step allocates nothing on the Java heap: ids, logit rows and logits are the caller's arrays, the
+     * cache addresses its cache's own (measured with the thread's allocation counter over 100 steps after warm-up).
+     */
+    @Test
+    void aNativeStepAllocatesNothingInJava() {
+        try (CausalLanguageModel model = load(SharedModels.model("stories260K"), WeightType.F32, 1);
+             NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            ModelConfig c = model.config();
+            NativeLlamaLayers layers = ((LlamaModel) model).nativeLayers();
+            KvCache cache = new KvCache(manager, c.numLayers(), c.numKvHeads(), 160, c.headDim());
+            Segments[] steps = new Segments[150];
+            for (int i = 0; i < steps.length; i++) {
+                steps[i] = new Segments(new KvCache[]{cache}, new int[]{i}, new int[]{1});
+            }
+            int[] ids = {5};
+            int[] rows = {0};
+            float[] logits = new float[c.vocabSize()];
+            for (int i = 0; i < 50; i++) {
+                layers.step(ids, null, steps[i], rows, logits);
+            }
+            com.sun.management.ThreadMXBean threads =
+                    (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 50; i < steps.length; i++) {
+                layers.step(ids, null, steps[i], rows, logits);
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertThat(allocated).as("bytes allocated by 100 steps").isLessThan(1024);
+            assertThat(logits).as("the steps wrote the caller's array").isNotEqualTo(new float[c.vocabSize()]);
+        }
+    }
+
     @Test
     void aClosedModelRefusesWork() {
         CausalLanguageModel model = load(smollm, WeightType.INT8, 1);
