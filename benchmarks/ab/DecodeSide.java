@@ -1,10 +1,10 @@
 package dev.assistant.bench.engine;
 
 import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.WeightType;
-import dev.assistant.core.engine.djl.DjlModelLoader;
 import dev.assistant.core.model.ModelDirectory;
 
 import java.lang.management.ManagementFactory;
@@ -23,9 +23,19 @@ public final class DecodeSide implements Supplier<double[]>, AutoCloseable {
     private final CausalLanguageModel model;
     private final int tokens;
 
-    public DecodeSide(String model, String dtype, int threads, int tokens) {
-        this.model = DjlModelLoader.load(ModelDirectory.read(GreedyDecode.modelDirectory(model), false),
-                LoadOptions.builder().device("cpu").weightType(WeightType.parse(dtype)).threads(threads).build());
+    /** {@code backend}: the engine to load with ({@code native}, {@code pytorch}, {@code auto}). */
+    public DecodeSide(String model, String dtype, int threads, int tokens, String backend) {
+        // providers are found through the context class loader: this build's, not the other side's
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(DecodeSide.class.getClassLoader());
+        try {
+            this.model = EngineProviders.discover().load(ModelDirectory.read(GreedyDecode.modelDirectory(model), false),
+                    LoadOptions.builder().device("cpu").weightType(WeightType.parse(dtype)).threads(threads)
+                            .backend(backend).build());
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
         this.tokens = tokens;
     }
 

@@ -15,9 +15,9 @@ import java.util.function.Supplier;
  * <p>Which build loads first also shows in its speed (where its weights land in memory: a few percent either way,
  * seen with the same build on both sides), so {@code ab-decode.sh} runs several processes, alternating the order.
  *
- * <p>Usage: {@code PairedBuilds A_DIR B_DIR MODEL DTYPE THREADS ROUNDS TOKENS [ab|ba]}, each DIR holding
- * benchmarks.jar, lib/ and ab-classes/ (DecodeSide compiled against that build); {@code ba} loads B first. Ratios
- * are always B / A.
+ * <p>Usage: {@code PairedBuilds A_DIR B_DIR MODEL DTYPE THREADS ROUNDS TOKENS [ab|ba] [BACKEND=native]}, each DIR
+ * holding benchmarks.jar, lib/ and ab-classes/ (DecodeSide compiled against that build); {@code ba} loads B first.
+ * Ratios are always B / A.
  */
 public final class PairedBuilds {
     public static void main(String[] args) throws Exception {
@@ -27,8 +27,9 @@ public final class PairedBuilds {
         int rounds = Integer.parseInt(args[5]);
         int tokens = Integer.parseInt(args[6]);
         boolean bFirst = args.length > 7 && args[7].equals("ba");
-        Supplier<double[]> first = side(args[bFirst ? 1 : 0], model, dtype, threads, tokens);
-        Supplier<double[]> second = side(args[bFirst ? 0 : 1], model, dtype, threads, tokens);
+        String backend = args.length > 8 ? args[8] : "native";
+        Supplier<double[]> first = side(args[bFirst ? 1 : 0], model, dtype, threads, tokens, backend);
+        Supplier<double[]> second = side(args[bFirst ? 0 : 1], model, dtype, threads, tokens, backend);
         Supplier<double[]> a = bFirst ? second : first;
         Supplier<double[]> b = bFirst ? first : second;
         a.get(); // warm-up: JIT, page faults, scratch
@@ -73,12 +74,12 @@ public final class PairedBuilds {
     }
 
     @SuppressWarnings("unchecked")
-    private static Supplier<double[]> side(String dir, String model, String dtype, int threads, int tokens)
-            throws Exception {
+    private static Supplier<double[]> side(String dir, String model, String dtype, int threads, int tokens,
+                                           String backend) throws Exception {
         URL[] urls = {new File(dir, "ab-classes/").toURI().toURL(), new File(dir, "benchmarks.jar").toURI().toURL()};
         ClassLoader loader = new URLClassLoader(urls, PairedBuilds.class.getClassLoader());
         return (Supplier<double[]>) Class.forName("dev.assistant.bench.engine.DecodeSide", true, loader)
-                .getConstructor(String.class, String.class, int.class, int.class)
-                .newInstance(model, dtype, threads, tokens);
+                .getConstructor(String.class, String.class, int.class, int.class, String.class)
+                .newInstance(model, dtype, threads, tokens, backend);
     }
 }

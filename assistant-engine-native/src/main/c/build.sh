@@ -6,7 +6,7 @@
 # (if present) runs Llama.
 # Usage: build.sh OUTPUT_DIR JAVA_HOME
 set -euo pipefail
-out="$1/native/linux-x86_64"
+out="$1/dev/assistant/engine/cpu/native/linux-x86_64" # BundledLibrary's resource path
 java_home="$2"
 dir="$(dirname "$0")"
 if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
