@@ -16,7 +16,10 @@ import dev.assistant.security.policy.PolicyAuthorizer;
 import dev.assistant.security.policy.PolicyRegistry;
 import dev.assistant.security.ratelimit.LocalRateLimiter;
 import dev.assistant.api.security.RateLimiter;
-import dev.assistant.security.ratelimit.RedisRateLimiter;
+import dev.assistant.security.ratelimit.SharedRateLimiterFactory;
+import dev.assistant.security.ratelimit.SharedRateLimiterSettings;
+import dev.assistant.security.OptInBackends;
+import java.util.ServiceLoader;
 import io.github.bucket4j.TimeMeter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -138,17 +141,23 @@ public final class SecuritySettings implements AutoCloseable {
             return time == null ? LocalRateLimiter.create(settings.config(), events)
                     : LocalRateLimiter.create(settings.config(), events, time);
         }
-        RedisRateLimiter.Builder redis = RedisRateLimiter.builder()
-                .uri(settings.redisUri(env, config.file().orElse(null)))
-                .config(settings.config())
-                .events(events);
-        settings.commandTimeout().ifPresent(redis::commandTimeout);
-        settings.connectTimeout().ifPresent(redis::connectTimeout);
-        settings.keyPrefix().ifPresent(redis::keyPrefix);
-        if (time != null) {
-            redis.clock(time);
+        String backend = settings.backend().id();
+        SharedRateLimiterFactory factory = sharedFactory(backend).orElseThrow(() -> new SecurityConfigException(
+                config.file().orElse(null), "rateLimits.backend",
+                OptInBackends.missing("backend " + backend, OptInBackends.rateLimitArtifact(backend))));
+        return factory.create(new SharedRateLimiterSettings(settings.redisUri(env, config.file().orElse(null)),
+                settings.config(), events, settings.commandTimeout().orElse(null),
+                settings.connectTimeout().orElse(null), settings.keyPrefix().orElse(null), time));
+    }
+
+    private static Optional<SharedRateLimiterFactory> sharedFactory(String backend) {
+        for (SharedRateLimiterFactory f : ServiceLoader.load(SharedRateLimiterFactory.class,
+                SecuritySettings.class.getClassLoader())) {
+            if (f.backend().equals(backend)) {
+                return Optional.of(f);
+            }
         }
-        return redis.build();
+        return Optional.empty();
     }
 
     /** The authentication step, when API keys are configured. */

@@ -21,7 +21,6 @@ import dev.assistant.api.security.Action;
 import dev.assistant.api.security.Authorizer;
 import dev.assistant.api.security.RateLimiter;
 import dev.assistant.security.testing.MutableClock;
-import dev.assistant.security.testing.RedisServer;
 import dev.assistant.security.testing.SoftHsm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -149,31 +148,31 @@ class SecuritySettingsTest {
     }
 
     @Test
-    void aRedisBackendSharesOneBudgetBetweenLoadedInstances() throws Exception {
-        try (RedisServer redis = RedisServer.start()) {
-            ObjectNode config = ConfigFixture.valid();
-            ((ObjectNode) config.get("rateLimits")).put("backend", "redis").set("redis", ConfigFixture.JSON
-                    .createObjectNode().put("uriEnv", "ASSISTANT_REDIS_URI").put("keyPrefix", "cfg-test:"));
-            Map<String, String> env = new HashMap<>(ConfigFixture.ENV);
-            env.put("ASSISTANT_REDIS_URI", redis.uri());
-            Path file = write(config);
-            try (SecuritySettings a = SecuritySettings.load(file, env::get, clock);
-                 SecuritySettings b = SecuritySettings.load(file, env::get, clock)) {
-                Principal who = a.authenticator().orElseThrow().authenticate(ConfigFixture.KEY_SEARCH.toCharArray());
-                RateLimiter ra = a.rateLimiter().orElseThrow();
-                RateLimiter rb = b.rateLimiter().orElseThrow();
-                int admitted = 0;
-                for (int i = 0; i < 6; i++) {
-                    admitted += (i % 2 == 0 ? ra : rb).tryAcquire(who, "qwen").admitted() ? 1 : 0;
-                }
-                assertThat(admitted).isEqualTo(3);
-            }
-            assertThatThrownBy(() -> SecuritySettings.load(file, ConfigFixture.ENV::get, clock))
-                    .isInstanceOfSatisfying(SecurityConfigException.class, e -> {
-                        assertThat(e.path()).isEqualTo("rateLimits.redis.uriEnv");
-                        assertThat(e.problem()).contains("ASSISTANT_REDIS_URI is not set");
-                    });
-        }
+    void aRedisBackendWithoutItsOptInModuleFailsNamingTheArtifactToAdd() throws Exception {
+        ObjectNode config = ConfigFixture.valid();
+        ((ObjectNode) config.get("rateLimits")).put("backend", "redis").set("redis", ConfigFixture.JSON
+                .createObjectNode().put("uri", "redis://127.0.0.1:6379"));
+        Path file = write(config);
+        assertThat(SecurityConfig.read(file).rateLimits()).isPresent();   // reading needs no Redis client
+        assertThatThrownBy(() -> SecuritySettings.load(file, ConfigFixture.ENV::get, clock))
+                .isInstanceOfSatisfying(SecurityConfigException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                    assertThat(e.path()).isEqualTo("rateLimits.backend");
+                    assertThat(e.problem()).contains("dev.assistant:assistant-security-redis");
+                });
+    }
+
+    @Test
+    void aKmsKeyProviderWithoutItsOptInModuleFailsNamingTheArtifactToAdd() throws Exception {
+        ObjectNode config = ConfigFixture.valid();
+        config.set("keyProvider", ConfigFixture.JSON.createObjectNode().put("provider", "kms")
+                .put("sealed.dir", dir.resolve("sealed").toString()));
+        Path file = write(config);
+        assertThatThrownBy(() -> SecuritySettings.load(file, ConfigFixture.ENV::get, clock))
+                .isInstanceOfSatisfying(KeyProviderException.class, e -> {
+                    assertThat(e.failure()).isEqualTo(KeyProviderException.Failure.CONFIGURATION);
+                    assertThat(e.getMessage()).contains("dev.assistant:assistant-security-kms");
+                });
     }
 
     @Test

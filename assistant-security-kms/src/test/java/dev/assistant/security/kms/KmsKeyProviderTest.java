@@ -1,4 +1,4 @@
-package dev.assistant.security.key.kms;
+package dev.assistant.security.kms;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,7 +12,7 @@ import dev.assistant.security.key.KeyProviderException;
 import dev.assistant.security.key.KeyProviderException.Failure;
 import dev.assistant.security.key.KeyReference;
 import dev.assistant.security.key.SealedSecret;
-import dev.assistant.security.testing.KmsTestServer;
+import dev.assistant.security.kms.KmsTestServer;
 import dev.assistant.security.testing.MutableClock;
 import dev.assistant.security.testing.SoftHsm;
 import java.nio.charset.StandardCharsets;

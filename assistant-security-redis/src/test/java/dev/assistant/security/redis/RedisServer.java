@@ -1,4 +1,6 @@
-package dev.assistant.security.testing;
+package dev.assistant.security.redis;
+
+import dev.assistant.security.testing.Tools;
 
 import java.io.IOException;
 import java.io.InputStream;

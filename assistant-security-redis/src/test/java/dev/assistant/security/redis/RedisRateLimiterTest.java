@@ -1,4 +1,4 @@
-package dev.assistant.security.ratelimit;
+package dev.assistant.security.redis;
 
 import dev.assistant.api.security.Admission;
 import dev.assistant.api.security.RateLimiter;
@@ -6,11 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.security.SecurityEvents;
+import dev.assistant.security.ratelimit.FailureMode;
+import dev.assistant.security.ratelimit.RateLimitConfig;
+import dev.assistant.security.ratelimit.RatePlan;
 import dev.assistant.api.security.Principal;
 import dev.assistant.security.testing.ChildJvm;
-import dev.assistant.security.testing.RedisServer;
 import java.time.Duration;
+import dev.assistant.api.security.Environment;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,7 +51,7 @@ class RedisRateLimiterTest {
         try (RedisServer redis = RedisServer.start();
              RateLimiter a = limiter(redis.uri(), FailureMode.FAIL_CLOSED);
              RateLimiter b = limiter(redis.uri(), FailureMode.FAIL_CLOSED)) {
-            Principal p = LocalRateLimiterTest.caller("shared-" + System.nanoTime());
+            Principal p = RedisRateLimiterTest.caller("shared-" + System.nanoTime());
             long start = System.nanoTime();
             int total = admitted(a, p, 8) + admitted(b, p, 8) + admitted(a, p, 8);
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -62,7 +66,7 @@ class RedisRateLimiterTest {
         RedisServer redis = RedisServer.start();
         try (RateLimiter failOpen = limiter(redis.uri(), FailureMode.FAIL_OPEN);
              RateLimiter failClosed = limiter(redis.uri(), FailureMode.FAIL_CLOSED)) {
-            Principal p = LocalRateLimiterTest.caller("outage-" + System.nanoTime());
+            Principal p = RedisRateLimiterTest.caller("outage-" + System.nanoTime());
             assertThat(failOpen.tryAcquire(p, "m").admitted()).isTrue();
             assertThat(failClosed.tryAcquire(p, "m").admitted()).isTrue();
             redis.close();
@@ -89,7 +93,7 @@ class RedisRateLimiterTest {
         String nowhere = "redis://127.0.0.1:" + RedisServer.freePort();
         try (RateLimiter failOpen = limiter(nowhere, FailureMode.FAIL_OPEN);
              RateLimiter failClosed = limiter(nowhere, FailureMode.FAIL_CLOSED)) {
-            Principal p = LocalRateLimiterTest.caller("never");
+            Principal p = RedisRateLimiterTest.caller("never");
             for (int i = 0; i < 3; i++) {
                 assertThat(failOpen.tryAcquire(p, "m").admitted()).isTrue();
                 assertThat(failClosed.tryAcquire(p, "m").admitted()).isFalse();
@@ -127,5 +131,10 @@ class RedisRateLimiterTest {
             assertThat(admitted).isLessThanOrEqualTo(ceiling);
             assertThat(admitted).isGreaterThanOrEqualTo((long) (10 * window * 0.8));
         }
+    }
+
+    /** A caller with key id {@code keyId} (rate limits are kept per key id). */
+    static Principal caller(String keyId) {
+        return Principal.of(keyId, "svc", Environment.PROD, Set.of(), null);
     }
 }

@@ -1,9 +1,12 @@
-package dev.assistant.security.ratelimit;
+package dev.assistant.security.redis;
 
 import dev.assistant.api.security.RateLimiter;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.assistant.security.SecurityEvents;
+import dev.assistant.security.ratelimit.BucketRateLimiter;
+import dev.assistant.security.ratelimit.BucketSource;
+import dev.assistant.security.ratelimit.RateLimitConfig;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.TimeMeter;
@@ -28,9 +31,13 @@ import org.slf4j.LoggerFactory;
  * Rate limits shared by every instance that points at the same Redis: Bucket4j's compare-and-swap buckets over
  * Lettuce. Several JVMs together stay within one key's plan.
  *
+ * <p>In the opt-in artifact {@code assistant-security-redis}; {@code rateLimits.backend: redis} in the security
+ * configuration selects it through {@link RedisRateLimiterFactory}.
+ *
  * <p>Outages: commands have a short time-out and are rejected at once while disconnected (no queueing), Lettuce
  * reconnects in the background, and a limiter that starts while Redis is down connects lazily (at most one attempt
- * per {@code reconnectBackoff}). Meanwhile every request gets the configured {@link FailureMode}; nothing is thrown.
+ * per {@code reconnectBackoff}). Meanwhile every request gets the configured
+ * {@link dev.assistant.security.ratelimit.FailureMode}; nothing is thrown.
  * Bucket time is each client's wall clock (Bucket4j's client-side clock), so instances need synchronised clocks.
  */
 public final class RedisRateLimiter {

@@ -1,4 +1,4 @@
-package dev.assistant.security.testing;
+package dev.assistant.security.kms;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.assistant.security.key.KeyProviderException;
 import dev.assistant.security.key.hsm.Pkcs11Hsm;
+import dev.assistant.security.testing.SoftHsm;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

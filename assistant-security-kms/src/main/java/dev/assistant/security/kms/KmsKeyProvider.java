@@ -1,4 +1,4 @@
-package dev.assistant.security.key.kms;
+package dev.assistant.security.kms;
 
 import dev.assistant.api.Secret;
 import dev.assistant.security.key.Credential;

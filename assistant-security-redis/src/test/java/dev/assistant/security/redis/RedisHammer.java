@@ -1,7 +1,10 @@
-package dev.assistant.security.ratelimit;
+package dev.assistant.security.redis;
 
 import dev.assistant.api.security.RateLimiter;
 import dev.assistant.security.SecurityEvents;
+import dev.assistant.security.ratelimit.FailureMode;
+import dev.assistant.security.ratelimit.RateLimitConfig;
+import dev.assistant.security.ratelimit.RatePlan;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,7 +24,7 @@ public final class RedisHammer {
                 .events(SecurityEvents.NONE).build();
         try {
             // Connect before the start so both JVMs begin together.
-            limiter.tryAcquire(LocalRateLimiterTest.caller("warm-up-" + keyId + "-" + ProcessHandle.current().pid()), "m");
+            limiter.tryAcquire(RedisRateLimiterTest.caller("warm-up-" + keyId + "-" + ProcessHandle.current().pid()), "m");
             while (System.currentTimeMillis() < startAtMillis) {
                 TimeUnit.MILLISECONDS.sleep(1);
             }
@@ -31,7 +34,7 @@ public final class RedisHammer {
             int attempts = 0;
             while (System.currentTimeMillis() < end) {
                 attempts++;
-                if (limiter.tryAcquire(LocalRateLimiterTest.caller(keyId), "m").admitted()) {
+                if (limiter.tryAcquire(RedisRateLimiterTest.caller(keyId), "m").admitted()) {
                     admitted++;
                 }
             }
