@@ -1,18 +1,16 @@
 package dev.assistant.quant;
 
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Picks the INT8 kernel for this JVM.
  *
  * <p>{@link #best()} returns the Java Vector API kernel when the JVM was started with
  * {@code --add-modules jdk.incubator.vector} (JDK 17 and later) and the CPU has at least 256-bit vectors; otherwise
- * the {@link ScalarInt8Kernel}, after logging one warning per JVM (through {@link System.Logger}, so it goes wherever
- * the host routes JDK platform logging) that says which flag to add. The vector kernel class is only loaded after the
+ * the {@link ScalarInt8Kernel}, after logging one warning per JVM (through SLF4J, like the rest of the SDK, so it goes
+ * wherever the host routes its logging) that says which flag to add. The vector kernel class is only loaded after the
  * module check, so a JVM without the module never touches {@code jdk.incubator.vector}.
  *
  * <p>Both kernels run on the calling thread. For several threads wrap one in a {@link ParallelInt8Kernel}.
@@ -23,8 +21,6 @@ public final class Int8Kernels {
     /** The JVM option that enables the vector kernel. */
     public static final String VECTOR_FLAG = "--add-modules " + VECTOR_MODULE;
 
-    private static final System.Logger LOG = System.getLogger(Int8Kernels.class.getName());
-    private static final AtomicBoolean WARNED = new AtomicBoolean();
 
     private Int8Kernels() {
     }
@@ -39,16 +35,21 @@ public final class Int8Kernels {
         return vectorModulePresent() && VectorSupport.supported();
     }
 
-    /** The fastest single-threaded kernel here; logs one warning per JVM when that is the scalar fallback. */
+    /**
+     * The fastest single-threaded kernel here. Says nothing itself: the caller that loads a model logs
+     * {@link #scalarWarning()} with it when that is the scalar fallback (once per model, not once per JVM).
+     */
     public static Int8Kernel best() {
+        return vectorKernelAvailable() ? VectorSupport.kernel() : ScalarInt8Kernel.INSTANCE;
+    }
+
+    /** Empty when {@link #best()} is the vector kernel, else a warning line saying why not and how to fix it. */
+    public static java.util.Optional<String> scalarWarning() {
         if (vectorKernelAvailable()) {
-            return VectorSupport.kernel();
+            return java.util.Optional.empty();
         }
-        if (WARNED.compareAndSet(false, true)) {
-            LOG.log(Level.WARNING, "INT8 kernels use the slow scalar path: " + reasonForScalar()
-                    + ". Start the JVM with '" + VECTOR_FLAG + "' for the Java Vector API kernel (5-10x faster).");
-        }
-        return ScalarInt8Kernel.INSTANCE;
+        return java.util.Optional.of("INT8 kernels use the slow scalar path: " + reasonForScalar() + ". Start the JVM "
+                + "with '" + VECTOR_FLAG + "' for the Java Vector API kernel (5-10x faster).");
     }
 
     /** The portable kernel, whatever the JVM offers (for tests and comparisons). */
