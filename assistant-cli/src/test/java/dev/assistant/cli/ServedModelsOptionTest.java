@@ -43,6 +43,18 @@ class ServedModelsOptionTest {
                 .hasMessageContaining("runs one model");
     }
 
+    @Test
+    void doctorChecksThatSeveralModelsFitTogether() {
+        Path llama = AssistantCliTest.shared("stories260K");
+        Path gpt2 = AssistantCliTest.shared("tinystories-gpt2-mini");
+        StringWriter out = new StringWriter();
+        int code = new CommandLine(new DoctorCommand()).setOut(new PrintWriter(out))
+                .execute("--model", llama.toString(), "--model", gpt2.toString());
+        assertThat(code).isZero();
+        assertThat(out.toString()).contains("model " + llama + ": about 1.0 MiB of weights as float32")
+                .contains("models together:").contains("they fit");
+    }
+
     private static ModelOptions parse(String... args) {
         ModelOptions options = new ModelOptions();
         new CommandLine(options).parseArgs(args);
