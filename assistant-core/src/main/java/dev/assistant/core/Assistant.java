@@ -8,6 +8,7 @@ import dev.assistant.core.pipeline.Call;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
+import dev.assistant.core.tools.ToolCallDelta;
 import dev.assistant.metrics.RequestMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -216,11 +217,23 @@ public final class Assistant implements AutoCloseable {
 
     /** A listener that cannot break generation: its failures are logged and cancel only its own request. */
     private static StreamListener guard(StreamListener listener) {
-        return delta -> {
-            try {
-                listener.onText(delta);
-            } catch (RuntimeException e) {
-                LOG.warn("stream listener failed; the text piece is dropped", e);
+        return new StreamListener() {
+            @Override
+            public void onText(String delta) {
+                try {
+                    listener.onText(delta);
+                } catch (RuntimeException e) {
+                    LOG.warn("stream listener failed; the text piece is dropped", e);
+                }
+            }
+
+            @Override
+            public void onToolCall(ToolCallDelta delta) {
+                try {
+                    listener.onToolCall(delta);
+                } catch (RuntimeException e) {
+                    LOG.warn("stream listener failed; the tool call piece is dropped", e);
+                }
             }
         };
     }

@@ -2,6 +2,9 @@ package dev.assistant.core;
 
 import dev.assistant.core.generation.FinishReason;
 import dev.assistant.core.generation.Usage;
+import dev.assistant.core.tools.ToolCall;
+
+import java.util.List;
 
 /**
  * The answer to a chat or generate request.
@@ -11,12 +14,26 @@ import dev.assistant.core.generation.Usage;
  * @param inputIds   the tokens that were evaluated as the prompt
  * @param outputIds  the generated tokens
  * @param text       the generated text, cut before any stop string
- * @param usage      token counts, timings and the finish reason
+ * @param usage      token counts, timings and the finish reason ({@code TOOL_CALLS} when the model called tools)
+ * @param toolCalls  the tool calls of the answer, in order (empty unless the request had tools); {@code text} is
+ *                   then the text outside the calls
  */
-public record Completion(String requestId, String model, int[] inputIds, int[] outputIds, String text, Usage usage) {
+public record Completion(String requestId, String model, int[] inputIds, int[] outputIds, String text, Usage usage,
+                         List<ToolCall> toolCalls) {
     public Completion {
         inputIds = inputIds.clone();
         outputIds = outputIds.clone();
+        toolCalls = List.copyOf(toolCalls);
+    }
+
+    /** An answer without tool calls. */
+    public Completion(String requestId, String model, int[] inputIds, int[] outputIds, String text, Usage usage) {
+        this(requestId, model, inputIds, outputIds, text, usage, List.of());
+    }
+
+    /** Whether the model called tools. */
+    public boolean hasToolCalls() {
+        return !toolCalls.isEmpty();
     }
 
     @Override
@@ -35,6 +52,7 @@ public record Completion(String requestId, String model, int[] inputIds, int[] o
 
     @Override
     public String toString() {
-        return "Completion[" + requestId + ", model=" + model + ", text=" + text + ", usage=" + usage + "]";
+        return "Completion[" + requestId + ", model=" + model + ", text=" + text + ", usage=" + usage
+                + (toolCalls.isEmpty() ? "" : ", toolCalls=" + toolCalls.size()) + "]";
     }
 }

@@ -1,6 +1,7 @@
 package dev.assistant.core;
 
 import dev.assistant.api.AssistantException;
+import dev.assistant.core.tools.ToolCallDelta;
 
 /**
  * Receives an answer as it is produced. Methods run on the assistant's worker thread: keep them short. Exactly one
@@ -10,6 +11,13 @@ public interface StreamListener {
 
     /** More text of the answer. */
     void onText(String delta);
+
+    /**
+     * A piece of a tool call (requests with tools only): first the call's id and name, then fragments of its
+     * arguments. Text inside tool calls never reaches {@link #onText}.
+     */
+    default void onToolCall(ToolCallDelta delta) {
+    }
 
     /** The answer is complete. */
     default void onComplete(Completion completion) {

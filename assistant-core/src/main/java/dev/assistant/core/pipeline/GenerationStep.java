@@ -6,6 +6,11 @@ import dev.assistant.core.Completion;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.GenerationOptions;
 import dev.assistant.core.generation.BatchingEngine;
+import dev.assistant.core.generation.FinishReason;
+import dev.assistant.core.generation.Usage;
+import dev.assistant.core.tools.ToolCall;
+import dev.assistant.core.tools.ToolCallScanner;
+import dev.assistant.core.tools.ToolTurn;
 import dev.assistant.core.generation.GenerationRequest;
 import dev.assistant.core.generation.GenerationResult;
 import dev.assistant.core.generation.Generator;
@@ -13,6 +18,7 @@ import dev.assistant.core.tokenizer.ModelTokenizer;
 import dev.assistant.core.tokenizer.StreamingDecoder;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -55,8 +61,11 @@ public final class GenerationStep implements CallStep.Chain {
 
     @Override
     public Completion proceed(Call call) {
-        int[] promptIds = promptIds(call);
+        ToolTurn tools = call.chatRequest() != null ? ToolTurn.plan(call.chatRequest(), tokenizer) : null;
+        int[] promptIds = tools != null ? tokenizer.encode(tools.prompt(), tools.addSpecialTokens()) : promptIds(call);
         GenerationOptions o = call.options();
+        ToolCallScanner scanner = tools != null && tools.parsesCalls()
+                ? tools.scanner(toolCallIdPrefix(call), call.listener()) : null;
         GenerationRequest request = new GenerationRequest(promptIds, o.maxNewTokens(), o.sampling(), o.stopStrings(),
                 eosIds, o.ignoreStops(), tokenizer.vocabSize());
         RandomGenerator random = new SplittableRandom(o.sampling().seed().orElseGet(this::nextSeed));
@@ -85,7 +94,11 @@ public final class GenerationStep implements CallStep.Chain {
 
             @Override
             public void onText(String delta) {
-                call.listener().onText(delta);
+                if (scanner != null) {
+                    scanner.push(delta);
+                } else {
+                    call.listener().onText(delta);
+                }
             }
         };
         Duration timeout = o.timeout() != null ? o.timeout() : defaultTimeout;
@@ -97,11 +110,30 @@ public final class GenerationStep implements CallStep.Chain {
         call.timer().enqueued(engine.queueDepth() + 1);
         BatchingEngine.Ticket ticket = engine.submit(job);
         GenerationResult result = await(call, ticket, deadline, timeout);
-        if (result.finishReason() == dev.assistant.core.generation.FinishReason.CANCELLED && call.isCancelled()) {
+        if (result.finishReason() == FinishReason.CANCELLED && call.isCancelled()) {
             throw new AssistantException(ErrorCode.CANCELLED, "request " + call.requestId() + " was cancelled after "
                     + result.usage().completionTokens() + " tokens");
         }
-        return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), result.text(), result.usage());
+        if (scanner == null) {
+            return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), result.text(),
+                    result.usage());
+        }
+        scanner.finish();
+        List<ToolCall> calls = scanner.calls();
+        Usage usage = result.usage();
+        if (!calls.isEmpty() && (usage.finishReason() == FinishReason.EOS
+                || usage.finishReason() == FinishReason.STOP_STRING)) {
+            usage = new Usage(usage.promptTokens(), usage.completionTokens(), usage.timeToFirstTokenNanos(),
+                    usage.totalNanos(), FinishReason.TOOL_CALLS);
+        }
+        String text = calls.isEmpty() ? scanner.content() : scanner.content().strip();
+        return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), text, usage, calls);
+    }
+
+    /** Call ids derive from the request id, so they are unique across requests without another random source. */
+    private static String toolCallIdPrefix(Call call) {
+        String id = call.requestId();
+        return "call_" + (id.startsWith("req-") ? id.substring(4) : id) + "_";
     }
 
     private GenerationResult await(Call call, BatchingEngine.Ticket ticket, long deadline, Duration timeout) {
