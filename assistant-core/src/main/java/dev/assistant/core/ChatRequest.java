@@ -174,7 +174,11 @@ public final class ChatRequest {
                 throw new AssistantException(ErrorCode.INVALID_REQUEST, "tool choice names '"
                         + toolChoice.functionName() + "', which is not one of the request's tools");
             }
-            return new ChatRequest(this, options.build());
+            GenerationOptions built = options.build();
+            if (!tools.isEmpty() && toolChoice.mode() != ToolChoice.Mode.NONE && built.n() > 1) {
+                throw new AssistantException(ErrorCode.INVALID_REQUEST, "n > 1 is not supported with tools");
+            }
+            return new ChatRequest(this, built);
         }
     }
 }

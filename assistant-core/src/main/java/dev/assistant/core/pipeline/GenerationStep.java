@@ -63,7 +63,7 @@ public final class GenerationStep implements CallStep.Chain {
     public Completion proceed(Call call) {
         ToolTurn tools = call.chatRequest() != null ? ToolTurn.plan(call.chatRequest(), tokenizer) : null;
         int[] promptIds = tools != null ? tokenizer.encode(tools.prompt(), tools.addSpecialTokens()) : promptIds(call);
-        GenerationOptions o = call.options();
+        GenerationOptions o = tools != null ? tools.options(call.options()) : call.options();
         ToolCallScanner scanner = tools != null && tools.parsesCalls()
                 ? tools.scanner(toolCallIdPrefix(call), call.listener()) : null;
         GenerationRequest request = new GenerationRequest(promptIds, o.maxNewTokens(), o.sampling(), o.stopStrings(),
@@ -127,7 +127,8 @@ public final class GenerationStep implements CallStep.Chain {
                     usage.totalNanos(), FinishReason.TOOL_CALLS);
         }
         String text = calls.isEmpty() ? scanner.content() : scanner.content().strip();
-        return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), text, usage, calls);
+        return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), text, usage, List.of(),
+                List.of(new Completion.Choice(0, result.outputIds(), text, usage.finishReason(), List.of())), calls);
     }
 
     /** Call ids derive from the request id, so they are unique across requests without another random source. */

@@ -2,7 +2,9 @@ package dev.assistant.core.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.assistant.core.ChatRequest;
+import dev.assistant.core.GenerationOptions;
 import dev.assistant.core.StreamListener;
+import dev.assistant.core.structured.ResponseFormat;
 import dev.assistant.core.tokenizer.ChatFormat;
 import dev.assistant.core.tokenizer.ChatTemplate;
 import dev.assistant.core.tokenizer.ModelTokenizer;
@@ -74,6 +76,22 @@ public final class ToolTurn {
                 ? request.tools().stream().filter(t -> t.name().equals(choice.functionName())).toList()
                 : request.tools();
         return Optional.of(format.forcedSchema(candidates, request.parallelToolCalls()));
+    }
+
+    /**
+     * The generation options of this turn: the request's, with a forced call generated under
+     * {@link #forcedSchema()} (this replaces any response format of the request for this turn: the answer of a
+     * forced turn is the call).
+     */
+    public GenerationOptions options(GenerationOptions requested) {
+        Optional<JsonNode> schema = forcedSchema();
+        if (schema.isEmpty()) {
+            return requested;
+        }
+        ResponseFormat call = ResponseFormat.jsonSchema("tool_call", schema.get(), false);
+        return new GenerationOptions(requested.maxNewTokens(), requested.sampling(), requested.stopStrings(),
+                requested.ignoreStops(), requested.timeout(), call, requested.logprobs(), requested.topLogprobs(),
+                requested.n());
     }
 
     /**
