@@ -58,14 +58,18 @@ public final class ToolPrompt {
 
     /** The system-prompt section of the fallback, describing the tools and the call format. */
     public static String toolSection(List<ToolSpec> tools) {
-        StringBuilder s = new StringBuilder("# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-                + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>");
+        StringBuilder s = new StringBuilder("# Tools\nYou may call these functions (JSON Schema):\n<tools>");
         for (ToolSpec tool : tools) {
-            s.append('\n').append(tool.toFunctionJson());
+            // compact: name, description when there is one, parameters (small models have small contexts)
+            var line = JSON.createObjectNode().put("name", tool.name());
+            if (!tool.description().isEmpty()) {
+                line.put("description", tool.description());
+            }
+            line.set("parameters", tool.parameters());
+            s.append('\n').append(line);
         }
-        s.append("\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
-                + "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
-                + "<args-json-object>}\n</tool_call>");
+        s.append("\n</tools>\nTo call one, answer with <tool_call>{\"name\": <function-name>, \"arguments\": "
+                + "<args-json-object>}</tool_call>");
         return s.toString();
     }
 
