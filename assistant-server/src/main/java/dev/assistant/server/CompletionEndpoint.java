@@ -7,6 +7,7 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.core.Assistant;
 import dev.assistant.core.Completion;
 import dev.assistant.core.StreamListener;
+import dev.assistant.core.tools.ToolCallDelta;
 import dev.assistant.server.openai.ApiCall;
 import dev.assistant.server.openai.ApiError;
 import dev.assistant.server.openai.ApiException;
@@ -123,6 +124,11 @@ final class CompletionEndpoint<R> {
             }
 
             @Override
+            public void onToolCall(ToolCallDelta delta) {
+                events.add(delta);
+            }
+
+            @Override
             public void onComplete(Completion completion) {
                 events.add(completion);
             }
@@ -174,6 +180,16 @@ final class CompletionEndpoint<R> {
                         batch.append(more);
                     }
                     exchange.writeEvent(bodies.chunk(kind, id, created, model, !roleSent, batch.toString(), null));
+                    roleSent = true;
+                } else if (event instanceof ToolCallDelta piece) {
+                    ToolCallDelta merged = piece;
+                    // Coalesce queued argument fragments of the same call, as for text.
+                    while (events.peek() instanceof ToolCallDelta more && !more.isStart() && more.index() == piece.index()) {
+                        events.poll();
+                        merged = new ToolCallDelta(merged.index(), merged.id(), merged.name(),
+                                merged.arguments() + more.arguments());
+                    }
+                    exchange.writeEvent(bodies.toolCallChunk(id, created, model, !roleSent, merged));
                     roleSent = true;
                 } else if (event instanceof Completion c) {
                     if (!roleSent) {

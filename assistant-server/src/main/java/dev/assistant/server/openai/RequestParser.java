@@ -19,7 +19,8 @@ import java.util.Set;
  * anything this server cannot honour rather than silently ignoring it.
  *
  * <p>Supported: {@code model}, {@code messages} (roles {@code system}/{@code developer}/{@code user}/
- * {@code assistant}; content a string or text parts), {@code prompt} (string, one-element array or token ids),
+ * {@code assistant} (with {@code tool_calls})/{@code tool}; content a string or text parts), {@code tools}
+ * (functions), {@code tool_choice}, {@code parallel_tool_calls}, {@code prompt} (string, one-element array or token ids),
  * {@code max_tokens}/{@code max_completion_tokens}, {@code temperature} (0-2, default 1 as in OpenAI),
  * {@code top_p}, {@code stop} (string or up to 4 strings), {@code seed}, {@code n} (1 only), {@code user}
  * (accepted, not used), {@code stream}, {@code stream_options.include_usage}. Zero penalties and
@@ -49,6 +50,7 @@ public final class RequestParser {
         for (int i = 0; i < messages.size(); i++) {
             b.message(message(messages.get(i), i));
         }
+        ToolRequests.apply(body, b);
         Common c = common(body, "max_completion_tokens", "max_tokens");
         try {
             b.maxNewTokens(c.maxTokens).sampling(c.sampling).stop(c.stops.toArray(String[]::new)).timeout(requestTimeout);
@@ -153,10 +155,6 @@ public final class RequestParser {
                 throw bad(flag, "'" + flag + "' is not supported.");
             }
         }
-        JsonNode tools = body.get("tools");
-        if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
-            throw bad("tools", "Tools are not supported by this server.");
-        }
         JsonNode format = body.get("response_format");
         if (format != null && !format.isNull() && !"text".equals(format.path("type").asText())) {
             throw bad("response_format", "Only the 'text' response format is supported.");
@@ -179,14 +177,23 @@ public final class RequestParser {
             throw bad(param, "Each message must be an object with 'role' and 'content'.");
         }
         String role = m.path("role").asText("");
-        ChatMessage.Role r = switch (role) {
-            case "system", "developer" -> ChatMessage.Role.SYSTEM;
-            case "user" -> ChatMessage.Role.USER;
-            case "assistant" -> ChatMessage.Role.ASSISTANT;
+        JsonNode contentNode = m.get("content");
+        String text = contentNode == null || contentNode.isNull() ? null : content(contentNode, param + ".content");
+        return switch (role) {
+            case "system", "developer" -> new ChatMessage(ChatMessage.Role.SYSTEM, required(text, param));
+            case "user" -> new ChatMessage(ChatMessage.Role.USER, required(text, param));
+            case "assistant" -> ToolRequests.assistant(m, text, param);
+            case "tool" -> ToolRequests.toolResult(m, text, param);
             default -> throw bad(param + ".role", "Unsupported role '" + role
-                    + "': use system, developer, user or assistant.");
+                    + "': use system, developer, user, assistant or tool.");
         };
-        return new ChatMessage(r, content(m.get("content"), param + ".content"));
+    }
+
+    private static String required(String text, String param) {
+        if (text == null) {
+            throw bad(param + ".content", "Message content must be a string or an array of text parts.");
+        }
+        return text;
     }
 
     private static String content(JsonNode content, String param) {

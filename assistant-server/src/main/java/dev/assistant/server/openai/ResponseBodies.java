@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.assistant.core.Completion;
 import dev.assistant.core.generation.FinishReason;
 import dev.assistant.core.generation.Usage;
+import dev.assistant.core.tools.ToolCall;
+import dev.assistant.core.tools.ToolCallDelta;
 
 import java.util.Collection;
 import java.util.Objects;
@@ -47,6 +49,7 @@ public final class ResponseBodies {
         return switch (reason) {
             case EOS, STOP_STRING, CANCELLED -> "stop";
             case LENGTH, CONTEXT_LENGTH -> "length";
+            case TOOL_CALLS -> "tool_calls";
         };
     }
 
@@ -58,8 +61,23 @@ public final class ResponseBodies {
         if (kind == Kind.CHAT) {
             ObjectNode message = choice.putObject("message");
             message.put("role", "assistant");
-            message.put("content", c.text());
+            if (c.hasToolCalls() && c.text().isEmpty()) {
+                message.putNull("content"); // as OpenAI answers a turn that only calls tools
+            } else {
+                message.put("content", c.text());
+            }
             message.putNull("refusal");
+            if (c.hasToolCalls()) {
+                ArrayNode calls = message.putArray("tool_calls");
+                for (ToolCall call : c.toolCalls()) {
+                    ObjectNode t = calls.addObject();
+                    t.put("id", call.id());
+                    t.put("type", "function");
+                    ObjectNode function = t.putObject("function");
+                    function.put("name", call.name());
+                    function.put("arguments", call.arguments());
+                }
+            }
         } else {
             choice.put("text", c.text());
         }
@@ -91,6 +109,36 @@ public final class ResponseBodies {
         }
         choice.putNull("logprobs");
         choice.put("finish_reason", finishReason);
+        return root;
+    }
+
+    /**
+     * One streamed piece of a tool call, as OpenAI streams them: the first piece of a call carries {@code index},
+     * {@code id}, {@code type} and {@code function.name} with empty {@code arguments} (and, on the answer's first
+     * chunk, {@code role} with null {@code content}); later pieces carry the index and an arguments fragment.
+     */
+    public ObjectNode toolCallChunk(String id, long created, String model, boolean first, ToolCallDelta call) {
+        ObjectNode root = header(Kind.CHAT.chunkObject, id, created, model);
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode delta = choice.putObject("delta");
+        if (first) {
+            delta.put("role", "assistant");
+            delta.putNull("content");
+        }
+        ObjectNode t = delta.putArray("tool_calls").addObject();
+        t.put("index", call.index());
+        if (call.isStart()) {
+            t.put("id", call.id());
+            t.put("type", "function");
+        }
+        ObjectNode function = t.putObject("function");
+        if (call.isStart()) {
+            function.put("name", call.name());
+        }
+        function.put("arguments", call.arguments());
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
         return root;
     }
 
