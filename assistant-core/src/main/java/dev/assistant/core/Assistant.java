@@ -228,6 +228,15 @@ public final class Assistant implements AutoCloseable {
             }
 
             @Override
+            public void onChoiceText(int index, String delta) {
+                try {
+                    listener.onChoiceText(index, delta);
+                } catch (RuntimeException e) {
+                    LOG.warn("stream listener failed; the text piece is dropped", e);
+                }
+            }
+
+            @Override
             public void onToolCall(ToolCallDelta delta) {
                 try {
                     listener.onToolCall(delta);

@@ -19,6 +19,16 @@ public interface StreamListener {
     default void onToolCall(ToolCallDelta delta) {
     }
 
+    /**
+     * More text of choice {@code index} when the request asked for several ({@code n > 1}). By default the first
+     * choice's text goes to {@link #onText} and the others' is not streamed (it is in the completion).
+     */
+    default void onChoiceText(int index, String delta) {
+        if (index == 0) {
+            onText(delta);
+        }
+    }
+
     /** The answer is complete. */
     default void onComplete(Completion completion) {
     }

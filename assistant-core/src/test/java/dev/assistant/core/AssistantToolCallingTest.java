@@ -130,7 +130,7 @@ class AssistantToolCallingTest {
         assertThat(answer.finishReason()).isNotEqualTo(FinishReason.TOOL_CALLS);
         // stories260K has no chat template: the fallback writes the call and its result into the prompt as text
         String prompt = assistant.tokenizer().decode(answer.inputIds(), true);
-        assertThat(prompt).contains("<tool_call>").contains("\"name\":\"get_weather\"")
+        assertThat(prompt).contains("<tool_call>").contains("\"name\":\"weather\"")
                 .contains("<tool_response>\n{\"forecast\": \"sunny\"}\n</tool_response>");
     }
 

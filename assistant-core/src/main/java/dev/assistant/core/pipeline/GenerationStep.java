@@ -6,18 +6,24 @@ import dev.assistant.core.Completion;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.GenerationOptions;
 import dev.assistant.core.generation.BatchingEngine;
-import dev.assistant.core.generation.FinishReason;
-import dev.assistant.core.generation.Usage;
 import dev.assistant.core.tools.ToolCall;
 import dev.assistant.core.tools.ToolCallScanner;
 import dev.assistant.core.tools.ToolTurn;
 import dev.assistant.core.generation.GenerationRequest;
 import dev.assistant.core.generation.GenerationResult;
+import dev.assistant.core.generation.FinishReason;
 import dev.assistant.core.generation.Generator;
+import dev.assistant.core.generation.TokenConstraint;
+import dev.assistant.core.generation.TokenScores;
+import dev.assistant.core.generation.Usage;
+import dev.assistant.core.TokenLogprob;
+import dev.assistant.core.structured.StructuredOutput;
 import dev.assistant.core.tokenizer.ModelTokenizer;
 import dev.assistant.core.tokenizer.StreamingDecoder;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -43,6 +49,7 @@ public final class GenerationStep implements CallStep.Chain {
     private final LongSupplier nanoClock;
     private final RandomGenerator seeds;
     private final Duration defaultTimeout;
+    private final StructuredOutput structured;
 
     /**
      * @param nanoClock      the clock of {@link Call#startNanos()} and of the engine
@@ -57,6 +64,7 @@ public final class GenerationStep implements CallStep.Chain {
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.seeds = Objects.requireNonNull(seeds, "seeds");
         this.defaultTimeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
+        this.structured = new StructuredOutput(tokenizer);
     }
 
     @Override
@@ -64,13 +72,102 @@ public final class GenerationStep implements CallStep.Chain {
         ToolTurn tools = call.chatRequest() != null ? ToolTurn.plan(call.chatRequest(), tokenizer) : null;
         int[] promptIds = tools != null ? tokenizer.encode(tools.prompt(), tools.addSpecialTokens()) : promptIds(call);
         GenerationOptions o = tools != null ? tools.options(call.options()) : call.options();
+        // n > 1 is refused with tools (ChatRequest), so a scanner serves the one choice
         ToolCallScanner scanner = tools != null && tools.parsesCalls()
                 ? tools.scanner(toolCallIdPrefix(call), call.listener()) : null;
+        TokenConstraint.Factory constraint = structured.constraint(o.responseFormat());
         GenerationRequest request = new GenerationRequest(promptIds, o.maxNewTokens(), o.sampling(), o.stopStrings(),
-                eosIds, o.ignoreStops(), tokenizer.vocabSize());
-        RandomGenerator random = new SplittableRandom(o.sampling().seed().orElseGet(this::nextSeed));
+                eosIds, o.ignoreStops(), tokenizer.vocabSize(), constraint, o.logprobs() ? o.topLogprobs() : -1);
+        long seed = o.sampling().seed().orElseGet(this::nextSeed);
+        Duration timeout = o.timeout() != null ? o.timeout() : defaultTimeout;
+        long deadline = saturatedAdd(call.startNanos(), timeout.toNanos());
+        // Fair turns between authenticated callers (by key id, never the key); unauthenticated callers share a turn.
+        String fairnessKey = call.keyId() != null ? call.keyId() : ANONYMOUS;
+        boolean[] first = {true};
+        List<BatchingEngine.Job> jobs = new ArrayList<>(o.n());
+        for (int i = 0; i < o.n(); i++) {
+            // Choice 0 draws exactly what a single-choice request with the same seed would.
+            RandomGenerator random = new SplittableRandom(seed + i * 0x9E3779B97F4A7C15L);
+            jobs.add(new BatchingEngine.Job(request, textStream(), listener(call, i, first, scanner), random, fairnessKey,
+                    deadline, call::isCancelled, depth -> call.timer().dequeued(depth)));
+        }
+        call.timer().enqueued(engine.queueDepth() + 1);
+        List<BatchingEngine.Ticket> tickets = engine.submitChoices(jobs);
+        List<GenerationResult> results = new ArrayList<>(tickets.size());
+        try {
+            for (BatchingEngine.Ticket ticket : tickets) {
+                results.add(await(call, ticket, deadline, timeout));
+            }
+        } finally {
+            tickets.forEach(BatchingEngine.Ticket::cancel); // no-op for finished ones; frees the rest on failure
+        }
+        for (GenerationResult result : results) {
+            if (result.finishReason() == FinishReason.CANCELLED && call.isCancelled()) {
+                throw new AssistantException(ErrorCode.CANCELLED, "request " + call.requestId() + " was cancelled after "
+                        + result.usage().completionTokens() + " tokens");
+            }
+        }
+        Completion completion = completion(call, promptIds, results);
+        return scanner == null ? completion : withToolCalls(completion, scanner);
+    }
+
+    /** The answer split into text and tool calls; finish reason {@code TOOL_CALLS} when it ended on its own. */
+    private static Completion withToolCalls(Completion c, ToolCallScanner scanner) {
+        scanner.finish();
+        List<ToolCall> calls = scanner.calls();
+        Usage usage = c.usage();
+        if (!calls.isEmpty() && (usage.finishReason() == FinishReason.EOS
+                || usage.finishReason() == FinishReason.STOP_STRING)) {
+            usage = new Usage(usage.promptTokens(), usage.completionTokens(), usage.timeToFirstTokenNanos(),
+                    usage.totalNanos(), FinishReason.TOOL_CALLS);
+        }
+        String text = calls.isEmpty() ? scanner.content() : scanner.content().strip();
+        Completion.Choice only = c.choices().get(0);
+        return new Completion(c.requestId(), c.model(), c.inputIds(), c.outputIds(), text, usage, c.logprobs(),
+                List.of(new Completion.Choice(0, only.outputIds(), text, usage.finishReason(), only.logprobs())), calls);
+    }
+
+    /** Call ids derive from the request id, so they are unique across requests without another random source. */
+    private static String toolCallIdPrefix(Call call) {
+        String id = call.requestId();
+        return "call_" + (id.startsWith("req-") ? id.substring(4) : id) + "_";
+    }
+
+    private Completion completion(Call call, int[] promptIds, List<GenerationResult> results) {
+        List<Completion.Choice> choices = new ArrayList<>(results.size());
+        int completionTokens = 0;
+        for (int i = 0; i < results.size(); i++) {
+            GenerationResult r = results.get(i);
+            choices.add(new Completion.Choice(i, r.outputIds(), r.text(), r.finishReason(), logprobs(r.scores())));
+            completionTokens += r.usage().completionTokens();
+        }
+        GenerationResult head = results.get(0);
+        Usage u = head.usage();
+        Usage usage = new Usage(u.promptTokens(), completionTokens, u.timeToFirstTokenNanos(), u.totalNanos(),
+                u.finishReason());
+        return new Completion(call.requestId(), call.model(), promptIds, head.outputIds(), head.text(), usage,
+                choices.get(0).logprobs(), choices);
+    }
+
+    private List<TokenLogprob> logprobs(List<TokenScores> scores) {
+        List<TokenLogprob> out = new ArrayList<>(scores.size());
+        for (TokenScores s : scores) {
+            int[] ids = s.topIds();
+            double[] lps = s.topLogprobs();
+            List<TokenLogprob.Alternative> top = new ArrayList<>(ids.length);
+            for (int k = 0; k < ids.length; k++) {
+                byte[] b = tokenizer.tokenBytes(ids[k]);
+                top.add(new TokenLogprob.Alternative(ids[k], new String(b, StandardCharsets.UTF_8), b, lps[k]));
+            }
+            byte[] b = tokenizer.tokenBytes(s.id());
+            out.add(new TokenLogprob(s.id(), new String(b, StandardCharsets.UTF_8), b, s.logprob(), top));
+        }
+        return out;
+    }
+
+    private Generator.TextStream textStream() {
         StreamingDecoder decoder = tokenizer.newStreamingDecoder(true);
-        Generator.TextStream stream = new Generator.TextStream() {
+        return new Generator.TextStream() {
             @Override
             public String push(int id) {
                 return decoder.push(id);
@@ -81,13 +178,15 @@ public final class GenerationStep implements CallStep.Chain {
                 return decoder.flush();
             }
         };
-        Generator.Listener listener = new Generator.Listener() {
-            private boolean first = true;
+    }
 
+    private static Generator.Listener listener(Call call, int choice, boolean[] first, ToolCallScanner scanner) {
+        return new Generator.Listener() {
             @Override
             public void onToken(int id) {
-                if (first) {
-                    first = false;
+                // every choice runs on the one engine thread, so the flag needs no lock
+                if (first[0]) {
+                    first[0] = false;
                     call.timer().firstToken();
                 }
             }
@@ -95,46 +194,12 @@ public final class GenerationStep implements CallStep.Chain {
             @Override
             public void onText(String delta) {
                 if (scanner != null) {
-                    scanner.push(delta);
+                    scanner.push(delta); // text and tool-call pieces go to the caller's listener from there
                 } else {
-                    call.listener().onText(delta);
+                    call.listener().onChoiceText(choice, delta);
                 }
             }
         };
-        Duration timeout = o.timeout() != null ? o.timeout() : defaultTimeout;
-        long deadline = saturatedAdd(call.startNanos(), timeout.toNanos());
-        // Fair turns between authenticated callers (by key id, never the key); unauthenticated callers share a turn.
-        String fairnessKey = call.keyId() != null ? call.keyId() : ANONYMOUS;
-        BatchingEngine.Job job = new BatchingEngine.Job(request, stream, listener, random, fairnessKey, deadline,
-                call::isCancelled, depth -> call.timer().dequeued(depth));
-        call.timer().enqueued(engine.queueDepth() + 1);
-        BatchingEngine.Ticket ticket = engine.submit(job);
-        GenerationResult result = await(call, ticket, deadline, timeout);
-        if (result.finishReason() == FinishReason.CANCELLED && call.isCancelled()) {
-            throw new AssistantException(ErrorCode.CANCELLED, "request " + call.requestId() + " was cancelled after "
-                    + result.usage().completionTokens() + " tokens");
-        }
-        if (scanner == null) {
-            return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), result.text(),
-                    result.usage());
-        }
-        scanner.finish();
-        List<ToolCall> calls = scanner.calls();
-        Usage usage = result.usage();
-        if (!calls.isEmpty() && (usage.finishReason() == FinishReason.EOS
-                || usage.finishReason() == FinishReason.STOP_STRING)) {
-            usage = new Usage(usage.promptTokens(), usage.completionTokens(), usage.timeToFirstTokenNanos(),
-                    usage.totalNanos(), FinishReason.TOOL_CALLS);
-        }
-        String text = calls.isEmpty() ? scanner.content() : scanner.content().strip();
-        return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), text, usage, List.of(),
-                List.of(new Completion.Choice(0, result.outputIds(), text, usage.finishReason(), List.of())), calls);
-    }
-
-    /** Call ids derive from the request id, so they are unique across requests without another random source. */
-    private static String toolCallIdPrefix(Call call) {
-        String id = call.requestId();
-        return "call_" + (id.startsWith("req-") ? id.substring(4) : id) + "_";
     }
 
     private GenerationResult await(Call call, BatchingEngine.Ticket ticket, long deadline, Duration timeout) {

@@ -1,7 +1,6 @@
 package dev.assistant.core.structured;
 
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.math.RoundingMode;
 
 /**
@@ -15,25 +14,28 @@ final class NumberNode extends Node {
     static final int MAX_FRACTION_DIGITS = 9;
 
     final boolean integer;
-    private final BigDecimal min;
-    private final boolean minExclusive;
-    private final BigDecimal max;
-    private final boolean maxExclusive;
-    private final BigInteger minInt;
-    private final BigInteger maxInt;
+    /** The smallest step between numbers this node writes: 1, or one unit of the last fraction digit. */
+    private final BigDecimal step;
+    /** The bounds, inclusive and rounded inward onto the grid of {@link #step} (null: unbounded). */
+    private final BigDecimal low;
+    private final BigDecimal high;
 
     NumberNode(boolean integer, BigDecimal min, boolean minExclusive, BigDecimal max, boolean maxExclusive) {
         this.integer = integer;
-        this.min = min;
-        this.minExclusive = minExclusive;
-        this.max = max;
-        this.maxExclusive = maxExclusive;
-        this.minInt = min == null ? null : minExclusive ? floor(min).add(BigInteger.ONE) : ceil(min);
-        this.maxInt = max == null ? null : maxExclusive ? ceil(max).subtract(BigInteger.ONE) : floor(max);
+        int scale = integer ? 0 : MAX_FRACTION_DIGITS;
+        this.step = BigDecimal.ONE.movePointLeft(scale);
+        this.low = min == null ? null : onGrid(min, scale, RoundingMode.CEILING, minExclusive ? step : null);
+        this.high = max == null ? null : onGrid(max, scale, RoundingMode.FLOOR, maxExclusive ? step.negate() : null);
+    }
+
+    /** {@code v} rounded onto the grid; an exclusive bound moves one step inward when it lies on the grid. */
+    private static BigDecimal onGrid(BigDecimal v, int scale, RoundingMode mode, BigDecimal exclusiveStep) {
+        BigDecimal g = v.setScale(scale, mode);
+        return exclusiveStep != null && g.compareTo(v) == 0 ? g.add(exclusiveStep) : g;
     }
 
     boolean bounded() {
-        return min != null || max != null;
+        return low != null || high != null;
     }
 
     @Override
@@ -91,9 +93,7 @@ final class NumberNode extends Node {
         }
         if (d.dot) {
             BigDecimal lo = d.value().abs();
-            BigDecimal hi = lo.add(BigDecimal.ONE.movePointLeft(d.fraction.length()));
-            return d.fraction.length() == MAX_FRACTION_DIGITS ? inRange(d.value())
-                    : intersects(d.negative, lo, hi);
+            return intersects(d.negative, lo, lo.add(BigDecimal.ONE.movePointLeft(d.fraction.length())));
         }
         if (d.intPart.isEmpty()) {
             return intersects(d.negative, BigDecimal.ZERO, BigDecimal.ONE.movePointRight(MAX_INT_DIGITS));
@@ -110,32 +110,23 @@ final class NumberNode extends Node {
         return false;
     }
 
-    /** Whether magnitudes in [lo, hi) (integers in [lo, hi - 1] for integer schemas), signed, meet the bounds. */
+    /**
+     * Whether some number on the grid with magnitude in [lo, hi), signed, lies within the bounds: exact, since
+     * both the reachable numbers and the bounds are on the grid.
+     */
     private boolean intersects(boolean negative, BigDecimal lo, BigDecimal hi) {
-        if (integer) {
-            BigInteger a = lo.toBigInteger();
-            BigInteger b = hi.toBigInteger().subtract(BigInteger.ONE);
-            BigInteger from = negative ? b.negate() : a;
-            BigInteger to = negative ? a.negate() : b;
-            return (minInt == null || to.compareTo(minInt) >= 0) && (maxInt == null || from.compareTo(maxInt) <= 0)
-                    && (minInt == null || maxInt == null || minInt.compareTo(maxInt) <= 0);
-        }
-        BigDecimal from = negative ? hi.negate() : lo;
-        BigDecimal to = negative ? lo.negate() : hi;
-        // the open end of [lo, hi) is approximated as closed: bounds are honoured to MAX_FRACTION_DIGITS decimals
-        boolean aboveMin = min == null || (minExclusive ? to.compareTo(min) > 0 : to.compareTo(min) >= 0);
-        boolean belowMax = max == null || (maxExclusive ? from.compareTo(max) < 0 : from.compareTo(max) <= 0);
-        return aboveMin && belowMax;
+        BigDecimal top = hi.subtract(step);
+        BigDecimal from = negative ? top.negate() : lo;
+        BigDecimal to = negative ? lo.negate() : top;
+        return from.compareTo(to) <= 0 && (low == null || to.compareTo(low) >= 0)
+                && (high == null || from.compareTo(high) <= 0) && (low == null || high == null || low.compareTo(high) <= 0);
     }
 
     boolean inRange(BigDecimal v) {
         if (integer && v.stripTrailingZeros().scale() > 0) {
             return false;
         }
-        if (min != null && (minExclusive ? v.compareTo(min) <= 0 : v.compareTo(min) < 0)) {
-            return false;
-        }
-        return max == null || (maxExclusive ? v.compareTo(max) < 0 : v.compareTo(max) <= 0);
+        return (low == null || v.compareTo(low) >= 0) && (high == null || v.compareTo(high) <= 0);
     }
 
     boolean complete(Digits d) {
@@ -174,11 +165,4 @@ final class NumberNode extends Node {
         return -1;
     }
 
-    private static BigInteger floor(BigDecimal v) {
-        return v.setScale(0, RoundingMode.FLOOR).toBigIntegerExact();
-    }
-
-    private static BigInteger ceil(BigDecimal v) {
-        return v.setScale(0, RoundingMode.CEILING).toBigIntegerExact();
-    }
 }
