@@ -15,7 +15,7 @@ import dev.assistant.core.tools.ToolCallDelta;
 import dev.assistant.core.tools.ToolChoice;
 import dev.assistant.core.tools.ToolSpec;
 import dev.assistant.metrics.memory.InMemoryMetrics;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
 import dev.assistant.security.auth.ApiKeyAuthenticator;
 import dev.assistant.security.auth.ApiKeyHasher;

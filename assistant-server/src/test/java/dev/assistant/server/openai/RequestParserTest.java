@@ -46,6 +46,27 @@ class RequestParserTest {
     }
 
     @Test
+    void mapsToolsChoicesToolCallsAndToolResults() throws Exception {
+        ChatRequest r = parser.chat(json("""
+                {"model":"m","messages":[{"role":"user","content":"weather?"},
+                  {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
+                    "function":{"name":"weather","arguments":"{\\"city\\":\\"Oslo\\"}"}}]},
+                  {"role":"tool","tool_call_id":"call_1","content":"sunny"}],
+                 "tools":[{"type":"function","function":{"name":"weather","description":"d",
+                    "parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],
+                 "tool_choice":{"type":"function","function":{"name":"weather"}},"parallel_tool_calls":false}"""),
+                null).request();
+        assertThat(r.tools()).extracting(dev.assistant.core.tools.ToolSpec::name).containsExactly("weather");
+        assertThat(r.tools().get(0).parameters().at("/properties/city/type").asText()).isEqualTo("string");
+        assertThat(r.toolChoice()).isEqualTo(dev.assistant.core.tools.ToolChoice.function("weather"));
+        assertThat(r.parallelToolCalls()).isFalse();
+        assertThat(r.messages().get(1).toolCalls()).containsExactly(
+                new dev.assistant.core.tools.ToolCall("call_1", "weather", "{\"city\":\"Oslo\"}"));
+        assertThat(r.messages().get(1).content()).isEmpty();
+        assertThat(r.messages().get(2)).isEqualTo(ChatMessage.tool("call_1", "sunny"));
+    }
+
+    @Test
     void defaultsFollowOpenAi() throws Exception {
         ChatRequest r = parser.chat(json("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), null)
                 .request();
@@ -70,7 +91,14 @@ class RequestParserTest {
         assertParam("{" + msg + "}", "model");
         assertParam("{\"model\":\"m\"}", "messages");
         assertParam("{\"model\":\"m\",\"messages\":[]}", "messages");
-        assertParam("{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].role");
+        assertParam("{\"model\":\"m\",\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}", "messages[0].role");
+        assertParam("{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].tool_call_id");
+        assertParam("{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"content\":null}]}", "messages[0].content");
+        assertParam("{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":1}]}]}",
+                "messages[0].tool_calls[0]");
+        assertParam("{\"model\":\"m\"," + msg + ",\"tool_choice\":\"sometimes\"}", "tool_choice");
+        assertParam("{\"model\":\"m\"," + msg + ",\"parallel_tool_calls\":\"yes\"}", "parallel_tool_calls");
+        assertParam("{\"model\":\"m\"," + msg + ",\"functions\":[]}", "functions");
         assertParam("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}",
                 "messages[0].content");
         assertParam("{\"model\":\"m\"," + msg + ",\"n\":3}", "n");
@@ -81,7 +109,7 @@ class RequestParserTest {
         assertParam("{\"model\":\"m\"," + msg + ",\"stop\":\"\"}", "stop");
         assertParam("{\"model\":\"m\"," + msg + ",\"frequency_penalty\":0.5}", "frequency_penalty");
         assertParam("{\"model\":\"m\"," + msg + ",\"logprobs\":true}", "logprobs");
-        assertParam("{\"model\":\"m\"," + msg + ",\"tools\":[{\"type\":\"function\"}]}", "tools");
+        assertParam("{\"model\":\"m\"," + msg + ",\"tools\":[{\"type\":\"function\"}]}", "tools[0].function");
         assertParam("{\"model\":\"m\"," + msg + ",\"stream\":\"yes\"}", "stream");
         assertParam("{\"model\":\"m\"," + msg + ",\"seed\":1.5}", "seed");
         ApiException notObject = catchThrowableOfType(ApiException.class, () -> parser.chat(json("[]"), null));
