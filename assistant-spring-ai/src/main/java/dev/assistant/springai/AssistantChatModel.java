@@ -7,6 +7,7 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.core.Assistant;
 import dev.assistant.core.CallerKey;
 import dev.assistant.core.Completion;
+import dev.assistant.core.StreamListener;
 import dev.assistant.core.generation.SamplingParams;
 import dev.assistant.core.tools.ToolCall;
 import dev.assistant.core.tools.ToolChoice;
@@ -30,10 +31,14 @@ import org.springframework.ai.model.tool.ToolCallingManager;
 import org.springframework.ai.model.tool.ToolExecutionEligibilityPredicate;
 import org.springframework.ai.model.tool.ToolExecutionResult;
 import org.springframework.ai.tool.definition.ToolDefinition;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.scheduler.Schedulers;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A Spring AI {@link ChatModel} answered by an in-process {@link Assistant}: no HTTP, and each model turn is a call
@@ -83,6 +88,68 @@ public final class AssistantChatModel implements ChatModel {
         return response;
     }
 
+    /**
+     * Streams the answer: one {@link ChatResponse} per text piece, then a last one with the finish reason, usage
+     * and any tool calls (empty text). When the model calls tools and internal execution is enabled, the calls are
+     * run (on Reactor's bounded-elastic scheduler, never on a generation thread) and the next turn streams on.
+     */
+    @Override
+    public Flux<ChatResponse> stream(Prompt prompt) {
+        return streamTurns(new Prompt(prompt.getInstructions(), merge(prompt.getOptions())));
+    }
+
+    private Flux<ChatResponse> streamTurns(Prompt request) {
+        Flux<Object> events = Flux.create(sink -> {
+            CompletableFuture<Completion> running = assistant.chatStream(coreRequest(request), new StreamListener() {
+                @Override
+                public void onText(String delta) {
+                    sink.next(delta);
+                }
+
+                @Override
+                public void onComplete(Completion completion) {
+                    sink.next(completion);
+                    sink.complete();
+                }
+
+                @Override
+                public void onError(AssistantException error) {
+                    sink.error(error);
+                }
+            });
+            sink.onCancel(() -> running.cancel(true));
+        }, FluxSink.OverflowStrategy.BUFFER);
+        return events.publishOn(Schedulers.boundedElastic()).concatMap(event -> {
+            if (event instanceof String text) {
+                return Flux.just(textChunk(text));
+            }
+            Completion c = (Completion) event;
+            ChatResponse whole = response(c);
+            if (!eligibility.isToolExecutionRequired(request.getOptions(), whole)) {
+                return Flux.just(lastChunk(c));
+            }
+            ToolExecutionResult result = toolCallingManager.executeToolCalls(request, whole);
+            if (result.returnDirect()) {
+                return Flux.just(ChatResponse.builder().from(whole)
+                        .generations(ToolExecutionResult.buildGenerations(result)).build());
+            }
+            return streamTurns(new Prompt(result.conversationHistory(), request.getOptions()));
+        });
+    }
+
+    private static ChatResponse textChunk(String text) {
+        return ChatResponse.builder().generations(List.of(new Generation(new AssistantMessage(text)))).build();
+    }
+
+    /** The end of a streamed turn: no text (it was streamed), the calls, finish reason and usage. */
+    private static ChatResponse lastChunk(Completion c) {
+        ChatResponse whole = response(c);
+        AssistantMessage message = AssistantMessage.builder().content("")
+                .toolCalls(whole.getResult().getOutput().getToolCalls()).build();
+        return ChatResponse.builder().from(whole)
+                .generations(List.of(new Generation(message, whole.getResult().getMetadata()))).build();
+    }
+
     @Override
     public ChatOptions getDefaultOptions() {
         return defaults.copy();
@@ -90,6 +157,10 @@ public final class AssistantChatModel implements ChatModel {
 
     /** One model turn: the prompt as an SDK chat request, the completion as a chat response. */
     private ChatResponse turn(Prompt prompt) {
+        return response(assistant.chat(coreRequest(prompt)));
+    }
+
+    private dev.assistant.core.ChatRequest coreRequest(Prompt prompt) {
         AssistantChatOptions options = (AssistantChatOptions) prompt.getOptions();
         dev.assistant.core.ChatRequest.Builder b = dev.assistant.core.ChatRequest.builder();
         List<Message> messages = prompt.getInstructions();
@@ -129,7 +200,7 @@ public final class AssistantChatModel implements ChatModel {
         if (callerKey != null) {
             b.callerKey(callerKey);
         }
-        return response(assistant.chat(b.build()));
+        return b.build();
     }
 
     private static void addMessage(dev.assistant.core.ChatRequest.Builder b, Message m) {

@@ -79,6 +79,25 @@ class SpringAiToolCallingTest {
     }
 
     @Test
+    void aStreamedToolLoopRunsTheToolAndStreamsTheSameAnswerAsACall() {
+        WeatherTools streamedTools = new WeatherTools();
+        WeatherTools calledTools = new WeatherTools();
+        AssistantChatModel model = AssistantChatModel.builder(assistant).build();
+        List<ChatResponse> chunks = model.stream(new Prompt("Weather in Rome?", forced(streamedTools).build()))
+                .collectList().block(java.time.Duration.ofSeconds(60));
+        String called = model.call(new Prompt("Weather in Rome?", forced(calledTools).build()))
+                .getResult().getOutput().getText();
+
+        assertThat(streamedTools.cities).isEqualTo(calledTools.cities).hasSize(1);
+        StringBuilder streamed = new StringBuilder();
+        chunks.forEach(c -> streamed.append(c.getResult().getOutput().getText()));
+        assertThat(streamed.toString()).isEqualTo(called); // greedy: the same answer, streamed in pieces
+        ChatResponse last = chunks.get(chunks.size() - 1);
+        assertThat(last.getResult().getMetadata().getFinishReason()).isNotEqualTo("TOOL_CALLS");
+        assertThat(last.getMetadata().getUsage().getCompletionTokens()).isPositive();
+    }
+
+    @Test
     void withInternalExecutionOffTheCallerGetsAValidCallAndSendsTheResultBack() throws Exception {
         WeatherTools tools = new WeatherTools();
         AssistantChatModel model = AssistantChatModel.builder(assistant)
