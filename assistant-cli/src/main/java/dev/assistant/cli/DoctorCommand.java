@@ -1,6 +1,10 @@
 package dev.assistant.cli;
 
 import dev.assistant.core.demo.DemoModels;
+import dev.assistant.core.engine.EngineProvider;
+import dev.assistant.core.engine.EngineProviders;
+import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
 import picocli.CommandLine.Command;
@@ -16,16 +20,27 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code assistant doctor}: a preflight of the host with recommended settings and the reasoning behind them. Reads
- * only local facts (no network, no engine start).
+ * {@code assistant doctor}: a preflight of the host with recommended settings and the reasoning behind them, and the
+ * engines found with which one would load a given model and why. Reads only local facts (no network); the PyTorch
+ * engine's diagnostics start libtorch to say how it computes here.
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true, description = "Check this host and recommend settings.")
 final class DoctorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "size the batch recommendation for this model")
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "say which engine would load this model, and size the batch recommendation for it")
     Path model;
+
+    @Option(names = "--backend", defaultValue = "auto", description = "engine to check for --model (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--device", defaultValue = "auto", description = "device to check for --model (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--dtype", defaultValue = "f32", description = "dtype to check for --model (default: ${DEFAULT-VALUE})")
+    String dtype;
 
     @Override
     public Integer call() {
@@ -56,8 +71,7 @@ final class DoctorCommand implements Callable<Integer> {
         out.printf("  Vector API (jdk.incubator.vector): %s%n",
                 ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "enabled"
                         : "not enabled (add --add-modules jdk.incubator.vector for the per-group INT8 kernel)");
-        out.printf("  INT8: %s%n", dev.assistant.core.engine.djl.DjlRuntime.int8ComputeDescription());
-        out.printf("  layers: %s%n", dev.assistant.core.engine.djl.DjlRuntime.layersDescription());
+        engines(out);
 
         out.println();
         out.println("Recommendations");
@@ -73,6 +87,38 @@ final class DoctorCommand implements Callable<Integer> {
         }
         recommendBatch(out, freeMem);
         return 0;
+    }
+
+    /** The engines on the classpath, how each computes here, and which one would load --model and why. */
+    private void engines(PrintWriter out) {
+        EngineProviders engines = EngineProviders.discover();
+        out.println();
+        out.println("Engines");
+        if (engines.providers().isEmpty()) {
+            out.println("  none on the classpath");
+        }
+        for (EngineProvider provider : engines.providers()) {
+            out.printf("  %s: %s%n", provider.name(), provider.description());
+            for (String line : provider.diagnostics()) {
+                out.printf("    %s%n", line);
+            }
+        }
+        for (String broken : engines.brokenProviders()) {
+            out.printf("  (a registered engine failed to load: %s)%n", broken);
+        }
+        if (model == null) {
+            out.println("  pass --model DIR to see which engine would load it and why.");
+            return;
+        }
+        LoadOptions options = LoadOptions.builder().device(device).weightType(WeightType.parse(dtype))
+                .backend(backend).build();
+        EngineProviders.Selection selection = engines.select(ModelDirectory.read(model, false).config(), options);
+        out.printf("  %s with --backend %s --device %s --dtype %s: %s%n", model, backend, device, dtype,
+                selection.chosen().map(p -> "loads on '" + p.name() + "'").orElse("NO engine can load it"));
+        for (EngineProviders.Verdict v : selection.verdicts()) {
+            out.printf("    %s: %s%s%n", v.provider().name(),
+                    v.support().supported() ? "yes (rank " + v.support().rank() + "): " : "no: ", v.support().reason());
+        }
     }
 
     private void recommendBatch(PrintWriter out, long freeMem) {

@@ -22,6 +22,14 @@ final class ModelOptions {
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--backend", defaultValue = "auto",
+            description = "engine: auto (the best for the model, device and dtype), native or pytorch (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--engine-option", paramLabel = "KEY=VALUE", hidden = true,
+            description = "engine-specific setting for comparisons, e.g. pytorch.layers=unfused (see README)")
+    java.util.Map<String, String> engineOptions;
+
     @Option(names = "--threads", description = "native compute threads (default: cores, at most 4)")
     Integer threads;
 
@@ -43,10 +51,18 @@ final class ModelOptions {
     }
 
     Assistant open(PrintWriter err) {
-        AssistantBuilder b = Assistant.builder().modelPath(resolve(err)).dtype(dtype).device(device);
+        return configure(Assistant.builder(), err).build();
+    }
+
+    /** Sets the model, dtype, device, engine and threads on {@code b}. */
+    AssistantBuilder configure(AssistantBuilder b, PrintWriter err) {
+        b.modelPath(resolve(err)).dtype(dtype).device(device).backend(backend);
+        if (engineOptions != null && !engineOptions.isEmpty()) {
+            b.engineOptions(engineOptions);
+        }
         if (threads != null) {
             b.threads(threads);
         }
-        return b.build();
+        return b;
     }
 }

@@ -121,12 +121,9 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private Assistant open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security) {
-        AssistantBuilder b = Assistant.builder().modelPath(model.resolve(err)).dtype(model.dtype).device(model.device)
+        AssistantBuilder b = model.configure(Assistant.builder(), err)
                 .queueCapacity(queueCapacity).defaultTimeout(requestTimeout)
                 .metrics(MicrometerMetricsListener.bindTo(registry));
-        if (model.threads != null) {
-            b.threads(model.threads);
-        }
         if (workers != null) {
             b.workers(workers);
         }

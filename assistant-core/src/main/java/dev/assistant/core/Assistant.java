@@ -4,6 +4,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.Sequence;
+import dev.assistant.core.model.ModelFiles;
 import dev.assistant.core.pipeline.Call;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.SchedulingStep;
@@ -13,6 +14,7 @@ import dev.assistant.api.metrics.RequestMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -49,9 +51,14 @@ public final class Assistant implements AutoCloseable {
     private final RandomGenerator ids;
     private final RequestMetrics metrics;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final ModelFiles modelFiles;
+    /** The changes last reported, so each new state of the directory is logged once. */
+    private List<String> reportedChanges = List.of();
 
     Assistant(ModelInfo info, CausalLanguageModel model, ModelTokenizer tokenizer, SchedulingStep scheduler,
-              CallStep.Chain chain, LongSupplier nanoClock, RandomGenerator ids, RequestMetrics metrics) {
+              CallStep.Chain chain, LongSupplier nanoClock, RandomGenerator ids, RequestMetrics metrics,
+              ModelFiles modelFiles) {
+        this.modelFiles = modelFiles;
         this.metrics = metrics;
         this.info = info;
         this.model = model;
@@ -74,6 +81,24 @@ public final class Assistant implements AutoCloseable {
     /** The loaded model. */
     public ModelInfo modelInfo() {
         return info;
+    }
+
+    /**
+     * How the model directory's files ({@code config.json}, {@code *.safetensors}) differ from when this assistant
+     * loaded them, one line per file; empty when unchanged. The loaded model does not depend on them (engines copy
+     * the weights at load), but a changed directory no longer holds what runs: reload from it to serve the new
+     * version. A new set of changes is logged once, at WARN.
+     */
+    public List<String> modelFileChanges() {
+        List<String> changes = modelFiles.changes();
+        synchronized (modelFiles) {
+            if (!changes.isEmpty() && !changes.equals(reportedChanges)) {
+                LOG.warn("model files of '{}' changed under the running assistant (it keeps serving the model it "
+                        + "loaded): {}", info.name(), changes);
+            }
+            reportedChanges = changes;
+        }
+        return changes;
     }
 
     /** The model's tokenizer (thread-safe). */

@@ -6,10 +6,11 @@ import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.DeviceSpec;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.WeightType;
-import dev.assistant.core.engine.djl.DjlModelLoader;
+import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.generation.BatchingEngine;
 import dev.assistant.core.generation.BatchingSettings;
 import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.model.ModelFiles;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.GenerationStep;
 import dev.assistant.core.pipeline.MetricsStep;
@@ -43,6 +44,9 @@ import java.util.random.RandomGenerator;
 public final class AssistantBuilder {
     private Path modelPath;
     private String modelName;
+    private String backend;
+    private java.util.Map<String, String> engineOptions;
+    private EngineProviders engines;
     private DeviceSpec device;
     private WeightType weightType;
     private Integer threads;
@@ -85,6 +89,41 @@ public final class AssistantBuilder {
     public AssistantBuilder device(String device) {
         once(this.device, "device");
         this.device = DeviceSpec.parse(device);
+        return this;
+    }
+
+    /**
+     * The engine by name: {@code native} (Llama on the CPU, assistant-engine-native), {@code pytorch}
+     * (assistant-engine-pytorch) or another registered {@link dev.assistant.core.engine.EngineProvider}; default
+     * {@code auto}: the engine that ranks highest for the model, device and dtype. An engine that cannot run the
+     * model fails {@link #build()} with {@code ENGINE_UNAVAILABLE} and its reason.
+     */
+    public AssistantBuilder backend(String backend) {
+        once(this.backend, "backend");
+        LoadOptions.builder().backend(backend); // validates
+        this.backend = backend;
+        return this;
+    }
+
+    /**
+     * Engine-specific settings ({@code pytorch.layers=unfused}, {@code pytorch.int8=java}, {@code native.kernels=avx2}):
+     * for comparing an engine's own compute paths; see the README.
+     */
+    public AssistantBuilder engineOptions(java.util.Map<String, String> options) {
+        once(this.engineOptions, "engineOptions");
+        LoadOptions.Builder check = LoadOptions.builder();
+        options.forEach(check::engineOption); // validates
+        this.engineOptions = java.util.Map.copyOf(options);
+        return this;
+    }
+
+    /**
+     * The engines to choose from (default: those registered with {@link java.util.ServiceLoader}, see
+     * {@link EngineProviders#discover()}).
+     */
+    public AssistantBuilder engines(EngineProviders engines) {
+        once(this.engines, "engines");
+        this.engines = Objects.requireNonNull(engines, "engines");
         return this;
     }
 
@@ -240,6 +279,12 @@ public final class AssistantBuilder {
 
     LoadOptions loadOptions() {
         LoadOptions.Builder b = LoadOptions.builder();
+        if (backend != null) {
+            b.backend(backend);
+        }
+        if (engineOptions != null) {
+            engineOptions.forEach(b::engineOption);
+        }
         if (device != null) {
             b.device(device);
         }
@@ -272,11 +317,12 @@ public final class AssistantBuilder {
         LongSupplier clock = nanoClock != null ? nanoClock : System::nanoTime;
         RandomGenerator rng = random != null ? random : new SplittableRandom();
         long start = clock.getAsLong();
+        ModelFiles files = ModelFiles.snapshot(modelPath);
         ModelDirectory dir = ModelDirectory.read(modelPath, options.verifyChecksums());
         ModelTokenizer tokenizer = ModelTokenizer.load(modelPath);
         CausalLanguageModel model;
         try {
-            model = DjlModelLoader.load(dir, options);
+            model = (engines != null ? engines : EngineProviders.discover()).load(dir, options);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -315,7 +361,7 @@ public final class AssistantBuilder {
         all.addAll(steps);
         all.add(scheduler);
         return new Assistant(info, model, tokenizer, scheduler, CallStep.link(all, generation), clock, rng,
-                requestMetrics);
+                requestMetrics, files);
     }
 
     /** The engine's one thread: a daemon, so an assistant that is never closed cannot keep the JVM alive. */

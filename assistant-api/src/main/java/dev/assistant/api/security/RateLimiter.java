@@ -4,7 +4,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.security.Principal;
 
 /**
- * The rate-limit step: each key (and optionally each key x model) is held to its {@link RatePlan}.
+ * The rate-limit step: each key (and optionally each key x model) is held to its rate plan.
  *
  * <p>Contract: {@link #tryAcquire} never throws for a refusal or a backend outage (it returns an
  * {@link Admission}); {@link #acquire} turns a refusal into {@code RATE_LIMITED} with

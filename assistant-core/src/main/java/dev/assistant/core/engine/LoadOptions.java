@@ -3,13 +3,23 @@ package dev.assistant.core.engine;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
- * How to load a model: device, weight type, compute threads, checksum verification. Immutable; build with
+ * How to load a model: engine, device, weight type, compute threads, checksum verification. Immutable; build with
  * {@link #builder()}.
  */
 public final class LoadOptions {
+    /** The backend value that lets {@link EngineProviders} choose by rank. */
+    public static final String AUTO_BACKEND = "auto";
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,31}");
+    private static final Pattern OPTION_KEY = Pattern.compile("[a-z][a-z0-9-]{0,31}\\.[a-z][a-z0-9-]{0,31}");
+
+    private final String backend;
+    private final Map<String, String> engineOptions;
     private final DeviceSpec device;
     private final WeightType weightType;
     private final int threads;
@@ -18,6 +28,8 @@ public final class LoadOptions {
     private final boolean quantizeEmbeddings;
 
     private LoadOptions(Builder b) {
+        this.backend = b.backend;
+        this.engineOptions = java.util.Collections.unmodifiableMap(new TreeMap<>(b.engineOptions));
         this.quantizeEmbeddings = b.quantizeEmbeddings;
         this.device = b.device;
         this.weightType = b.weightType;
@@ -36,6 +48,34 @@ public final class LoadOptions {
 
     public DeviceSpec device() {
         return device;
+    }
+
+    /** The engine asked for by name ({@code native}, {@code pytorch}, ...), or {@link #AUTO_BACKEND}. */
+    public String backend() {
+        return backend;
+    }
+
+    /**
+     * Engine-specific settings, each key prefixed with the engine's name ({@code pytorch.layers=unfused}): for
+     * comparing an engine's own paths. An engine rejects keys of its prefix it does not know.
+     */
+    public Map<String, String> engineOptions() {
+        return engineOptions;
+    }
+
+    /**
+     * Empty when every engine option of {@code engine} (keys {@code engine.*}) is in {@code known}, else a sentence
+     * naming the first that is not: for an engine's {@link EngineProvider#support} check.
+     */
+    public java.util.Optional<String> unknownEngineOption(String engine, java.util.Set<String> known) {
+        String prefix = engine + ".";
+        return engineOptions.keySet().stream().filter(k -> k.startsWith(prefix) && !known.contains(k)).findFirst()
+                .map(k -> "unknown engine option " + k + " (known: " + new java.util.TreeSet<>(known) + ")");
+    }
+
+    /** The engine option {@code key}, or {@code fallback}. */
+    public String engineOption(String key, String fallback) {
+        return engineOptions.getOrDefault(key, fallback);
     }
 
     public WeightType weightType() {
@@ -77,23 +117,53 @@ public final class LoadOptions {
     }
 
     public Builder toBuilder() {
-        return new Builder().device(device).weightType(weightType).threads(threads).verifyChecksums(verifyChecksums)
+        Builder b = new Builder().backend(backend);
+        engineOptions.forEach(b::engineOption);
+        return b.device(device).weightType(weightType).threads(threads).verifyChecksums(verifyChecksums)
                 .quantGroupSize(quantGroupSize).quantizeEmbeddings(quantizeEmbeddings);
     }
 
     @Override
     public String toString() {
-        return "LoadOptions[device=" + device + ", dtype=" + weightType + ", threads=" + effectiveThreads()
+        return "LoadOptions[backend=" + backend + (engineOptions.isEmpty() ? "" : " " + engineOptions)
+                + ", device=" + device + ", dtype=" + weightType + ", threads=" + effectiveThreads()
                 + ", verifyChecksums=" + verifyChecksums + "]";
     }
 
     public static final class Builder {
+        private String backend = AUTO_BACKEND;
+        private final Map<String, String> engineOptions = new TreeMap<>();
         private DeviceSpec device = DeviceSpec.AUTO;
         private WeightType weightType = WeightType.F32;
         private int threads;
         private boolean verifyChecksums = true;
         private int quantGroupSize = 0;
         private boolean quantizeEmbeddings = true;
+
+        /** The engine by name ({@code native}, {@code pytorch}, ...) or {@code auto} (the default). */
+        public Builder backend(String backend) {
+            String b = backend == null ? "" : backend.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!NAME.matcher(b).matches()) {
+                throw new AssistantException(ErrorCode.INVALID_REQUEST, "backend must be 'auto' or an engine name "
+                        + "such as 'native' or 'pytorch'");
+            }
+            this.backend = b;
+            return this;
+        }
+
+        /** An engine-specific setting, {@code engine.key} (see {@link LoadOptions#engineOptions()}). */
+        public Builder engineOption(String key, String value) {
+            if (key == null || !OPTION_KEY.matcher(key).matches()) {
+                throw new AssistantException(ErrorCode.INVALID_REQUEST, "engine options are named engine.key in "
+                        + "lower case (e.g. pytorch.layers)");
+            }
+            if (value == null || value.isBlank() || value.length() > 64) {
+                throw new AssistantException(ErrorCode.INVALID_REQUEST, "engine option " + key
+                        + " needs a value of 1 to 64 characters");
+            }
+            engineOptions.put(key, value.trim());
+            return this;
+        }
 
         public Builder quantizeEmbeddings(boolean quantize) {
             this.quantizeEmbeddings = quantize;

@@ -124,6 +124,12 @@ public final class WeightStore implements AutoCloseable {
         return files.get(tensor.file()).map(tensor);
     }
 
+    /** The directory the weights are in. */
+    @Override
+    public String toString() {
+        return String.valueOf(files.keySet().iterator().next().toAbsolutePath().getParent());
+    }
+
     @Override
     public void close() {
         files.values().forEach(SafetensorsFile::close);

@@ -78,6 +78,7 @@ public final class ModelTokenizer implements AutoCloseable {
         });
         HuggingFaceTokenizer tokenizer;
         try {
+            dev.assistant.core.djl.CudaProbe.quietUnlessCudaLibtorch(); // before DJL loads the tokenizer's library
             tokenizer = HuggingFaceTokenizer.newInstance(files.tokenizerJson, Map.of(
                     "addSpecialTokens", "true",
                     "withOverflowingTokens", "false",

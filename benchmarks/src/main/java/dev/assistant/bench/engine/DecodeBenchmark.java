@@ -6,7 +6,7 @@ import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.WeightType;
-import dev.assistant.core.engine.djl.DjlModelLoader;
+import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.model.ModelDirectory;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -57,7 +57,7 @@ public class DecodeBenchmark {
     public void load() {
         Path dir = DemoModels.ensure(DemoModels.defaultCacheDir(), ModelShape.byName(shape), DemoModels.DEFAULT_SEED);
         long start = System.nanoTime();
-        model = DjlModelLoader.load(ModelDirectory.read(dir, false), LoadOptions.builder().device("cpu")
+        model = EngineProviders.discover().load(ModelDirectory.read(dir, false), LoadOptions.builder().device("cpu")
                 .weightType(WeightType.parse(dtype)).threads(threads).build());
         System.out.printf("%n[load] %s %s: %.0f ms, weights %.1f MiB%n", shape, dtype, (System.nanoTime() - start) / 1e6,
                 model.weightBytes() / (double) (1 << 20));

@@ -3,7 +3,7 @@ package dev.assistant.bench.engine;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.WeightType;
-import dev.assistant.core.engine.djl.DjlModelLoader;
+import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.model.ModelDirectory;
 
 import java.nio.file.Path;
@@ -51,7 +51,7 @@ public final class DecodeRatio {
     }
 
     private static CausalLanguageModel load(Path dir, WeightType type, int threads) {
-        return DjlModelLoader.load(ModelDirectory.read(dir, false),
+        return EngineProviders.discover().load(ModelDirectory.read(dir, false),
                 LoadOptions.builder().device("cpu").weightType(type).threads(threads).build());
     }
 

@@ -4,7 +4,7 @@ import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.WeightType;
-import dev.assistant.core.engine.djl.DjlModelLoader;
+import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.model.ModelDirectory;
 
 import java.io.IOException;
@@ -30,7 +30,7 @@ public final class DecodeRun {
         int repeats = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         long rssBefore = rssBytes();
         long t0 = System.nanoTime();
-        try (CausalLanguageModel model = DjlModelLoader.load(ModelDirectory.read(dir, false), LoadOptions.builder()
+        try (CausalLanguageModel model = EngineProviders.discover().load(ModelDirectory.read(dir, false), LoadOptions.builder()
                 .device("cpu").weightType(WeightType.parse(dtype)).threads(threads).build())) {
             double loadMs = (System.nanoTime() - t0) / 1e6;
             int[] prompt = GreedyDecode.prompt(model.config().vocabSize(), 512);

@@ -1,0 +1,89 @@
+package dev.assistant.core.engine;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.Assistant;
+import dev.assistant.core.Completion;
+import dev.assistant.core.GenerateRequest;
+import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.testing.SharedModels;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Engines are found with ServiceLoader and chosen by what they support: core has no engine of its own here, only
+ * the test-only {@link ConstantEngineProvider} registered in the test resources.
+ */
+class EngineProvidersTest {
+    private final ModelDirectory llama = ModelDirectory.read(SharedModels.model("stories260K"), false);
+    private final ModelDirectory gpt2 = ModelDirectory.read(SharedModels.model("tinystories-gpt2-mini"), false);
+
+    @Test
+    void aProviderRegisteredInMetaInfServicesIsFoundAndPicked() {
+        EngineProviders engines = EngineProviders.discover();
+        assertThat(engines.providers()).extracting(EngineProvider::name).containsExactly(ConstantEngineProvider.NAME);
+        EngineProviders.Selection selection = engines.select(llama.config(), LoadOptions.defaults());
+        assertThat(selection.chosen()).map(EngineProvider::name).contains(ConstantEngineProvider.NAME);
+        assertThat(selection.explanation()).contains("constant: can run it").contains("any Llama");
+    }
+
+    @Test
+    void theAssistantGeneratesWithTheDiscoveredEngine() {
+        try (Assistant assistant = Assistant.builder().modelPath(llama.path()).build()) {
+            Completion done = assistant.generate(GenerateRequest.builder().inputIds(1).maxNewTokens(5).build());
+            assertThat(done.outputIds()).containsOnly(ConstantEngineProvider.TOKEN).hasSize(5);
+        }
+    }
+
+    @Test
+    void aModelNoEngineRunsFailsWithEveryEnginesReason() {
+        assertThatThrownBy(() -> EngineProviders.discover().load(gpt2, LoadOptions.defaults()))
+                .isInstanceOf(AssistantException.class)
+                .hasMessageContaining("no engine can run").hasMessageContaining("constant: cannot, runs Llama only")
+                .extracting(e -> ((AssistantException) e).code()).isEqualTo(ErrorCode.ENGINE_UNAVAILABLE);
+    }
+
+    @Test
+    void anExplicitBackendThatIsAbsentIsUnavailableAndNamesThePresentOnes() {
+        LoadOptions pytorch = LoadOptions.builder().backend("pytorch").build();
+        assertThatThrownBy(() -> EngineProviders.discover().load(llama, pytorch))
+                .isInstanceOf(AssistantException.class)
+                .hasMessageContaining("backend 'pytorch' is not on the classpath (present: constant)")
+                .extracting(e -> ((AssistantException) e).code()).isEqualTo(ErrorCode.ENGINE_UNAVAILABLE);
+    }
+
+    @Test
+    void anExplicitBackendOverridesTheRanking() {
+        EngineProvider low = new ConstantEngineProvider() {
+            @Override
+            public String name() {
+                return "second";
+            }
+
+            @Override
+            public EngineSupport support(dev.assistant.core.model.ModelConfig config, LoadOptions options) {
+                return EngineSupport.yes(EngineSupport.FALLBACK, "low rank");
+            }
+        };
+        EngineProviders engines = EngineProviders.of(List.of(new ConstantEngineProvider(), low));
+        assertThat(engines.select(llama.config(), LoadOptions.defaults()).chosen()).map(EngineProvider::name)
+                .contains(ConstantEngineProvider.NAME);
+        assertThat(engines.select(llama.config(), LoadOptions.builder().backend("second").build()).chosen())
+                .map(EngineProvider::name).contains("second");
+    }
+
+    @Test
+    void engineOptionsAreValidatedAndNamespaced() {
+        assertThatThrownBy(() -> LoadOptions.builder().engineOption("layers", "unfused"))
+                .isInstanceOf(AssistantException.class).hasMessageContaining("engine.key");
+        LoadOptions options = LoadOptions.builder().engineOption("pytorch.layers", "unfused").build();
+        assertThat(options.engineOptions()).isEqualTo(Map.of("pytorch.layers", "unfused"));
+        assertThat(options.unknownEngineOption("pytorch", java.util.Set.of("pytorch.int8"))).isPresent();
+        assertThat(options.unknownEngineOption("native", java.util.Set.of())).isEmpty();
+    }
+}

@@ -1,0 +1,244 @@
+package dev.assistant.engine.cpu;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.model.ModelConfig;
+import dev.assistant.quant.QuantizedMatrix;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A Llama-family model's forward pass computed by the bundled native library ({@code llama_layers.c}): one call
+ * per pass looks up (or takes) the rows' embeddings, runs every layer for every row over the sequences' KV caches
+ * (direct buffers the sequences own, written in place), then the final norm and the output head for the rows whose
+ * logits are wanted. Weights are float32 or per-channel INT8.
+ *
+ * <p>Why: run as libtorch operators a layer is ~70 operators of a few microseconds each; on a SmolLM-135M-shaped
+ * model that was as much time per decoded token as the weight products themselves, which held INT8 to ~2.3x FP32.
+ * Natively a layer is a few loops, the products stream the weights at memory speed, and INT8 multiplies with VNNI
+ * on 16-bit activations where the CPU has AVX-512 VNNI (float activations otherwise). The logits go straight into
+ * a Java array: no tensor is made per token.
+ *
+ * <p>Memory: INT8 weights and the norms are copied into native memory this object owns ({@link #ownedBytes()});
+ * float32 weights are read in place from direct buffers that the model owns and keeps alive longer than this
+ * object (copies, never the file's memory map). {@link #close()} waits for running passes, then frees the native state; later calls fail with
+ * {@code ENGINE_UNAVAILABLE}.
+ */
+final class NativeLlamaLayers implements AutoCloseable {
+    /** Linear slots, in the order of the native library's. */
+    static final int QKV = 0;
+    static final int O = 1;
+    static final int GATE_UP = 2;
+    static final int DOWN = 3;
+    /** The layer index the native library reads as "the output head". */
+    private static final int HEAD = -1;
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private long handle;
+
+    private NativeLlamaLayers(long handle) {
+        this.handle = handle;
+    }
+
+    /** Empty when the native layers can run in this process, else why not. */
+    static Optional<String> unavailableBecause() {
+        return BundledLibrary.layers().unavailableBecause();
+    }
+
+    /**
+     * The widest kernels a model may use, widest first: {@code avx512} (the default: the widest the CPU runs),
+     * {@code avx2} or {@code x86-64}; narrower ones are for diagnosis and for testing every kernel on one machine
+     * (engine option {@code native.kernels}).
+     */
+    static final List<String> KERNELS = List.of("avx512", "avx2", "x86-64");
+
+    /**
+     * Native layers for a model of config {@code c} computing on {@code threads} threads with kernels no wider than
+     * {@code widest} (one of {@link #KERNELS}); weights are set next.
+     */
+    static NativeLlamaLayers create(ModelConfig c, int threads, String widest) {
+        Optional<String> unavailable = unavailableBecause();
+        if (unavailable.isPresent()) {
+            throw new IllegalStateException(unavailable.get());
+        }
+        return new NativeLlamaLayers(create(c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.intermediateSize(), c.numLayers(), c.vocabSize(), (float) c.normEps(), threads, kernelIndex(widest)));
+    }
+
+    private static int kernelIndex(String widest) {
+        int index = KERNELS.indexOf(widest);
+        if (index < 0) {
+            throw new IllegalArgumentException("kernels must be one of " + KERNELS + ", not " + widest);
+        }
+        return index;
+    }
+
+    /** The kernels a model loaded now with {@code widest} would use; the library must be loaded. */
+    static String kernelsHere(String widest) {
+        return kernelsHere(kernelIndex(widest));
+    }
+
+    /** The instruction set the library's kernels use here: {@code avx512}, {@code avx2} or {@code x86-64}. */
+    String instructionSet() {
+        return read(() -> instructionSet(handle));
+    }
+
+    int threads() {
+        return read(() -> threads(handle));
+    }
+
+    /** Bytes of native memory the weights copied here hold. */
+    long ownedBytes() {
+        return read(() -> ownedBytes(handle));
+    }
+
+    /** The RMSNorm weights of {@code layer} (copied). */
+    void setNorms(int layer, float[] attention, float[] mlp) {
+        write(() -> setNorms(handle, layer, attention, mlp));
+    }
+
+    /**
+     * Float32 [out, in] {@code weight} (a direct buffer of native order the caller keeps alive until {@link #close()})
+     * as {@code slot} of {@code layer}, read in place; its {@code bias} ([out] or null) copied.
+     */
+    void setFloatLinear(int layer, int slot, ByteBuffer weight, float[] bias) {
+        requireDirect(weight);
+        write(() -> setFloatLinear(handle, layer, slot, weight, bias));
+    }
+
+    /** Per-channel INT8 {@code matrix} (and float {@code bias}, or null) as {@code slot} of {@code layer}, copied. */
+    void setInt8Linear(int layer, int slot, QuantizedMatrix matrix, float[] bias) {
+        if (matrix.groupsPerRow() != 1) {
+            throw new IllegalArgumentException("native layers take per-channel INT8 only, not " + matrix.scheme().name());
+        }
+        write(() -> setInt8Linear(handle, layer, slot, matrix.values(), matrix.scales(), bias));
+    }
+
+    /** The float32 embedding table [vocab, hidden], read in place (rows are otherwise passed in embedded). */
+    void setEmbedding(ByteBuffer table) {
+        requireDirect(table);
+        write(() -> setEmbedding(handle, table));
+    }
+
+    /** The final RMSNorm's weight (copied). */
+    void setFinalNorm(float[] weight) {
+        write(() -> setFinalNorm(handle, weight));
+    }
+
+    /** The float32 output head [vocab, hidden], read in place; it has no bias (Llama's never has). */
+    void setFloatHead(ByteBuffer weight) {
+        requireDirect(weight);
+        write(() -> setFloatLinear(handle, HEAD, 0, weight, null));
+    }
+
+    /** The per-channel INT8 output head [vocab, hidden] (copied). */
+    void setInt8Head(QuantizedMatrix matrix) {
+        setInt8Linear(HEAD, 0, matrix, null);
+    }
+
+    /**
+     * One forward pass over the rows {@code ids}: {@code lengths[s]} consecutive rows extend sequence {@code s} from
+     * position {@code past[s]}, writing their keys and values into that sequence's caches ({@code keys} and
+     * {@code values}: the addresses of each sequence's per-layer buffers, sequence-major, of {@code capacities[s]}
+     * positions). Writes the logits of the rows {@code logitRows} into {@code logits}
+     * ([logitRows.length * vocab]). {@code embedded} holds the rows already embedded ([rows * hidden]), or is null
+     * for a lookup in the table of {@link #setEmbedding}; {@code cos}/{@code sin} are the rows' RoPE key factors.
+     */
+    void step(int[] ids, float[] embedded, int[] lengths, int[] past, int[] capacities, long[] keys, long[] values,
+              float[] cos, float[] sin, int[] logitRows, float[] logits) {
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            step(handle, ids, embedded, lengths, past, capacities, keys, values, cos, sin, logitRows, logits);
+        } catch (OutOfMemoryError e) {
+            throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "no native memory for a forward pass of "
+                    + ids.length + " rows", e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The address of a direct buffer's memory, valid while the buffer is alive. */
+    static long addressOf(ByteBuffer buffer) {
+        requireDirect(buffer);
+        return address(buffer);
+    }
+
+    private static void requireDirect(ByteBuffer buffer) {
+        if (!buffer.isDirect()) {
+            throw new IllegalArgumentException("native layers read direct buffers only");
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            if (handle != 0) {
+                destroy(handle);
+                handle = 0;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void checkOpen() {
+        if (handle == 0) {
+            throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "the model has been closed");
+        }
+    }
+
+    private <T> T read(java.util.function.Supplier<T> call) {
+        lock.readLock().lock();
+        try {
+            checkOpen();
+            return call.get();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private void write(Runnable call) {
+        lock.writeLock().lock();
+        try {
+            checkOpen();
+            call.run();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private static native long create(int hidden, int heads, int kvHeads, int headDim, int ffn, int layers, int vocab,
+                                      float eps, int threads, int widestKernels);
+
+    private static native void destroy(long handle);
+
+    private static native String kernelsHere(int widestKernels);
+
+    private static native long ownedBytes(long handle);
+
+    private static native int threads(long handle);
+
+    private static native String instructionSet(long handle);
+
+    private static native void setNorms(long handle, int layer, float[] attention, float[] mlp);
+
+    private static native void setFloatLinear(long handle, int layer, int slot, ByteBuffer weight, float[] bias);
+
+    private static native void setInt8Linear(long handle, int layer, int slot, byte[] values, float[] scales,
+                                             float[] bias);
+
+    private static native void setEmbedding(long handle, ByteBuffer table);
+
+    private static native void setFinalNorm(long handle, float[] weight);
+
+    private static native void step(long handle, int[] ids, float[] embedded, int[] lengths, int[] past,
+                                    int[] capacities, long[] keys, long[] values, float[] cos, float[] sin,
+                                    int[] logitRows, float[] logits);
+
+    private static native long address(ByteBuffer buffer);
+}

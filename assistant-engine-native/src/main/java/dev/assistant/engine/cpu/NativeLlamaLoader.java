@@ -1,0 +1,202 @@
+package dev.assistant.engine.cpu;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.model.Int8Weights;
+import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.model.OutputHead;
+import dev.assistant.core.model.TensorReader;
+import dev.assistant.core.model.WeightStore;
+import dev.assistant.core.safetensors.DType;
+import dev.assistant.core.safetensors.DirectBuffers;
+import dev.assistant.core.safetensors.TensorInfo;
+import dev.assistant.quant.QuantScheme;
+import dev.assistant.quant.QuantizedMatrix;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a Llama-family model into a {@link NativeLlamaModel}: float32 matrices copied into direct buffers the model
+ * owns (q|k|v and gate|up joined), INT8 matrices (per-channel, read as stored or quantized by assistant-quant)
+ * copied into the native state. The model file is closed when loading ends; nothing refers to it afterwards.
+ */
+final class NativeLlamaLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(NativeLlamaLoader.class);
+
+    private final ModelConfig c;
+    private final TensorReader reader;
+    private final Int8Weights int8;
+    private final boolean quantizeTables;
+    private final List<ByteBuffer> owned = new ArrayList<>();
+    private long heldBytes;
+
+    private NativeLlamaLoader(ModelConfig c, TensorReader reader, QuantScheme scheme, boolean quantizeTables) {
+        this.c = c;
+        this.reader = reader;
+        this.int8 = scheme == null ? null : new Int8Weights(reader, scheme);
+        this.quantizeTables = quantizeTables;
+    }
+
+    static NativeLlamaModel load(ModelDirectory dir, LoadOptions options, String kernels) {
+        ModelConfig c = dir.config();
+        QuantScheme scheme = Int8Weights.schemeFor(c, options).orElse(null);
+        long start = System.nanoTime();
+        try (WeightStore store = dir.openWeights()) {
+            boolean tied = c.tieWordEmbeddings() || store.find("lm_head.weight").isEmpty();
+            // A quantized directory decides by itself: tables stored as I8 are read as such, float ones stay float.
+            boolean quantizeTables = scheme != null && c.quantization().isEmpty() && options.quantizeEmbeddings()
+                    && !tied;
+            NativeLlamaLoader loader = new NativeLlamaLoader(c, new TensorReader(store), scheme, quantizeTables);
+            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels);
+            LOG.info("loaded {} natively ({} layers, {} weights, {} kernels, {} threads) in {} ms", dir.path(),
+                    c.numLayers(), model.computeType(), model.instructionSet(), model.threads(),
+                    (System.nanoTime() - start) / 1_000_000);
+            return model;
+        } catch (AssistantException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "cannot load " + dir.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private NativeLlamaModel build(int threads, String kernels) {
+        NativeLlamaLayers natives = NativeLlamaLayers.create(c, threads, kernels);
+        try {
+            int hidden = c.hiddenSize();
+            for (int i = 0; i < c.numLayers(); i++) {
+                if (int8 != null) {
+                    Int8Weights.Matrix[] slots = int8.llamaLayer(c, i);
+                    for (int slot = 0; slot < slots.length; slot++) {
+                        natives.setInt8Linear(i, slot, slots[slot].matrix(), slots[slot].bias());
+                    }
+                } else {
+                    setFloatLayer(natives, i);
+                }
+                String p = "model.layers." + i + ".";
+                natives.setNorms(i, reader.floats(p + "input_layernorm.weight", hidden),
+                        reader.floats(p + "post_attention_layernorm.weight", hidden));
+            }
+            natives.setFinalNorm(reader.floats("model.norm.weight", hidden));
+            NativeLlamaModel.Embedder embedder = embeddingAndHead(natives);
+            return new NativeLlamaModel(c, natives, owned, embedder, int8 == null ? "f32" : "int8",
+                    heldBytes + natives.ownedBytes());
+        } catch (RuntimeException | Error e) {
+            natives.close();
+            owned.forEach(DirectBuffers::release);
+            throw e;
+        }
+    }
+
+    /** Float32 layer {@code i}'s matrices, copied and joined where they read the same input. */
+    private void setFloatLayer(NativeLlamaLayers natives, int i) {
+        int hidden = c.hiddenSize();
+        int qOut = c.numHeads() * c.headDim();
+        int kvOut = c.numKvHeads() * c.headDim();
+        int ffn = c.intermediateSize();
+        String p = "model.layers." + i + ".";
+        String a = p + "self_attn.";
+        natives.setFloatLinear(i, NativeLlamaLayers.QKV,
+                float32(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut}, hidden),
+                biases(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut},
+                        c.attentionBias()));
+        natives.setFloatLinear(i, NativeLlamaLayers.O, float32(new String[]{a + "o_proj"}, new int[]{hidden}, qOut),
+                null);
+        natives.setFloatLinear(i, NativeLlamaLayers.GATE_UP,
+                float32(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"}, new int[]{ffn, ffn}, hidden),
+                biases(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"}, new int[]{ffn, ffn}, c.mlpBias()));
+        natives.setFloatLinear(i, NativeLlamaLayers.DOWN, float32(new String[]{p + "mlp.down_proj"},
+                new int[]{hidden}, ffn), biases(new String[]{p + "mlp.down_proj"}, new int[]{hidden}, c.mlpBias()));
+    }
+
+    /**
+     * The embedding table and the output head: a float32 table is copied and read by the native side (and serves
+     * as a tied head); an INT8 table is looked up in Java, row by row; an INT8 head of its own, or a tied INT8
+     * table, is copied into the native state.
+     */
+    private NativeLlamaModel.Embedder embeddingAndHead(NativeLlamaLayers natives) {
+        WeightStore store = reader.store();
+        int vocab = c.vocabSize();
+        int hidden = c.hiddenSize();
+        boolean tied = OutputHead.isTied(c, store, "lm_head");
+        String table = "model.embed_tokens.weight";
+        NativeLlamaModel.Embedder embedder;
+        QuantizedMatrix int8Table = null;
+        if (int8 != null && (quantizeTables || store.require(table, vocab, hidden).dtype() == DType.I8)) {
+            int8Table = int8.matrix(table, vocab, hidden, false);
+            heldBytes += int8Table.sizeInBytes();
+            embedder = NativeLlamaModel.Embedder.int8(int8Table);
+        } else {
+            ByteBuffer floats = float32(new String[]{table}, new int[]{vocab}, hidden);
+            natives.setEmbedding(floats);
+            embedder = NativeLlamaModel.Embedder.NATIVE;
+            if (tied) {
+                natives.setFloatHead(floats);
+                return embedder;
+            }
+        }
+        if (tied) {
+            natives.setInt8Head(int8Table);
+        } else if (int8 != null && (quantizeTables || store.require("lm_head.weight", vocab, hidden).dtype() == DType.I8)) {
+            natives.setInt8Head(int8.matrix("lm_head.weight", vocab, hidden, false));
+        } else {
+            natives.setFloatHead(float32(new String[]{"lm_head"}, new int[]{vocab}, hidden));
+        }
+        return embedder;
+    }
+
+    /**
+     * The float32 matrices {@code names} (each [outs[i], in]; a name is taken whole when it ends in
+     * {@code .weight}, else {@code .weight} is appended) copied side by side into one direct buffer this model owns.
+     */
+    private ByteBuffer float32(String[] names, int[] outs, int in) {
+        long rows = 0;
+        for (int out : outs) {
+            rows += out;
+        }
+        long bytes = rows * in * Float.BYTES;
+        if (bytes > Integer.MAX_VALUE) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "matrix " + String.join("|", names)
+                    + " is larger than 2 GiB, which this engine cannot hold in one buffer");
+        }
+        ByteBuffer joined;
+        try {
+            joined = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
+        } catch (OutOfMemoryError e) {
+            throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "no direct memory for " + bytes + " bytes of "
+                    + "float32 weights: raise -XX:MaxDirectMemorySize (by default the maximum heap size) to at least "
+                    + "the model's weight bytes", e);
+        }
+        owned.add(joined);
+        java.nio.FloatBuffer target = joined.asFloatBuffer();
+        for (int i = 0; i < names.length; i++) {
+            String name = names[i].endsWith(".weight") ? names[i] : names[i] + ".weight";
+            TensorInfo info = reader.store().require(name, outs[i], in);
+            reader.withFloats(info, target::put);
+        }
+        heldBytes += bytes;
+        return joined;
+    }
+
+    /** The biases of {@code names} joined, or null without bias. */
+    private float[] biases(String[] names, int[] outs, boolean bias) {
+        if (!bias) {
+            return null;
+        }
+        int total = 0;
+        for (int out : outs) {
+            total += out;
+        }
+        float[] joined = new float[total];
+        for (int i = 0, at = 0; i < names.length; at += outs[i], i++) {
+            System.arraycopy(reader.floats(names[i] + ".bias", outs[i]), 0, joined, at, outs[i]);
+        }
+        return joined;
+    }
+}

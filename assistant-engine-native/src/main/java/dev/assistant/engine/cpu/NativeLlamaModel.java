@@ -1,0 +1,302 @@
+package dev.assistant.engine.cpu;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.RotaryFactors;
+import dev.assistant.core.engine.Sequence;
+import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.safetensors.DirectBuffers;
+import dev.assistant.quant.QuantizedMatrix;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A Llama-family model whose forward passes run in the native library ({@link NativeLlamaLayers}): one native call
+ * per pass for all rows of all sequences in it. Holds its weights (float32 copies in direct buffers, INT8 matrices
+ * inside the native state) and its sequences' KV caches itself: nothing here refers to the model file after load,
+ * and nothing to libtorch.
+ */
+final class NativeLlamaModel implements CausalLanguageModel {
+    private final ModelConfig config;
+    private final NativeLlamaLayers layers;
+    private final List<ByteBuffer> float32Weights;
+    private final Embedder embedder;
+    private final RotaryFactors rope;
+    private final String computeType;
+    private final long weightBytes;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Passes hold it shared; closing a KV cache takes it exclusively, so no pass reads freed memory. */
+    private final ReentrantReadWriteLock passes = new ReentrantReadWriteLock();
+
+    /** Where the rows' embeddings come from: the table inside the native state, or an INT8 table looked up here. */
+    interface Embedder {
+        /** The rows of {@code ids} side by side ([ids.length * hidden]), or null for a lookup in the native table. */
+        float[] rows(int[] ids);
+
+        /** The float32 table is in the native state. */
+        Embedder NATIVE = ids -> null;
+
+        /** An INT8 table: only the rows a pass needs are dequantized. */
+        static Embedder int8(QuantizedMatrix table) {
+            return ids -> {
+                int hidden = table.cols();
+                float[] out = new float[ids.length * hidden];
+                for (int i = 0; i < ids.length; i++) {
+                    table.dequantizeRow(ids[i], out, i * hidden);
+                }
+                return out;
+            };
+        }
+    }
+
+    /**
+     * @param float32Weights the direct buffers {@code layers} reads in place: freed after it when the model closes
+     */
+    NativeLlamaModel(ModelConfig config, NativeLlamaLayers layers, List<ByteBuffer> float32Weights, Embedder embedder,
+                     String computeType, long weightBytes) {
+        this.config = config;
+        this.layers = layers;
+        this.float32Weights = List.copyOf(float32Weights);
+        this.embedder = embedder;
+        this.computeType = computeType;
+        this.weightBytes = weightBytes;
+        this.rope = new RotaryFactors(config.headDim(),
+                config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim()));
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public int contextLength() {
+        return config.maxPositionEmbeddings();
+    }
+
+    @Override
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    @Override
+    public String computeType() {
+        return computeType;
+    }
+
+    /** The native kernels' instruction set ({@code avx512}, {@code avx2}, {@code x86-64}). */
+    String instructionSet() {
+        return layers.instructionSet();
+    }
+
+    int threads() {
+        return layers.threads();
+    }
+
+    @Override
+    public Sequence newSequence(int capacity) {
+        checkOpen();
+        if (capacity < 1 || capacity > contextLength()) {
+            throw new AssistantException(ErrorCode.CONTEXT_OVERFLOW, "a sequence of " + capacity
+                    + " tokens does not fit the model's context of " + contextLength() + " tokens");
+        }
+        return new NativeSequence(capacity);
+    }
+
+    /**
+     * One forward pass for all {@code sequences}. Lengths advance only when the whole pass succeeded, so a failure
+     * leaves every sequence as it was.
+     */
+    @Override
+    public float[][] forwardBatch(List<? extends Sequence> sequences, List<int[]> inputs) {
+        checkOpen();
+        int count = sequences.size();
+        if (count != inputs.size() || count == 0) {
+            throw new IllegalArgumentException(count + " sequences but " + inputs.size() + " inputs (need >= 1)");
+        }
+        NativeSequence[] owned = new NativeSequence[count];
+        Map<NativeSequence, Boolean> seen = new IdentityHashMap<>();
+        for (int i = 0; i < count; i++) {
+            if (!(sequences.get(i) instanceof NativeSequence s) || s.model() != this) {
+                throw new IllegalArgumentException("sequence " + i + " was not created by this model");
+            }
+            if (seen.put(s, Boolean.TRUE) != null) {
+                throw new IllegalArgumentException("sequence " + i + " appears twice in one batch");
+            }
+            owned[i] = s;
+        }
+        return split(run(owned, inputs.toArray(new int[0][]), false), count);
+    }
+
+    private float[][] split(float[] flat, int rows) {
+        int vocab = config.vocabSize();
+        float[][] out = new float[rows][];
+        for (int i = 0; i < rows; i++) {
+            out[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+        }
+        return out;
+    }
+
+    /** Validates, runs the pass and returns logits, flat: of every row when {@code allRows}, else of each last row. */
+    private float[] run(NativeSequence[] sequences, int[][] inputs, boolean allRows) {
+        int count = sequences.length;
+        int layerCount = config.numLayers();
+        int rows = 0;
+        for (int s = 0; s < count; s++) {
+            sequences[s].checkFits(inputs[s]);
+            rows += inputs[s].length;
+        }
+        int[] ids = new int[rows];
+        int[] positions = new int[rows];
+        int[] lengths = new int[count];
+        int[] past = new int[count];
+        int[] capacities = new int[count];
+        long[] keys = new long[count * layerCount];
+        long[] values = new long[count * layerCount];
+        int[] logitRows = new int[allRows ? rows : count];
+        int r = 0;
+        for (int s = 0; s < count; s++) {
+            NativeSequence sequence = sequences[s];
+            for (int i = 0; i < inputs[s].length; i++, r++) {
+                ids[r] = inputs[s][i];
+                positions[r] = sequence.length + i;
+                if (allRows) {
+                    logitRows[r] = r;
+                }
+            }
+            if (!allRows) {
+                logitRows[s] = r - 1;
+            }
+            lengths[s] = inputs[s].length;
+            past[s] = sequence.length;
+            capacities[s] = sequence.capacity;
+            System.arraycopy(sequence.cache.keyAddresses(), 0, keys, s * layerCount, layerCount);
+            System.arraycopy(sequence.cache.valueAddresses(), 0, values, s * layerCount, layerCount);
+        }
+        float[][] factors = rope.keyFactors(positions);
+        float[] logits = new float[logitRows.length * config.vocabSize()];
+        passes.readLock().lock();
+        try {
+            for (NativeSequence sequence : sequences) {
+                sequence.checkOpen(); // under the lock: no cache is freed while the pass reads it
+            }
+            layers.step(ids, embedder.rows(ids), lengths, past, capacities, keys, values, factors[0], factors[1],
+                    logitRows, logits);
+        } finally {
+            passes.readLock().unlock();
+        }
+        for (int s = 0; s < count; s++) {
+            sequences[s].length += inputs[s].length;
+        }
+        return logits;
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "the model has been closed");
+        }
+    }
+
+    /** Waits for running passes, frees the native state, then the float32 weights it read. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            layers.close();
+            passes.writeLock().lock();
+            try {
+                float32Weights.forEach(DirectBuffers::release);
+            } finally {
+                passes.writeLock().unlock();
+            }
+        }
+    }
+
+    private final class NativeSequence implements Sequence {
+        private final NativeKvCache cache;
+        private final int capacity;
+        private int length;
+        private volatile boolean open = true;
+
+        NativeSequence(int capacity) {
+            this.capacity = capacity;
+            this.cache = new NativeKvCache(config.numLayers(), config.numKvHeads(), capacity, config.headDim());
+        }
+
+        NativeLlamaModel model() {
+            return NativeLlamaModel.this;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public float[] forward(int[] tokens) {
+            return run(new NativeSequence[]{this}, new int[][]{tokens}, false);
+        }
+
+        @Override
+        public float[][] forwardAll(int[] tokens) {
+            return split(run(new NativeSequence[]{this}, new int[][]{tokens}, true), tokens.length);
+        }
+
+        @Override
+        public void truncate(int newLength) {
+            if (newLength < 0 || newLength > length) {
+                throw new IllegalArgumentException("cannot truncate a sequence of " + length + " tokens to " + newLength);
+            }
+            length = newLength;
+        }
+
+        void checkOpen() {
+            if (!open || closed.get()) {
+                throw new IllegalStateException("sequence or model is closed");
+            }
+        }
+
+        void checkFits(int[] tokens) {
+            checkOpen();
+            if (tokens.length == 0) {
+                throw new IllegalArgumentException("no tokens to evaluate");
+            }
+            if (length + tokens.length > capacity) {
+                throw new IllegalArgumentException("sequence capacity " + capacity + " exceeded: " + length + " + "
+                        + tokens.length + " tokens");
+            }
+            for (int token : tokens) {
+                if (token < 0 || token >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, "
+                            + config.vocabSize() + ")");
+                }
+            }
+        }
+
+        /** Frees the KV cache once no pass is reading it. Idempotent. */
+        @Override
+        public void close() {
+            if (!open) {
+                return;
+            }
+            passes.writeLock().lock();
+            try {
+                open = false;
+                cache.close();
+            } finally {
+                passes.writeLock().unlock();
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package dev.assistant.engine.pytorch;
+
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.demo.ModelShape;
+import dev.assistant.core.demo.RandomModelWriter;
+import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.EngineProviders;
+import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.engine.Sequence;
+import dev.assistant.core.engine.WeightType;
+import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.testing.SharedModels;
+import dev.assistant.quant.QuantScheme;
+import dev.assistant.quant.Quantizer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The native engine (assistant-engine-native, on this module's test classpath) against libtorch's layers: auto picks
+ * it for Llama on the CPU, and both compute the same model.
+ */
+class NativeVersusLibtorchTest {
+    /** A SmolLM-shaped model with 2 layers (head_dim 64, hidden 576: the vector paths' full blocks). */
+    @TempDir
+    static Path smollm;
+
+    @BeforeAll
+    static void writeModel() throws java.io.IOException {
+        ModelShape full = ModelShape.byName("smollm-135m-shape");
+        RandomModelWriter.write(smollm, new ModelShape("smollm-2l", full.hidden(), 2, full.heads(), full.kvHeads(),
+                full.ffn(), 4096, 512, false), 11);
+    }
+
+    /** {@code backend}: {@code auto} (what a host gets), {@code native} or {@code pytorch}. */
+    private static CausalLanguageModel load(Path dir, WeightType type, int threads, String backend) {
+        return EngineProviders.discover().load(ModelDirectory.read(dir, false), LoadOptions.builder().device("cpu")
+                .weightType(type).threads(threads).backend(backend).build());
+    }
+
+    private static int[] prompt(int length, int vocab, int seed) {
+        int[] out = new int[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = 3 + (seed * 31 + i * 97) % (vocab - 3);
+        }
+        return out;
+    }
+
+    /** Logits of {@code prompt}, then of {@code steps} greedy decode steps, one row each. */
+    private static List<float[]> run(CausalLanguageModel model, int[] prompt, int steps) {
+        List<float[]> out = new ArrayList<>();
+        try (Sequence s = model.newSequence(prompt.length + steps)) {
+            float[] logits = s.forward(prompt);
+            out.add(logits);
+            for (int i = 0; i < steps; i++) {
+                logits = s.forward(new int[]{GoldenLogitsTest.argmax(logits)});
+                out.add(logits);
+            }
+        }
+        return out;
+    }
+
+    private static double maxAbsDifference(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = WeightType.class, names = {"F32", "INT8"})
+    void autoPicksTheNativeEngineForLlamaAndPytorchRunsItWhenAsked(WeightType type) {
+        try (CausalLanguageModel auto = load(smollm, type, 1, "auto");
+             CausalLanguageModel torch = load(smollm, type, 1, "pytorch")) {
+            assertThat(auto.getClass().getName()).isEqualTo("dev.assistant.engine.cpu.NativeLlamaModel");
+            assertThat(torch).isInstanceOf(DjlCausalModel.class);
+        }
+    }
+
+    /**
+     * Float32: the libtorch layers' logits within float rounding, on the SmolLM shape and on stories260K (whose
+     * dimensions, 64 and 172, leave partial vectors).
+     */
+    @Test
+    void float32MatchesLibtorchLayers() {
+        for (Path dir : new Path[]{smollm, SharedModels.model("stories260K")}) {
+            try (CausalLanguageModel nat = load(dir, WeightType.F32, 2, "auto");
+                 CausalLanguageModel torch = load(dir, WeightType.F32, 2, "pytorch")) {
+                int[] prompt = prompt(40, nat.config().vocabSize(), 1);
+                List<float[]> a = run(nat, prompt, 4);
+                List<float[]> b = run(torch, prompt, 0);
+                assertThat(maxAbsDifference(a.get(0), b.get(0))).as("%s prompt", dir).isLessThan(1e-3);
+                // decode steps: the libtorch model follows the native model's tokens
+                try (Sequence s = torch.newSequence(prompt.length + 4)) {
+                    float[] logits = s.forward(prompt);
+                    for (int i = 1; i < a.size(); i++) {
+                        logits = s.forward(new int[]{GoldenLogitsTest.argmax(a.get(i - 1))});
+                        assertThat(maxAbsDifference(a.get(i), logits)).as("%s step %d", dir, i).isLessThan(1e-3);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * INT8: the same quantized weights as libtorch's fbgemm layers, whose activations are rounded to 8 bits (the
+     * native products use 16): close, and each as close to FP32 as the accuracy tests ask.
+     */
+    @Test
+    void int8IsCloseToLibtorchInt8AndToFloat32() {
+        try (CausalLanguageModel nat = load(smollm, WeightType.INT8, 2, "auto");
+             CausalLanguageModel torch = load(smollm, WeightType.INT8, 2, "pytorch");
+             CausalLanguageModel f32 = load(smollm, WeightType.F32, 2, "auto")) {
+            int[] prompt = prompt(40, nat.config().vocabSize(), 2);
+            float[] a = run(nat, prompt, 0).get(0);
+            float[] b = run(torch, prompt, 0).get(0);
+            float[] reference = run(f32, prompt, 0).get(0);
+            assertThat(FloatVectors.cosine(a, b)).isGreaterThan(0.999);
+            assertThat(FloatVectors.cosine(a, reference)).isGreaterThanOrEqualTo(FloatVectors.cosine(b, reference));
+        }
+    }
+}
