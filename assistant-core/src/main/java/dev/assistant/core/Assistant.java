@@ -216,11 +216,19 @@ public final class Assistant implements AutoCloseable {
 
     /** A listener that cannot break generation: its failures are logged and cancel only its own request. */
     private static StreamListener guard(StreamListener listener) {
-        return delta -> {
-            try {
-                listener.onText(delta);
-            } catch (RuntimeException e) {
-                LOG.warn("stream listener failed; the text piece is dropped", e);
+        return new StreamListener() {
+            @Override
+            public void onText(String delta) {
+                onChoiceText(0, delta);
+            }
+
+            @Override
+            public void onChoiceText(int index, String delta) {
+                try {
+                    listener.onChoiceText(index, delta);
+                } catch (RuntimeException e) {
+                    LOG.warn("stream listener failed; the text piece is dropped", e);
+                }
             }
         };
     }

@@ -3,11 +3,15 @@ package dev.assistant.server.openai;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import dev.assistant.core.Completion;
+import dev.assistant.core.TokenLogprob;
 import dev.assistant.core.generation.FinishReason;
 import dev.assistant.core.generation.Usage;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -50,34 +54,46 @@ public final class ResponseBodies {
         };
     }
 
-    /** A complete (non-streamed) answer. */
+    /** A complete (non-streamed) answer: one entry in {@code choices} per choice. */
     public ObjectNode completion(Kind kind, String id, long created, Completion c) {
         ObjectNode root = header(kind.object, id, created, c.model());
-        ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (kind == Kind.CHAT) {
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", c.text());
-            message.putNull("refusal");
-        } else {
-            choice.put("text", c.text());
+        ArrayNode choices = root.putArray("choices");
+        for (Completion.Choice ch : c.choices()) {
+            ObjectNode choice = choices.addObject();
+            choice.put("index", ch.index());
+            if (kind == Kind.CHAT) {
+                ObjectNode message = choice.putObject("message");
+                message.put("role", "assistant");
+                message.put("content", ch.text());
+                message.putNull("refusal");
+            } else {
+                choice.put("text", ch.text());
+            }
+            choice.set("logprobs", logprobs(kind, ch.logprobs()));
+            choice.put("finish_reason", finishReason(ch.finishReason()));
         }
-        choice.putNull("logprobs");
-        choice.put("finish_reason", finishReason(c.finishReason()));
         root.set("usage", usage(c.usage()));
         return root;
     }
 
     /**
-     * One streamed chunk. For chat, {@code role} is sent on the first chunk only; {@code finishReason} is null
-     * except on the last content chunk.
+     * One streamed chunk of the first choice. For chat, {@code role} is sent on the first chunk only;
+     * {@code finishReason} is null except on the last content chunk.
      */
     public ObjectNode chunk(Kind kind, String id, long created, String model, boolean first, String text,
                             String finishReason) {
+        return chunk(kind, id, created, model, 0, first, text, finishReason, List.of());
+    }
+
+    /**
+     * One streamed chunk of choice {@code index}. Log-probabilities (when asked for) travel on the choice's last
+     * chunk, the one with its {@code finishReason}, for all its tokens at once; otherwise {@code logprobs} is null.
+     */
+    public ObjectNode chunk(Kind kind, String id, long created, String model, int index, boolean first, String text,
+                            String finishReason, List<TokenLogprob> logprobs) {
         ObjectNode root = header(kind.chunkObject, id, created, model);
         ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         if (kind == Kind.CHAT) {
             ObjectNode delta = choice.putObject("delta");
             if (first) {
@@ -89,9 +105,60 @@ public final class ResponseBodies {
         } else {
             choice.put("text", text == null ? "" : text);
         }
-        choice.putNull("logprobs");
+        choice.set("logprobs", logprobs(kind, logprobs));
         choice.put("finish_reason", finishReason);
         return root;
+    }
+
+    /**
+     * OpenAI's log-probability shapes: chat's {@code {content: [{token, logprob, bytes, top_logprobs}]}}, and the
+     * legacy completions' {@code {tokens, token_logprobs, top_logprobs, text_offset}}. Null when there are none.
+     */
+    private JsonNode logprobs(Kind kind, List<TokenLogprob> tokens) {
+        if (tokens.isEmpty()) {
+            return NullNode.getInstance();
+        }
+        ObjectNode out = json.createObjectNode();
+        if (kind == Kind.CHAT) {
+            ArrayNode content = out.putArray("content");
+            for (TokenLogprob t : tokens) {
+                ObjectNode entry = tokenEntry(t.token(), t.logprob(), t.bytes());
+                ArrayNode top = entry.putArray("top_logprobs");
+                for (TokenLogprob.Alternative a : t.top()) {
+                    top.add(tokenEntry(a.token(), a.logprob(), a.bytes()));
+                }
+                content.add(entry);
+            }
+            out.putNull("refusal");
+            return out;
+        }
+        ArrayNode texts = out.putArray("tokens");
+        ArrayNode values = out.putArray("token_logprobs");
+        ArrayNode tops = out.putArray("top_logprobs");
+        ArrayNode offsets = out.putArray("text_offset");
+        int offset = 0;
+        for (TokenLogprob t : tokens) {
+            texts.add(t.token());
+            values.add(t.logprob());
+            ObjectNode top = tops.addObject();
+            for (TokenLogprob.Alternative a : t.top()) {
+                top.put(a.token(), a.logprob());
+            }
+            offsets.add(offset);
+            offset += t.token().length();
+        }
+        return out;
+    }
+
+    private ObjectNode tokenEntry(String token, double logprob, byte[] bytes) {
+        ObjectNode e = json.createObjectNode();
+        e.put("token", token);
+        e.put("logprob", logprob);
+        ArrayNode b = e.putArray("bytes");
+        for (byte x : bytes) {
+            b.add(x & 0xff);
+        }
+        return e;
     }
 
     /** The extra last chunk with token usage ({@code stream_options.include_usage}): no choices. */
