@@ -1,7 +1,7 @@
 package dev.assistant.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.auth.ApiKeyHasher;
 import dev.assistant.security.auth.ApiKeyRecord;
 import dev.assistant.security.auth.ApiKeys;

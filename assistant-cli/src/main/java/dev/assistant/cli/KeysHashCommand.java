@@ -2,7 +2,7 @@ package dev.assistant.cli;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.auth.ApiKeyHasher;
 import dev.assistant.security.auth.ApiKeys;
 import dev.assistant.security.config.SecurityConfig;

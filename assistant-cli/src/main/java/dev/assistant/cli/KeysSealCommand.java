@@ -3,7 +3,7 @@ package dev.assistant.cli;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.api.Secret;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.config.SecurityConfig;
 import dev.assistant.security.key.Credential;
 import dev.assistant.security.key.KeyReference;

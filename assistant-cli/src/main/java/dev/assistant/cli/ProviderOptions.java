@@ -1,6 +1,6 @@
 package dev.assistant.cli;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.config.SecurityConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

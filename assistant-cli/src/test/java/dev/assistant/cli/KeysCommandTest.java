@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.assistant.api.Secret;
 import dev.assistant.security.auth.ApiKeyHasher;
 import dev.assistant.security.auth.ApiKeys;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
 import dev.assistant.security.config.SecuritySettings;
 import dev.assistant.security.testing.SoftHsm;
 import java.io.ByteArrayInputStream;
@@ -129,8 +129,8 @@ class KeysCommandTest {
 
         ((ArrayNode) config.get("keys")).add(record);
         try (SecuritySettings security = SecuritySettings.load(write(config), System::getenv, Clock.systemUTC())) {
-            Principal who = security.callGuard().admit(key.toCharArray(),
-                    dev.assistant.security.policy.Action.CHAT, "qwen");
+            Principal who = security.authenticator().orElseThrow().authenticate(key.toCharArray());
+            security.authorizer().orElseThrow().authorize(who, dev.assistant.api.security.Action.CHAT, "model/qwen");
             assertThat(who.keyId()).isEqualTo("new-1");
             assertThat(who.groups()).containsExactly("analytics");
         }

@@ -8,7 +8,7 @@ import dev.assistant.core.pipeline.Call;
 import dev.assistant.core.pipeline.CallStep;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
-import dev.assistant.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

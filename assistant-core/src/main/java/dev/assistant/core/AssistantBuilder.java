@@ -16,13 +16,13 @@ import dev.assistant.core.pipeline.MetricsStep;
 import dev.assistant.core.pipeline.AuthenticationStep;
 import dev.assistant.core.pipeline.AuthorizationStep;
 import dev.assistant.core.pipeline.RateLimitStep;
-import dev.assistant.metrics.MetricsListener;
-import dev.assistant.security.Environment;
-import dev.assistant.security.auth.Authenticator;
-import dev.assistant.security.auth.Principal;
-import dev.assistant.security.policy.Authorizer;
-import dev.assistant.security.ratelimit.RateLimiter;
-import dev.assistant.metrics.RequestMetrics;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.api.security.Environment;
+import dev.assistant.api.security.Authenticator;
+import dev.assistant.api.security.Principal;
+import dev.assistant.api.security.Authorizer;
+import dev.assistant.api.security.RateLimiter;
+import dev.assistant.api.metrics.RequestMetrics;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
 
@@ -302,7 +302,7 @@ public final class AssistantBuilder {
         if (metrics != null) {
             all.add(new MetricsStep(requestMetrics));
         }
-        Principal anon = anonymous != null ? anonymous : Principal.anonymous(Environment.DEV, List.of());
+        Principal anon = anonymous != null ? anonymous : Principal.anonymous(Environment.DEV);
         if (authenticator != null) {
             all.add(new AuthenticationStep(authenticator));
         }

@@ -5,7 +5,7 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.api.Secret;
 import dev.assistant.core.testing.SharedModels;
 import dev.assistant.metrics.memory.InMemoryMetrics;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
 import dev.assistant.security.auth.ApiKeyAuthenticator;
 import dev.assistant.security.auth.ApiKeyHasher;

@@ -4,8 +4,8 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.generation.SamplingParams;
 import dev.assistant.core.testing.SharedModels;
-import dev.assistant.metrics.MetricsListener;
-import dev.assistant.metrics.RequestInfo;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.api.metrics.RequestInfo;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -1,5 +1,11 @@
 package dev.assistant.metrics;
 
+import dev.assistant.api.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestTimer;
+import dev.assistant.api.metrics.Operation;
+import dev.assistant.api.metrics.RequestInfo;
+import dev.assistant.api.metrics.CompositeMetricsListener;
+import dev.assistant.api.metrics.MetricsListener;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.metrics.memory.InMemoryMetrics;
 import org.junit.jupiter.api.Test;

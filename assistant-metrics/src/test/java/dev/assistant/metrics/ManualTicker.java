@@ -1,5 +1,6 @@
 package dev.assistant.metrics;
 
+import dev.assistant.api.metrics.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 

@@ -1,5 +1,7 @@
 package dev.assistant.metrics;
 
+import dev.assistant.api.metrics.RequestInfo;
+import dev.assistant.api.metrics.MetricsListener;
 import dev.assistant.api.ErrorCode;
 
 import java.util.List;

@@ -1,5 +1,9 @@
 package dev.assistant.metrics;
 
+import dev.assistant.api.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestTimer;
+import dev.assistant.api.metrics.Operation;
+import dev.assistant.api.metrics.RequestInfo;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import org.junit.jupiter.api.Test;

@@ -1,18 +1,19 @@
 package dev.assistant.quant;
 
-import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Picks the INT8 kernel for this JVM.
  *
  * <p>{@link #best()} returns the Java Vector API kernel when the JVM was started with
  * {@code --add-modules jdk.incubator.vector} (JDK 17 and later) and the CPU has at least 256-bit vectors; otherwise
- * the {@link ScalarInt8Kernel}, after logging one warning per JVM (through {@link System.Logger}, so it goes wherever
- * the host routes JDK platform logging) that says which flag to add. The vector kernel class is only loaded after the
+ * the {@link ScalarInt8Kernel}, after logging one warning per JVM (through SLF4J, like the rest of the SDK, so it goes
+ * wherever the host routes its logging) that says which flag to add. The vector kernel class is only loaded after the
  * module check, so a JVM without the module never touches {@code jdk.incubator.vector}.
  *
  * <p>Both kernels run on the calling thread. For several threads wrap one in a {@link ParallelInt8Kernel}.
@@ -23,7 +24,7 @@ public final class Int8Kernels {
     /** The JVM option that enables the vector kernel. */
     public static final String VECTOR_FLAG = "--add-modules " + VECTOR_MODULE;
 
-    private static final System.Logger LOG = System.getLogger(Int8Kernels.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Int8Kernels.class);
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
     private Int8Kernels() {
@@ -45,8 +46,8 @@ public final class Int8Kernels {
             return VectorSupport.kernel();
         }
         if (WARNED.compareAndSet(false, true)) {
-            LOG.log(Level.WARNING, "INT8 kernels use the slow scalar path: " + reasonForScalar()
-                    + ". Start the JVM with '" + VECTOR_FLAG + "' for the Java Vector API kernel (5-10x faster).");
+            LOG.warn("INT8 kernels use the slow scalar path: {}. Start the JVM with '{}' for the Java Vector API kernel"
+                    + " (5-10x faster).", reasonForScalar(), VECTOR_FLAG);
         }
         return ScalarInt8Kernel.INSTANCE;
     }

@@ -65,6 +65,7 @@ class Int8KernelsSelectionTest {
             assertThat(RECORDS).hasSize(1);
             assertThat(RECORDS.get(0).getLevel()).isEqualTo(Level.WARNING);
             assertThat(RECORDS.get(0).getMessage()).contains("--add-modules jdk.incubator.vector");
+            assertThat(RECORDS.get(0).getLoggerName()).isEqualTo(Int8Kernels.class.getName());   // through SLF4J
         }
     }
 

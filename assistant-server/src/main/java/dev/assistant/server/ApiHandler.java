@@ -6,7 +6,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.core.CallerKey;
 import dev.assistant.core.ChatRequest;
 import dev.assistant.core.GenerateRequest;
-import dev.assistant.security.auth.Authenticator;
+import dev.assistant.api.security.Authenticator;
 import dev.assistant.server.openai.ApiCall;
 import dev.assistant.server.openai.ApiError;
 import dev.assistant.server.openai.ApiException;

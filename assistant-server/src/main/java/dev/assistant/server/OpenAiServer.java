@@ -6,7 +6,7 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.core.Assistant;
 import dev.assistant.core.ChatRequest;
 import dev.assistant.core.GenerateRequest;
-import dev.assistant.security.auth.Authenticator;
+import dev.assistant.api.security.Authenticator;
 import dev.assistant.server.openai.RequestParser;
 import dev.assistant.server.openai.ResponseBodies;
 import dev.assistant.server.openai.ResponseBodies.Kind;

@@ -165,6 +165,11 @@ class OpenAiStructuredOutputTest {
         assertThat(logprobs.topLogprobs().orElseThrow()).allSatisfy(top -> assertThat(top._additionalProperties()).hasSize(2));
         // greedy: both choices are the same
         assertThat(c.choices().get(1).text()).isEqualTo(c.choices().get(0).text());
+
+        Completion json = client.completions().create(CompletionCreateParams.builder().model(SecuredServer.MODEL)
+                .prompt("Once upon a time").maxTokens(60).temperature(1.0)
+                .putAdditionalBodyProperty("response_format", JsonValue.from(Map.of("type", "json_object"))).build());
+        assertThat(JSON.readTree(json.choices().get(0).text()).isObject()).isTrue();
     }
 
     @Test

@@ -2,8 +2,8 @@ package dev.assistant.core.pipeline;
 
 import dev.assistant.core.CallerKey;
 import dev.assistant.core.Completion;
-import dev.assistant.security.auth.Authenticator;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Authenticator;
+import dev.assistant.api.security.Principal;
 
 import java.util.Arrays;
 
@@ -30,7 +30,7 @@ public final class AuthenticationStep implements CallStep {
                 Arrays.fill(chars, '\0');
             }
         }
-        call.authenticated(principal, principal.keyId());
+        call.authenticated(principal);
         return next.proceed(call);
     }
 }

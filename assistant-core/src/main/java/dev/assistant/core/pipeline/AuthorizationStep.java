@@ -1,9 +1,9 @@
 package dev.assistant.core.pipeline;
 
 import dev.assistant.core.Completion;
-import dev.assistant.security.auth.Principal;
-import dev.assistant.security.policy.Action;
-import dev.assistant.security.policy.Authorizer;
+import dev.assistant.api.security.Principal;
+import dev.assistant.api.security.Action;
+import dev.assistant.api.security.Authorizer;
 
 /**
  * Checks the caller's policies for the call's action ({@code assistant:Chat}, {@code assistant:Generate}) on the
@@ -26,7 +26,8 @@ public final class AuthorizationStep implements CallStep {
     }
 
     static Principal principalOf(Call call, Principal anonymous) {
-        return call.principal() instanceof Principal p ? p : anonymous;
+        Principal principal = call.principal();
+        return principal != null ? principal : anonymous;
     }
 
     static Action actionOf(Call call) {

@@ -5,9 +5,10 @@ import dev.assistant.core.ChatRequest;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.GenerationOptions;
 import dev.assistant.core.StreamListener;
-import dev.assistant.metrics.RequestInfo;
-import dev.assistant.metrics.RequestMetrics;
-import dev.assistant.metrics.RequestTimer;
+import dev.assistant.api.metrics.RequestInfo;
+import dev.assistant.api.security.Principal;
+import dev.assistant.api.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestTimer;
 
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,8 +47,7 @@ public final class Call {
     private final StreamListener listener;
     private final long startNanos;
     private final AtomicBoolean cancelled = new AtomicBoolean();
-    private volatile Object principal;
-    private volatile String keyId;
+    private volatile Principal principal;
     private volatile RequestTimer timer;
 
     private Call(String requestId, Operation operation, String model, ChatRequest chat, GenerateRequest generate,
@@ -121,25 +121,26 @@ public final class Call {
     }
 
     /** The authenticated caller, set by the authentication step (null when callers are not authenticated). */
-    public Object principal() {
+    public Principal principal() {
         return principal;
     }
 
     /** The caller's key id (never the key), once known; for logs and metrics. */
     public String keyId() {
-        return keyId;
+        Principal p = principal;
+        return p == null ? null : p.keyId();
     }
 
-    public void authenticated(Object principal, String keyId) {
-        this.principal = principal;
-        this.keyId = keyId;
-        timer.identified(keyId);
+    /** Records who is calling, as the authentication step established it. */
+    public void authenticated(Principal principal) {
+        this.principal = java.util.Objects.requireNonNull(principal, "principal");
+        timer.identified(principal.keyId());
     }
 
     /** What metrics know of this call: ids, model and operation, never a secret. */
     public RequestInfo requestInfo() {
-        return new RequestInfo(requestId, keyId, model, operation == Operation.CHAT
-                ? dev.assistant.metrics.Operation.CHAT : dev.assistant.metrics.Operation.GENERATE);
+        return new RequestInfo(requestId, keyId(), model, operation == Operation.CHAT
+                ? dev.assistant.api.metrics.Operation.CHAT : dev.assistant.api.metrics.Operation.GENERATE);
     }
 
     /** Records this call's timings and outcome; a no-op timer unless a metrics step started a real one. */
@@ -153,6 +154,6 @@ public final class Call {
 
     @Override
     public String toString() {
-        return "Call[" + requestId + " " + operation + " model=" + model + " key=" + keyId + "]";
+        return "Call[" + requestId + " " + operation + " model=" + model + " key=" + keyId() + "]";
     }
 }

@@ -1,8 +1,8 @@
 package dev.assistant.core.pipeline;
 
 import dev.assistant.core.Completion;
-import dev.assistant.metrics.RequestMetrics;
-import dev.assistant.metrics.RequestTimer;
+import dev.assistant.api.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestTimer;
 
 /**
  * The first step: starts the call's timer and records its outcome, so that every call, including those refused

@@ -1,8 +1,8 @@
 package dev.assistant.core.pipeline;
 
 import dev.assistant.core.Completion;
-import dev.assistant.security.auth.Principal;
-import dev.assistant.security.ratelimit.RateLimiter;
+import dev.assistant.api.security.Principal;
+import dev.assistant.api.security.RateLimiter;
 
 /**
  * Holds each key (and optionally key x model) to its request rate before the call is scheduled, and charges the

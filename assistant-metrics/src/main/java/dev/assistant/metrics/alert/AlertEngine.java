@@ -1,6 +1,6 @@
 package dev.assistant.metrics.alert;
 
-import dev.assistant.metrics.Ticker;
+import dev.assistant.api.metrics.Ticker;
 import dev.assistant.metrics.memory.MetricsSnapshot;
 import dev.assistant.metrics.system.SystemSample;
 import org.slf4j.Logger;

@@ -1,8 +1,8 @@
 package dev.assistant.metrics.calllog;
 
 import dev.assistant.api.ErrorCode;
-import dev.assistant.metrics.MetricsListener;
-import dev.assistant.metrics.RequestInfo;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.api.metrics.RequestInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;

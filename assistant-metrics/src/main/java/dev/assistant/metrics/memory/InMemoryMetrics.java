@@ -1,9 +1,9 @@
 package dev.assistant.metrics.memory;
 
 import dev.assistant.api.ErrorCode;
-import dev.assistant.metrics.MetricsListener;
-import dev.assistant.metrics.RequestInfo;
-import dev.assistant.metrics.Ticker;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.api.metrics.RequestInfo;
+import dev.assistant.api.metrics.Ticker;
 import org.HdrHistogram.Histogram;
 
 import java.time.Duration;

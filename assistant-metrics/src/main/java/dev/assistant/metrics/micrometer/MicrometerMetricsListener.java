@@ -1,9 +1,9 @@
 package dev.assistant.metrics.micrometer;
 
 import dev.assistant.api.ErrorCode;
-import dev.assistant.metrics.MetricsListener;
-import dev.assistant.metrics.Operation;
-import dev.assistant.metrics.RequestInfo;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.api.metrics.Operation;
+import dev.assistant.api.metrics.RequestInfo;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;

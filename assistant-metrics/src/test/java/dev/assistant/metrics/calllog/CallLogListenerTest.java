@@ -2,10 +2,10 @@ package dev.assistant.metrics.calllog;
 
 import dev.assistant.api.ErrorCode;
 import dev.assistant.metrics.ManualTicker;
-import dev.assistant.metrics.Operation;
-import dev.assistant.metrics.RequestInfo;
-import dev.assistant.metrics.RequestMetrics;
-import dev.assistant.metrics.RequestTimer;
+import dev.assistant.api.metrics.Operation;
+import dev.assistant.api.metrics.RequestInfo;
+import dev.assistant.api.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestTimer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

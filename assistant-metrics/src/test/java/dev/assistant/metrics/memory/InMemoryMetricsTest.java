@@ -3,8 +3,8 @@ package dev.assistant.metrics.memory;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.metrics.ManualClock;
 import dev.assistant.metrics.ManualTicker;
-import dev.assistant.metrics.Operation;
-import dev.assistant.metrics.RequestInfo;
+import dev.assistant.api.metrics.Operation;
+import dev.assistant.api.metrics.RequestInfo;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -2,10 +2,10 @@ package dev.assistant.metrics.micrometer;
 
 import dev.assistant.api.ErrorCode;
 import dev.assistant.metrics.ManualTicker;
-import dev.assistant.metrics.Operation;
-import dev.assistant.metrics.RequestInfo;
-import dev.assistant.metrics.RequestMetrics;
-import dev.assistant.metrics.RequestTimer;
+import dev.assistant.api.metrics.Operation;
+import dev.assistant.api.metrics.RequestInfo;
+import dev.assistant.api.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestTimer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,9 @@
 package dev.assistant.security.auth;
 
+import dev.assistant.api.security.Authenticator;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
 import dev.assistant.security.lifecycle.KeyLifecycle;
 import dev.assistant.security.lifecycle.LifecycleVerdict;
@@ -49,7 +50,7 @@ public final class ApiKeyAuthenticator implements Authenticator {
     }
 
     @Override
-    public Principal authenticate(char[] presentedKey) {
+    public KeyPrincipal authenticate(char[] presentedKey) {
         if (presentedKey == null || presentedKey.length == 0) {
             throw fail(MISSING_KEY, "no API key was presented");
         }
@@ -68,7 +69,7 @@ public final class ApiKeyAuthenticator implements Authenticator {
             warnRotation(record.keyId(), verdict.rotationDue());
         }
         events.authenticated(record.keyId());
-        return new Principal(record.keyId(), record.principal(), record.environment(), record.groups(),
+        return new KeyPrincipal(record.keyId(), record.principal(), record.environment(), record.groups(),
                 policies.resolve(record.policies(), record.groups()), verdict.rotationDue());
     }
 

@@ -1,6 +1,6 @@
 package dev.assistant.security.auth;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.key.KeyReference;
 import java.time.Instant;
 import java.util.List;

@@ -3,7 +3,6 @@ package dev.assistant.security.config;
 import dev.assistant.security.ratelimit.FailureMode;
 import dev.assistant.security.ratelimit.RateLimitConfig;
 import dev.assistant.security.ratelimit.RatePlan;
-import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -19,8 +18,13 @@ public final class RateLimitSettings {
     public enum Backend {
         /** In this process ({@link dev.assistant.security.ratelimit.LocalRateLimiter}). */
         LOCAL,
-        /** Shared through Redis ({@link dev.assistant.security.ratelimit.RedisRateLimiter}). */
-        REDIS
+        /** Shared through Redis (the opt-in artifact assistant-security-redis). */
+        REDIS;
+
+        /** The name in the configuration file. */
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     static final Set<String> FIELDS = Set.of("backend", "redis", "failureMode", "failClosedRetryAfter",
@@ -118,11 +122,20 @@ public final class RateLimitSettings {
     }
 
     private static void checkUri(String uri, JsonValue at) {
-        try {
-            RedisURI.create(uri);
-        } catch (RuntimeException e) {
-            // Lettuce's message quotes the URI, which may hold a password.
+        if (!isRedisUri(uri)) {
+            // The message never quotes the URI, which may hold a password.
             throw at.fail("must be a Redis URI such as redis://127.0.0.1:6379");
+        }
+    }
+
+    /** A syntactically valid redis/rediss URI with a host (checked here so that reading needs no Redis client). */
+    private static boolean isRedisUri(String uri) {
+        try {
+            java.net.URI parsed = new java.net.URI(uri);
+            String scheme = parsed.getScheme();
+            return ("redis".equals(scheme) || "rediss".equals(scheme)) && parsed.getHost() != null;
+        } catch (java.net.URISyntaxException e) {
+            return false;
         }
     }
 
@@ -143,9 +156,7 @@ public final class RateLimitSettings {
         if (value == null || value.isBlank()) {
             throw new SecurityConfigException(file, uriPath, "environment variable " + redisUriEnv + " is not set");
         }
-        try {
-            RedisURI.create(value);
-        } catch (RuntimeException e) {
+        if (!isRedisUri(value)) {
             throw new SecurityConfigException(file, uriPath, "environment variable " + redisUriEnv
                     + " does not hold a Redis URI");
         }

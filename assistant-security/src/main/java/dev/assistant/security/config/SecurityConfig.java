@@ -1,6 +1,6 @@
 package dev.assistant.security.config;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.auth.ApiKeyRecord;
 import dev.assistant.security.key.KeyReference;
 import dev.assistant.security.lifecycle.KeyLifecycle;
@@ -136,7 +136,7 @@ public final class SecurityConfig {
 
         Set<String> keyIds = new HashSet<>();
         if (b.keys == null) {
-            keyIds.add(dev.assistant.security.auth.Principal.ANONYMOUS);
+            keyIds.add(dev.assistant.api.security.Principal.ANONYMOUS);
         } else {
             b.keys.forEach(k -> keyIds.add(k.keyId()));
         }

@@ -1,23 +1,25 @@
 package dev.assistant.security.config;
 
-import dev.assistant.security.CallGuard;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
 import dev.assistant.security.auth.ApiKeyAuthenticator;
 import dev.assistant.security.auth.ApiKeyHasher;
-import dev.assistant.security.auth.Authenticator;
+import dev.assistant.api.security.Authenticator;
 import dev.assistant.security.auth.InMemoryApiKeyStore;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.security.auth.KeyPrincipal;
 import dev.assistant.security.key.Credential;
 import dev.assistant.security.key.KeyProvider;
 import dev.assistant.security.key.KeyProviders;
 import dev.assistant.security.key.KeyReference;
-import dev.assistant.security.policy.Authorizer;
+import dev.assistant.api.security.Authorizer;
 import dev.assistant.security.policy.PolicyAuthorizer;
 import dev.assistant.security.policy.PolicyRegistry;
 import dev.assistant.security.ratelimit.LocalRateLimiter;
-import dev.assistant.security.ratelimit.RateLimiter;
-import dev.assistant.security.ratelimit.RedisRateLimiter;
+import dev.assistant.api.security.RateLimiter;
+import dev.assistant.security.ratelimit.SharedRateLimiterFactory;
+import dev.assistant.security.ratelimit.SharedRateLimiterSettings;
+import dev.assistant.security.OptInBackends;
+import java.util.ServiceLoader;
 import io.github.bucket4j.TimeMeter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,8 +35,11 @@ import java.util.function.Function;
  *
  * <pre>
  * try (SecuritySettings security = SecuritySettings.load(Path.of("security.json"), System::getenv, Clock.systemUTC())) {
- *     CallGuard guard = security.callGuard();
- *     ...
+ *     AssistantBuilder builder = Assistant.builder().modelPath(modelDir);
+ *     security.authenticator().ifPresent(builder::authenticator);
+ *     security.authorizer().ifPresent(builder::authorizer);
+ *     security.rateLimiter().ifPresent(builder::rateLimiter);
+ *     builder.anonymousPrincipal(security.anonymousPrincipal());
  * }
  * </pre>
  *
@@ -52,11 +57,11 @@ public final class SecuritySettings implements AutoCloseable {
     private final InMemoryApiKeyStore store;
     private final Authorizer authorizer;
     private final RateLimiter rateLimiter;
-    private final Principal anonymous;
+    private final KeyPrincipal anonymous;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SecuritySettings(SecurityConfig config, Authenticator authenticator, InMemoryApiKeyStore store,
-                             Authorizer authorizer, RateLimiter rateLimiter, Principal anonymous) {
+                             Authorizer authorizer, RateLimiter rateLimiter, KeyPrincipal anonymous) {
         this.config = config;
         this.authenticator = authenticator;
         this.store = store;
@@ -104,7 +109,7 @@ public final class SecuritySettings implements AutoCloseable {
                     .build();
         }
         Authorizer authorizer = config.policies().isPresent() ? new PolicyAuthorizer(events) : null;
-        Principal anonymous = Principal.anonymous(config.environment(),
+        KeyPrincipal anonymous = KeyPrincipal.anonymous(config.environment(),
                 registry.resolve(config.anonymousPolicies(), List.of()));
         RateLimiter rateLimiter = config.rateLimits().map(r -> rateLimiter(r, config, env, clock, events)).orElse(null);
         return new SecuritySettings(config, authenticator, store, authorizer, rateLimiter, anonymous);
@@ -136,17 +141,23 @@ public final class SecuritySettings implements AutoCloseable {
             return time == null ? LocalRateLimiter.create(settings.config(), events)
                     : LocalRateLimiter.create(settings.config(), events, time);
         }
-        RedisRateLimiter.Builder redis = RedisRateLimiter.builder()
-                .uri(settings.redisUri(env, config.file().orElse(null)))
-                .config(settings.config())
-                .events(events);
-        settings.commandTimeout().ifPresent(redis::commandTimeout);
-        settings.connectTimeout().ifPresent(redis::connectTimeout);
-        settings.keyPrefix().ifPresent(redis::keyPrefix);
-        if (time != null) {
-            redis.clock(time);
+        String backend = settings.backend().id();
+        SharedRateLimiterFactory factory = sharedFactory(backend).orElseThrow(() -> new SecurityConfigException(
+                config.file().orElse(null), "rateLimits.backend",
+                OptInBackends.missing("backend " + backend, OptInBackends.rateLimitArtifact(backend))));
+        return factory.create(new SharedRateLimiterSettings(settings.redisUri(env, config.file().orElse(null)),
+                settings.config(), events, settings.commandTimeout().orElse(null),
+                settings.connectTimeout().orElse(null), settings.keyPrefix().orElse(null), time));
+    }
+
+    private static Optional<SharedRateLimiterFactory> sharedFactory(String backend) {
+        for (SharedRateLimiterFactory f : ServiceLoader.load(SharedRateLimiterFactory.class,
+                SecuritySettings.class.getClassLoader())) {
+            if (f.backend().equals(backend)) {
+                return Optional.of(f);
+            }
         }
-        return redis.build();
+        return Optional.empty();
     }
 
     /** The authentication step, when API keys are configured. */
@@ -170,7 +181,7 @@ public final class SecuritySettings implements AutoCloseable {
     }
 
     /** The principal calls run as without API keys, governed by the {@code anonymous.policies}. */
-    public Principal anonymousPrincipal() {
+    public KeyPrincipal anonymousPrincipal() {
         return anonymous;
     }
 
@@ -181,23 +192,6 @@ public final class SecuritySettings implements AutoCloseable {
     /** The validated configuration the components were built from. */
     public SecurityConfig config() {
         return config;
-    }
-
-    /** A {@link CallGuard} over the configured steps (anonymous principal when there are no API keys). */
-    public CallGuard callGuard() {
-        CallGuard.Builder guard = CallGuard.builder();
-        if (authenticator != null) {
-            guard.authenticator(authenticator);
-        } else {
-            guard.anonymous(anonymous);
-        }
-        if (authorizer != null) {
-            guard.authorizer(authorizer);
-        }
-        if (rateLimiter != null) {
-            guard.rateLimiter(rateLimiter);
-        }
-        return guard.build();
     }
 
     /** Closes the rate limiter (its Redis connection). Idempotent. */

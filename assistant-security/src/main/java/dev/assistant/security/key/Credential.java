@@ -1,7 +1,7 @@
 package dev.assistant.security.key;
 
 import dev.assistant.api.Secret;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;

@@ -6,7 +6,7 @@ import java.util.function.Function;
 /**
  * Makes a {@link KeyProvider} from settings (SPI, found with {@link java.util.ServiceLoader}; register an
  * implementation in {@code META-INF/services/dev.assistant.security.key.KeyProviderFactory}). Built in:
- * {@code env}, {@code pkcs11}, {@code kms}. See {@link KeyProviders} for the settings.
+ * {@code env}, {@code pkcs11}; {@code kms} comes with the opt-in artifact {@code assistant-security-kms}. See {@link KeyProviders} for the settings.
  */
 public interface KeyProviderFactory {
     /** The value of the {@code provider} setting that selects this factory. */

@@ -1,5 +1,6 @@
 package dev.assistant.security.key;
 
+import dev.assistant.security.OptInBackends;
 import dev.assistant.security.SecurityEvents;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,7 +16,7 @@ import java.util.function.Function;
  *
  * <p>Settings (flat keys; unknown keys are ignored by this class but may be read by a factory):
  * <pre>
- * provider             env (default) | pkcs11 | kms | any KeyProviderFactory name
+ * provider             env (default) | pkcs11 | kms (artifact assistant-security-kms) | any KeyProviderFactory name
  * cache.ttl            ISO-8601 duration; default PT5M for pkcs11 and kms, none for env; "none" disables
  * cache.refreshAfter   ISO-8601 duration; default half the TTL
  * env.prefix           variable prefix for the env provider (default ASSISTANT_KEY)
@@ -59,8 +60,10 @@ public final class KeyProviders {
         }
         KeyProviderFactory factory = found.get(name);
         if (factory == null) {
-            throw new KeyProviderException(KeyProviderException.Failure.CONFIGURATION,
-                    "unknown key provider '" + name + "'; available: " + found.keySet());
+            String artifact = OptInBackends.keyProviderArtifact(name);
+            throw new KeyProviderException(KeyProviderException.Failure.CONFIGURATION, artifact != null
+                    ? OptInBackends.missing("key provider '" + name + "'", artifact)
+                    : "unknown key provider '" + name + "'; available: " + found.keySet());
         }
         return factory;
     }

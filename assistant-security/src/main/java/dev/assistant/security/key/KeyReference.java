@@ -1,6 +1,6 @@
 package dev.assistant.security.key;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import java.util.Objects;
 import java.util.regex.Pattern;
 

@@ -1,6 +1,6 @@
 package dev.assistant.security.key;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.lifecycle.KeyLifecycle;
 import dev.assistant.security.lifecycle.LifecycleVerdict;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package dev.assistant.security.lifecycle;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,7 @@
 package dev.assistant.security.policy;
 
+import dev.assistant.api.security.Decision;
+import dev.assistant.api.security.Action;
 import java.util.List;
 
 /**

@@ -1,5 +1,6 @@
 package dev.assistant.security.policy;
 
+import dev.assistant.api.security.Action;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,6 @@
 package dev.assistant.security.policy;
 
+import dev.assistant.api.security.Action;
 import java.util.List;
 import java.util.Objects;
 

@@ -1,7 +1,9 @@
 package dev.assistant.security.ratelimit;
 
+import dev.assistant.api.security.Admission;
+import dev.assistant.api.security.RateLimiter;
 import dev.assistant.security.SecurityEvents;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
@@ -21,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * finished request used, possibly into debt, so the next request waits. A backend failure applies the
  * {@link FailureMode}, is counted through {@link SecurityEvents}, and is never thrown.
  */
-final class BucketRateLimiter implements RateLimiter {
+public final class BucketRateLimiter implements RateLimiter {
     private static final Logger LOG = LoggerFactory.getLogger(BucketRateLimiter.class);
 
     private final BucketSource source;
@@ -29,7 +31,8 @@ final class BucketRateLimiter implements RateLimiter {
     private final SecurityEvents events;
     private final String name;
 
-    BucketRateLimiter(String name, BucketSource source, RateLimitConfig config, SecurityEvents events) {
+    /** @param name the backend's name for logs ({@code local}, {@code redis}) */
+    public BucketRateLimiter(String name, BucketSource source, RateLimitConfig config, SecurityEvents events) {
         this.name = name;
         this.source = Objects.requireNonNull(source, "source");
         this.config = Objects.requireNonNull(config, "config");

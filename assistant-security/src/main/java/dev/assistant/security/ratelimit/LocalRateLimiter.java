@@ -1,5 +1,6 @@
 package dev.assistant.security.ratelimit;
 
+import dev.assistant.api.security.RateLimiter;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.assistant.security.SecurityEvents;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.api.Secret;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
 import dev.assistant.security.lifecycle.KeyLifecycle;
 import dev.assistant.security.policy.PolicyRegistry;
@@ -80,7 +80,7 @@ class ApiKeyAuthenticatorTest {
     @Test
     void aStoredKeyYieldsItsPrincipalWithKeyAndGroupPolicies() {
         char[] key = issue("k1", Environment.PROD, T0, null);
-        Principal p = authenticator.authenticate(key);
+        KeyPrincipal p = authenticator.authenticate(key);
         assertThat(p.keyId()).isEqualTo("k1");
         assertThat(p.name()).isEqualTo("svc-k1");
         assertThat(p.environment()).isEqualTo(Environment.PROD);
@@ -147,7 +147,7 @@ class ApiKeyAuthenticatorTest {
     void keysNearingMaximumAgeWarnAndOldKeysAreRotatedOut() {
         char[] key = issue("aging", Environment.PROD, T0, null);
         clock.set(T0.plus(Duration.ofDays(80)));
-        Principal p = authenticator.authenticate(key);
+        KeyPrincipal p = authenticator.authenticate(key);
         assertThat(p.rotationDueIn()).contains(Duration.ofDays(10));
         assertThat(events).contains("rotate:aging:10");
         clock.set(T0.plus(Duration.ofDays(90)));

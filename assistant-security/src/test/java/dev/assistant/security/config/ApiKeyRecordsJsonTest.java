@@ -3,7 +3,7 @@ package dev.assistant.security.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.auth.ApiKeyRecord;
 import dev.assistant.security.auth.ApiKeys;
 import java.nio.file.Files;

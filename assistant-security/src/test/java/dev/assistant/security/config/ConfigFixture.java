@@ -10,27 +10,27 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /** A complete, valid configuration (env key provider) and the secrets that go with it. */
-final class ConfigFixture {
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final String PEPPER = "pepper-of-at-least-16-bytes-0123456789";
-    static final String KEY_SEARCH = "ak_search-key-0000000000000000000000000000000000";
-    static final String KEY_ADMIN = "ak_admin-key-00000000000000000000000000000000000";
-    static final String KEY_DEV = "ak_dev-key-0000000000000000000000000000000000000";
+public final class ConfigFixture {
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final String PEPPER = "pepper-of-at-least-16-bytes-0123456789";
+    public static final String KEY_SEARCH = "ak_search-key-0000000000000000000000000000000000";
+    public static final String KEY_ADMIN = "ak_admin-key-00000000000000000000000000000000000";
+    public static final String KEY_DEV = "ak_dev-key-0000000000000000000000000000000000000";
     /** The process environment the env provider reads the pepper from. */
-    static final Map<String, String> ENV = Map.of(
+    public static final Map<String, String> ENV = Map.of(
             "ASSISTANT_KEY_PROD_API_PEPPER", PEPPER,
             "ASSISTANT_KEY_PROD_API_PEPPER_ISSUED_AT", "2025-01-01T00:00:00Z");
 
     private ConfigFixture() {
     }
 
-    static String hashHex(String key) {
+    public static String hashHex(String key) {
         ApiKeyHasher hasher = new ApiKeyHasher(Secret.adopt(PEPPER.getBytes(StandardCharsets.UTF_8)));
         return ApiKeys.toHex(hasher.hash(key.toCharArray()));
     }
 
     /** The valid document; tests edit a copy to make each kind of error. */
-    static ObjectNode valid() {
+    public static ObjectNode valid() {
         try {
             return (ObjectNode) JSON.readTree("""
                     {
@@ -72,7 +72,7 @@ final class ConfigFixture {
         }
     }
 
-    static ArrayNode keys(ObjectNode config) {
+    public static ArrayNode keys(ObjectNode config) {
         return (ArrayNode) config.get("keys");
     }
 }

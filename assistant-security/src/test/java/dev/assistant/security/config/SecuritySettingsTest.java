@@ -7,20 +7,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.api.Secret;
-import dev.assistant.security.CallGuard;
-import dev.assistant.security.Environment;
-import dev.assistant.security.auth.Authenticator;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.security.testing.SecuritySteps;
+import dev.assistant.api.security.Environment;
+import dev.assistant.api.security.Authenticator;
+import dev.assistant.api.security.Principal;
+import dev.assistant.security.auth.KeyPrincipal;
 import dev.assistant.security.key.KeyProviderException;
 import dev.assistant.security.key.KeyReference;
 import dev.assistant.security.key.SealedSecretSource;
 import dev.assistant.security.key.hsm.Pkcs11Hsm;
 import dev.assistant.security.key.hsm.Pkcs11KeyProvider;
-import dev.assistant.security.policy.Action;
-import dev.assistant.security.policy.Authorizer;
-import dev.assistant.security.ratelimit.RateLimiter;
+import dev.assistant.api.security.Action;
+import dev.assistant.api.security.Authorizer;
+import dev.assistant.api.security.RateLimiter;
 import dev.assistant.security.testing.MutableClock;
-import dev.assistant.security.testing.RedisServer;
 import dev.assistant.security.testing.SoftHsm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,7 +64,7 @@ class SecuritySettingsTest {
             Authorizer authz = security.authorizer().orElseThrow();
             RateLimiter limiter = security.rateLimiter().orElseThrow();
 
-            Principal search = authn.authenticate(ConfigFixture.KEY_SEARCH.toCharArray());
+            KeyPrincipal search = (KeyPrincipal) authn.authenticate(ConfigFixture.KEY_SEARCH.toCharArray());
             assertThat(search.keyId()).isEqualTo("search-1");
             assertThat(search.name()).isEqualTo("search-service");
             assertThat(search.policies()).extracting(p -> p.name()).containsExactly("chat-public");
@@ -91,7 +91,7 @@ class SecuritySettingsTest {
             limiter.acquire(search, "qwen");
 
             // The admin key has its own plan (100/s) and a policy allowing everything, until it expires.
-            CallGuard guard = security.callGuard();
+            SecuritySteps guard = steps(security);
             for (int i = 0; i < 20; i++) {
                 assertThat(guard.admit(ConfigFixture.KEY_ADMIN.toCharArray(), Action.QUANTIZE, "internal-x").keyId())
                         .isEqualTo("admin-1");
@@ -130,10 +130,10 @@ class SecuritySettingsTest {
                 .set("policies", ConfigFixture.JSON.createArrayNode().add("chat-public")));
         try (SecuritySettings security = SecuritySettings.load(write(config), name -> null, clock)) {
             assertThat(security.authenticator()).isEmpty();
-            Principal anonymous = security.anonymousPrincipal();
+            KeyPrincipal anonymous = security.anonymousPrincipal();
             assertThat(anonymous.keyId()).isEqualTo(Principal.ANONYMOUS);
             assertThat(anonymous.policies()).extracting(p -> p.name()).containsExactly("chat-public");
-            CallGuard guard = security.callGuard();
+            SecuritySteps guard = steps(security);
             assertThat(guard.admit(null, Action.CHAT, "qwen")).isEqualTo(anonymous);
             assertThat(failure(() -> guard.admit(null, Action.CHAT, "internal-1")).code())
                     .isEqualTo(ErrorCode.PERMISSION_DENIED);
@@ -143,36 +143,36 @@ class SecuritySettingsTest {
             assertThat(open.authenticator()).isEmpty();
             assertThat(open.authorizer()).isEmpty();
             assertThat(open.rateLimiter()).isEmpty();
-            assertThat(open.callGuard().admit(null, Action.EMBED, "any").environment()).isEqualTo(Environment.DEV);
+            assertThat(steps(open).admit(null, Action.EMBED, "any").environment()).isEqualTo(Environment.DEV);
         }
     }
 
     @Test
-    void aRedisBackendSharesOneBudgetBetweenLoadedInstances() throws Exception {
-        try (RedisServer redis = RedisServer.start()) {
-            ObjectNode config = ConfigFixture.valid();
-            ((ObjectNode) config.get("rateLimits")).put("backend", "redis").set("redis", ConfigFixture.JSON
-                    .createObjectNode().put("uriEnv", "ASSISTANT_REDIS_URI").put("keyPrefix", "cfg-test:"));
-            Map<String, String> env = new HashMap<>(ConfigFixture.ENV);
-            env.put("ASSISTANT_REDIS_URI", redis.uri());
-            Path file = write(config);
-            try (SecuritySettings a = SecuritySettings.load(file, env::get, clock);
-                 SecuritySettings b = SecuritySettings.load(file, env::get, clock)) {
-                Principal who = a.authenticator().orElseThrow().authenticate(ConfigFixture.KEY_SEARCH.toCharArray());
-                RateLimiter ra = a.rateLimiter().orElseThrow();
-                RateLimiter rb = b.rateLimiter().orElseThrow();
-                int admitted = 0;
-                for (int i = 0; i < 6; i++) {
-                    admitted += (i % 2 == 0 ? ra : rb).tryAcquire(who, "qwen").admitted() ? 1 : 0;
-                }
-                assertThat(admitted).isEqualTo(3);
-            }
-            assertThatThrownBy(() -> SecuritySettings.load(file, ConfigFixture.ENV::get, clock))
-                    .isInstanceOfSatisfying(SecurityConfigException.class, e -> {
-                        assertThat(e.path()).isEqualTo("rateLimits.redis.uriEnv");
-                        assertThat(e.problem()).contains("ASSISTANT_REDIS_URI is not set");
-                    });
-        }
+    void aRedisBackendWithoutItsOptInModuleFailsNamingTheArtifactToAdd() throws Exception {
+        ObjectNode config = ConfigFixture.valid();
+        ((ObjectNode) config.get("rateLimits")).put("backend", "redis").set("redis", ConfigFixture.JSON
+                .createObjectNode().put("uri", "redis://127.0.0.1:6379"));
+        Path file = write(config);
+        assertThat(SecurityConfig.read(file).rateLimits()).isPresent();   // reading needs no Redis client
+        assertThatThrownBy(() -> SecuritySettings.load(file, ConfigFixture.ENV::get, clock))
+                .isInstanceOfSatisfying(SecurityConfigException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+                    assertThat(e.path()).isEqualTo("rateLimits.backend");
+                    assertThat(e.problem()).contains("dev.assistant:assistant-security-redis");
+                });
+    }
+
+    @Test
+    void aKmsKeyProviderWithoutItsOptInModuleFailsNamingTheArtifactToAdd() throws Exception {
+        ObjectNode config = ConfigFixture.valid();
+        config.set("keyProvider", ConfigFixture.JSON.createObjectNode().put("provider", "kms")
+                .put("sealed.dir", dir.resolve("sealed").toString()));
+        Path file = write(config);
+        assertThatThrownBy(() -> SecuritySettings.load(file, ConfigFixture.ENV::get, clock))
+                .isInstanceOfSatisfying(KeyProviderException.class, e -> {
+                    assertThat(e.failure()).isEqualTo(KeyProviderException.Failure.CONFIGURATION);
+                    assertThat(e.getMessage()).contains("dev.assistant:assistant-security-kms");
+                });
     }
 
     @Test
@@ -192,8 +192,13 @@ class SecuritySettingsTest {
                 .put("pkcs11.pinEnv", "TEST_PIN"));
         try (SecuritySettings security = SecuritySettings.load(write(config), Map.of("TEST_PIN", SoftHsm.PIN)::get,
                 clock)) {
-            assertThat(security.callGuard().admit(ConfigFixture.KEY_SEARCH.toCharArray(), Action.CHAT, "qwen").name())
+            assertThat(steps(security).admit(ConfigFixture.KEY_SEARCH.toCharArray(), Action.CHAT, "qwen").name())
                     .isEqualTo("search-service");
         }
+    }
+
+    private static SecuritySteps steps(SecuritySettings security) {
+        return new SecuritySteps(security.authenticator().orElse(null), security.authorizer().orElse(null),
+                security.rateLimiter().orElse(null), security.anonymousPrincipal());
     }
 }

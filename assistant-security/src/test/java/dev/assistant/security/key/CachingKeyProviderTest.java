@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.assistant.api.Secret;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.key.KeyProviderException.Failure;
 import dev.assistant.security.testing.MutableClock;
 import java.time.Duration;

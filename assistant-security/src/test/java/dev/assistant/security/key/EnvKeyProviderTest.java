@@ -3,7 +3,7 @@ package dev.assistant.security.key;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
 import dev.assistant.security.key.KeyProviderException.Failure;
 import java.nio.charset.StandardCharsets;

@@ -3,7 +3,7 @@ package dev.assistant.security.lifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,13 +1,17 @@
 package dev.assistant.security.policy;
 
+import dev.assistant.api.security.Decision;
+import dev.assistant.api.security.Action;
+import dev.assistant.api.security.Authorizer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
+import dev.assistant.security.auth.KeyPrincipal;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -117,7 +121,7 @@ class PolicyTest {
     @Test
     void denialIsPermissionDeniedNamingActionResourceAndStatement() {
         PolicyRegistry registry = PolicyRegistry.builder().policy("guide", GUIDE).attachToGroup("staff", "guide").build();
-        Principal caller = new Principal("k1", "svc", Environment.PROD, Set.of("staff"),
+        Principal caller = new KeyPrincipal("k1", "svc", Environment.PROD, Set.of("staff"),
                 registry.resolve(List.of(), Set.of("staff")), null);
         List<String> denied = new java.util.ArrayList<>();
         Authorizer authorizer = new PolicyAuthorizer(new SecurityEvents() {

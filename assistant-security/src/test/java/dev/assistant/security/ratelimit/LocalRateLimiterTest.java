@@ -1,13 +1,15 @@
 package dev.assistant.security.ratelimit;
 
+import dev.assistant.api.security.Admission;
+import dev.assistant.api.security.RateLimiter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
 import dev.assistant.security.testing.MutableClock;
 import java.time.Duration;
 import java.util.List;
@@ -26,7 +28,7 @@ class LocalRateLimiterTest {
     };
 
     static Principal caller(String keyId) {
-        return new Principal(keyId, "svc", Environment.PROD, Set.of(), List.of(), null);
+        return Principal.of(keyId, "svc", Environment.PROD, Set.of(), null);
     }
 
     private int admitted(RateLimiter limiter, Principal p, String model, int attempts) {

@@ -1,11 +1,11 @@
 package dev.assistant.bench.metrics;
 
-import dev.assistant.metrics.MetricsListener;
-import dev.assistant.metrics.Operation;
-import dev.assistant.metrics.RequestInfo;
-import dev.assistant.metrics.RequestMetrics;
-import dev.assistant.metrics.RequestTimer;
-import dev.assistant.metrics.Ticker;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.api.metrics.Operation;
+import dev.assistant.api.metrics.RequestInfo;
+import dev.assistant.api.metrics.RequestMetrics;
+import dev.assistant.api.metrics.RequestTimer;
+import dev.assistant.api.metrics.Ticker;
 import dev.assistant.metrics.memory.InMemoryMetrics;
 import dev.assistant.metrics.micrometer.MicrometerMetricsListener;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

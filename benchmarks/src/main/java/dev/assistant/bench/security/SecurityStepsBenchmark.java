@@ -1,27 +1,36 @@
 package dev.assistant.bench.security;
 
 import dev.assistant.api.Secret;
-import dev.assistant.security.CallGuard;
-import dev.assistant.security.Environment;
+import dev.assistant.core.CallerKey;
+import dev.assistant.core.ChatRequest;
+import dev.assistant.core.Completion;
+import dev.assistant.core.generation.FinishReason;
+import dev.assistant.core.generation.Usage;
+import dev.assistant.core.pipeline.AuthenticationStep;
+import dev.assistant.core.pipeline.AuthorizationStep;
+import dev.assistant.core.pipeline.Call;
+import dev.assistant.core.pipeline.CallStep;
+import dev.assistant.core.pipeline.RateLimitStep;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.SecurityEvents;
 import dev.assistant.security.auth.ApiKeyAuthenticator;
 import dev.assistant.security.auth.ApiKeyHasher;
 import dev.assistant.security.auth.ApiKeyRecord;
 import dev.assistant.security.auth.ApiKeys;
 import dev.assistant.security.auth.InMemoryApiKeyStore;
-import dev.assistant.security.auth.Principal;
+import dev.assistant.api.security.Principal;
 import dev.assistant.security.key.CachingKeyProvider;
 import dev.assistant.security.key.Credential;
 import dev.assistant.security.key.EnvKeyProvider;
 import dev.assistant.security.key.KeyReference;
-import dev.assistant.security.policy.Action;
-import dev.assistant.security.policy.Decision;
+import dev.assistant.api.security.Action;
+import dev.assistant.api.security.Decision;
 import dev.assistant.security.policy.PolicyAuthorizer;
 import dev.assistant.security.policy.PolicyRegistry;
-import dev.assistant.security.ratelimit.Admission;
+import dev.assistant.api.security.Admission;
 import dev.assistant.security.ratelimit.LocalRateLimiter;
 import dev.assistant.security.ratelimit.RateLimitConfig;
-import dev.assistant.security.ratelimit.RateLimiter;
+import dev.assistant.api.security.RateLimiter;
 import dev.assistant.security.ratelimit.RatePlan;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -45,7 +54,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Added latency per call of the security steps (authenticate + authorize + local rate-limit), each step alone,
+ * Added latency per call of the security steps, as the assistant runs them (core's {@code AuthenticationStep},
+ * {@code AuthorizationStep} and {@code RateLimitStep} linked in front of a generation step that returns at once),
+ * each component alone,
  * and a key provider's resolve uncached vs cached (environment provider; the cache is the same for HSM/KMS).
  * 1 000 stored keys, the deployment guide's policy plus a group policy; the rate plan is high enough that every
  * call is admitted, so the numbers are the cost of the check, not of refusals.
@@ -66,7 +77,9 @@ public class SecurityStepsBenchmark {
     private ApiKeyAuthenticator authenticator;
     private PolicyAuthorizer authorizer;
     private RateLimiter limiter;
-    private CallGuard guard;
+    private CallStep.Chain securitySteps;
+    private ChatRequest request;
+    private long requestNumber;
     private Principal principal;
     private EnvKeyProvider envProvider;
     private CachingKeyProvider cachedEnvProvider;
@@ -94,7 +107,11 @@ public class SecurityStepsBenchmark {
         authorizer = new PolicyAuthorizer(SecurityEvents.NONE);
         limiter = LocalRateLimiter.create(RateLimitConfig.builder()
                 .defaultPlan(new RatePlan(1_000_000_000L, 1_000_000_000L, 0)).build(), SecurityEvents.NONE);
-        guard = CallGuard.builder().authenticator(authenticator).authorizer(authorizer).rateLimiter(limiter).build();
+        Principal anonymous = Principal.anonymous(Environment.PROD);
+        Completion done = new Completion("bench", "qwen2-0.5b", new int[0], new int[0], "", new Usage(0, 0, 0, 0, FinishReason.LENGTH));
+        securitySteps = CallStep.link(List.of(new AuthenticationStep(authenticator),
+                new AuthorizationStep(authorizer, anonymous), new RateLimitStep(limiter, anonymous)), call -> done);
+        request = ChatRequest.builder().user("hi").callerKey(CallerKey.of(key)).build();
         principal = authenticator.authenticate(key);
 
         reference = KeyReference.of("upstream", Environment.PROD);
@@ -107,10 +124,11 @@ public class SecurityStepsBenchmark {
         cachedEnvProvider = CachingKeyProvider.builder(envProvider).ttl(Duration.ofMinutes(5)).build();
     }
 
-    /** The whole chain a facade call pays: authenticate + authorize + local rate-limit. */
+    /** The whole security chain a facade call pays: authenticate + authorize + local rate-limit (+ the call). */
     @Benchmark
-    public Principal authenticateAuthorizeRateLimit() {
-        return guard.admit(key, Action.CHAT, "qwen2-0.5b");
+    public Completion authenticateAuthorizeRateLimit() {
+        Call call = Call.chat("r" + requestNumber++, "qwen2-0.5b", request, delta -> { }, 0L);
+        return securitySteps.proceed(call);
     }
 
     @Benchmark

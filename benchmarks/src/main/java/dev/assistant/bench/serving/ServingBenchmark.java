@@ -7,8 +7,8 @@ import dev.assistant.core.Completion;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.demo.DemoModels;
 import dev.assistant.core.demo.ModelShape;
-import dev.assistant.metrics.MetricsListener;
-import dev.assistant.metrics.RequestInfo;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.api.metrics.RequestInfo;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.assistant.api.Secret;
-import dev.assistant.security.Environment;
+import dev.assistant.api.security.Environment;
 import dev.assistant.security.key.Credential;
 import dev.assistant.security.key.KeyProvider;
 import dev.assistant.security.key.KeyProviderException;
