@@ -245,11 +245,7 @@ public final class Assistant implements AutoCloseable {
         return new StreamListener() {
             @Override
             public void onText(String delta) {
-                try {
-                    listener.onText(delta);
-                } catch (RuntimeException e) {
-                    LOG.warn("stream listener failed; the text piece is dropped", e);
-                }
+                onChoiceText(0, delta);
             }
 
             @Override

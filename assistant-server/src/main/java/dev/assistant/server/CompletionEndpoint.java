@@ -120,7 +120,12 @@ final class CompletionEndpoint<R> {
         CompletableFuture<Completion> future = starter.start(assistant, call.request(), new StreamListener() {
             @Override
             public void onText(String delta) {
-                events.add(delta);
+                onChoiceText(0, delta);
+            }
+
+            @Override
+            public void onChoiceText(int index, String delta) {
+                events.add(new Delta(index, delta));
             }
 
             @Override
@@ -141,7 +146,7 @@ final class CompletionEndpoint<R> {
         exchange.onFailure(failure -> events.add(new Gone(failure)));
         String model = assistant.modelInfo().name();
         boolean started = false;
-        boolean roleSent = false;
+        java.util.Set<Integer> roleSent = new java.util.HashSet<>();
         long deadline = System.nanoTime() + maxWait.toNanos();
         try {
             while (true) {
@@ -172,15 +177,15 @@ final class CompletionEndpoint<R> {
                     exchange.startStream();
                     started = true;
                 }
-                if (event instanceof String text) {
-                    StringBuilder batch = new StringBuilder(text);
+                if (event instanceof Delta text) {
+                    StringBuilder batch = new StringBuilder(text.text());
                     // Coalesce what is already queued: fewer, larger writes when the client is slower than the model.
-                    while (events.peek() instanceof String more) {
+                    while (events.peek() instanceof Delta more && more.index() == text.index()) {
                         events.poll();
-                        batch.append(more);
+                        batch.append(more.text());
                     }
-                    exchange.writeEvent(bodies.chunk(kind, id, created, model, !roleSent, batch.toString(), null));
-                    roleSent = true;
+                    exchange.writeEvent(bodies.chunk(kind, id, created, model, text.index(),
+                            roleSent.add(text.index()), batch.toString(), null, java.util.List.of()));
                 } else if (event instanceof ToolCallDelta piece) {
                     ToolCallDelta merged = piece;
                     // Coalesce queued argument fragments of the same call, as for text.
@@ -189,14 +194,17 @@ final class CompletionEndpoint<R> {
                         merged = new ToolCallDelta(merged.index(), merged.id(), merged.name(),
                                 merged.arguments() + more.arguments());
                     }
-                    exchange.writeEvent(bodies.toolCallChunk(id, created, model, !roleSent, merged));
-                    roleSent = true;
+                    // tool calls come with one choice only (n > 1 is refused with tools)
+                    exchange.writeEvent(bodies.toolCallChunk(id, created, model, roleSent.add(0), merged));
                 } else if (event instanceof Completion c) {
-                    if (!roleSent) {
-                        exchange.writeEvent(bodies.chunk(kind, id, created, model, true, "", null));
+                    for (Completion.Choice choice : c.choices()) {
+                        if (!roleSent.contains(choice.index())) {
+                            exchange.writeEvent(bodies.chunk(kind, id, created, model, choice.index(), true, "", null,
+                                    java.util.List.of()));
+                        }
+                        exchange.writeEvent(bodies.chunk(kind, id, created, model, choice.index(), false, null,
+                                ResponseBodies.finishReason(choice.finishReason()), choice.logprobs()));
                     }
-                    exchange.writeEvent(bodies.chunk(kind, id, created, model, false, null,
-                            ResponseBodies.finishReason(c.finishReason())));
                     if (call.includeUsage()) {
                         exchange.writeEvent(bodies.usageChunk(kind, id, created, model, c.usage()));
                     }
@@ -225,6 +233,10 @@ final class CompletionEndpoint<R> {
             return e;
         }
         return new AssistantException(ErrorCode.INTERNAL, "The request failed: " + t.getClass().getSimpleName(), t);
+    }
+
+    /** Text of one choice. */
+    private record Delta(int index, String text) {
     }
 
     /** The connection failed while the answer was being produced. */

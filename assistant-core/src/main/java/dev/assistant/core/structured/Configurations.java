@@ -9,7 +9,7 @@ import java.util.Arrays;
  */
 final class Configurations {
     static final int LIMIT = 32;
-    private Stack[] items = new Stack[4];
+    private Stack[] items = new Stack[2];
     private int size;
 
     void add(Stack s) {
@@ -30,7 +30,8 @@ final class Configurations {
         return items[i];
     }
 
+    /** The configurations as an array (this object's own when it is full, to spare a copy on the hot path). */
     Stack[] toArray() {
-        return Arrays.copyOf(items, size);
+        return size == items.length ? items : Arrays.copyOf(items, size);
     }
 }

@@ -39,31 +39,34 @@ final class JsonConstraint implements TokenConstraint {
         boolean[] any = {false};
         Stack single = state.single();
         if (single != null && single.top instanceof StringFrame string && string.normal()) {
-            any[0] = plainTokens(allowed, string, single.rest, budget);
-            vocabulary.nonPlain.walk(state, (id, after) -> any[0] |= allow(allowed, id, after, budget));
+            any[0] = safeTokens(allowed, string, single.rest, budget);
+            vocabulary.quoting.walk(state, (id, after) -> any[0] |= allow(allowed, id, after, budget));
         } else {
             vocabulary.all.walk(state, (id, after) -> any[0] |= allow(allowed, id, after, budget));
         }
         return any[0];
     }
 
-    private boolean plainTokens(long[] allowed, StringFrame string, Stack rest, long budget) {
+    /** Inside a string, between characters: the tokens without quote or backslash, by their character count. */
+    private boolean safeTokens(long[] allowed, StringFrame string, Stack rest, long budget) {
         int room = string.room();
         long restToEnd = budget == Long.MAX_VALUE ? 0 : rest.minBytesToEnd();
         int missing = Math.max(0, string.node.minLength - string.count);
-        if (room >= vocabulary.maxPlainChars && restToEnd + missing + 1 <= budget) {
-            long[] plain = vocabulary.plainMask;
-            for (int i = 0; i < Math.min(plain.length, allowed.length); i++) {
-                allowed[i] |= plain[i];
+        if (room >= vocabulary.maxSafeChars && restToEnd + vocabulary.maxSafePending + missing + 1 <= budget) {
+            long[] safe = vocabulary.safeMask;
+            for (int i = 0; i < Math.min(safe.length, allowed.length); i++) {
+                allowed[i] |= safe[i];
             }
-            return vocabulary.plainIds.length > 0;
+            return vocabulary.safeIds.length > 0;
         }
         boolean any = false;
-        int[] ids = vocabulary.plainIds;
-        int[] chars = vocabulary.plainChars;
+        int[] ids = vocabulary.safeIds;
+        int[] chars = vocabulary.safeChars;
+        int[] pending = vocabulary.safePending;
         for (int i = 0; i < ids.length; i++) {
             int c = chars[i];
-            if (c <= room && restToEnd + Math.max(0, missing - c) + 1 <= budget && ids[i] < allowed.length * 64) {
+            if (c <= room && restToEnd + pending[i] + Math.max(0, missing - c) + 1 <= budget
+                    && ids[i] < allowed.length * 64) {
                 allowed[ids[i] >>> 6] |= 1L << ids[i];
                 any = true;
             }
@@ -85,6 +88,15 @@ final class JsonConstraint implements TokenConstraint {
         ParserState next = b == null ? null : state.advance(b);
         if (next == null) {
             throw new IllegalStateException("token " + token + " is not allowed by the response format here");
+        }
+        state = next;
+    }
+
+    /** Advances by raw bytes (tests and benchmarks that replay a document byte by byte). */
+    void acceptBytes(byte[] bytes) {
+        ParserState next = state.advance(bytes);
+        if (next == null) {
+            throw new IllegalStateException("bytes not allowed here");
         }
         state = next;
     }

@@ -11,21 +11,26 @@ import java.util.List;
 final class TokenVocabulary {
     final byte[][] bytes;
     final TokenTrie all;
-    /** Tokens a JSON string takes whole, and how many characters each adds. */
-    final int[] plainIds;
-    final int[] plainChars;
-    /** The plain tokens as a bit set over ids. */
-    final long[] plainMask;
-    final int maxPlainChars;
-    /** Every token that is not plain. */
-    final TokenTrie nonPlain;
+    /**
+     * Tokens a JSON string (between characters) takes as they are: no quote, backslash or control character, valid
+     * UTF-8 that may end part-way through a character. With the characters each adds (a partial one counted) and
+     * the continuation bytes each leaves pending.
+     */
+    final int[] safeIds;
+    final int[] safeChars;
+    final int[] safePending;
+    /** The safe tokens as a bit set over ids. */
+    final long[] safeMask;
+    final int maxSafeChars;
+    final int maxSafePending;
+    /** Tokens with a quote or a backslash: inside a string, only these need the grammar walk. */
+    final TokenTrie quoting;
     final int maxTokenBytes;
 
     TokenVocabulary(byte[][] tokenBytes) {
         this.bytes = tokenBytes;
-        List<Integer> plain = new ArrayList<>();
-        List<Integer> chars = new ArrayList<>();
-        List<Integer> others = new ArrayList<>();
+        List<int[]> safe = new ArrayList<>();
+        List<Integer> quotingIds = new ArrayList<>();
         List<Integer> present = new ArrayList<>();
         StringNode anyString = new StringNode(0, Integer.MAX_VALUE);
         int longest = 0;
@@ -36,48 +41,61 @@ final class TokenVocabulary {
             }
             present.add(id);
             longest = Math.max(longest, b.length);
-            int c = plainCharacters(anyString, b);
-            if (c > 0) {
-                plain.add(id);
-                chars.add(c);
-            } else {
-                others.add(id);
+            if (quotes(b)) {
+                quotingIds.add(id);
+                continue;
             }
+            StringFrame after = inString(anyString, b);
+            if (after != null) {
+                safe.add(new int[]{id, after.count, after.normal() ? 0 : after.pending});
+            } // else never valid between characters of a string (a stray continuation byte, a control character)
         }
-        this.plainIds = plain.stream().mapToInt(Integer::intValue).toArray();
-        this.plainChars = chars.stream().mapToInt(Integer::intValue).toArray();
-        this.plainMask = new long[(tokenBytes.length + 63) / 64];
+        this.safeIds = new int[safe.size()];
+        this.safeChars = new int[safe.size()];
+        this.safePending = new int[safe.size()];
+        this.safeMask = new long[(tokenBytes.length + 63) / 64];
         int most = 0;
-        for (int i = 0; i < plainIds.length; i++) {
-            plainMask[plainIds[i] >>> 6] |= 1L << plainIds[i];
-            most = Math.max(most, plainChars[i]);
+        int pending = 0;
+        for (int i = 0; i < safeIds.length; i++) {
+            int[] t = safe.get(i);
+            safeIds[i] = t[0];
+            safeChars[i] = t[1];
+            safePending[i] = t[2];
+            safeMask[t[0] >>> 6] |= 1L << t[0];
+            most = Math.max(most, t[1]);
+            pending = Math.max(pending, t[2]);
         }
-        this.maxPlainChars = most;
+        this.maxSafeChars = most;
+        this.maxSafePending = pending;
         this.maxTokenBytes = longest;
         this.all = new TokenTrie(tokenBytes, present.stream().mapToInt(Integer::intValue).toArray());
-        this.nonPlain = new TokenTrie(tokenBytes, others.stream().mapToInt(Integer::intValue).toArray());
+        this.quoting = new TokenTrie(tokenBytes, quotingIds.stream().mapToInt(Integer::intValue).toArray());
     }
 
     int size() {
         return bytes.length;
     }
 
-    /** The characters {@code b} adds inside a string when it is plain, else 0. */
-    private static int plainCharacters(StringNode anyString, byte[] b) {
+    private static boolean quotes(byte[] b) {
+        for (byte x : b) {
+            if (x == '"' || x == '\\') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The string frame after {@code b} from between two characters, or null if a string cannot take it. */
+    private static StringFrame inString(StringNode anyString, byte[] b) {
         Frame f = StringFrame.open(anyString);
         for (byte x : b) {
-            int v = x & 0xff;
-            if (v == '"' || v == '\\') {
-                return 0;
-            }
             Configurations out = new Configurations();
-            f.step(v, null, out);
-            if (out.size() != 1) {
-                return 0;
+            f.step(x & 0xff, null, out);
+            if (out.size() != 1 || out.get(0) == null) {
+                return null;
             }
             f = out.get(0).top;
         }
-        StringFrame s = (StringFrame) f;
-        return s.normal() ? s.count : 0;
+        return (StringFrame) f;
     }
 }
