@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The official OpenAI Node SDK (npm {@code openai}, installed by {@code .ci/npm-deps.sh} into
+ * The official OpenAI Node SDK (npm {@code openai}, installed by {@code .ci/run} into
  * {@code src/test/node}) runs {@code tool-calls.mjs} against the server on loopback: a forced call, a streamed
  * call assembled by the SDK's stream helper, the tool result sent back, and a bad tool choice rejected.
  */
@@ -99,7 +99,7 @@ class NodeSdkToolCallingTest {
     private static void requireSdk() {
         boolean present = Files.isRegularFile(NODE_DIR.resolve("node_modules/openai/package.json"));
         if (!present) {
-            String message = "the OpenAI Node SDK is not installed: run .ci/npm-deps.sh";
+            String message = "the OpenAI Node SDK is not installed: run .ci/run";
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {
                 Assertions.fail(message);
             }

@@ -198,7 +198,7 @@ final class Decoding {
         // last token need not be evaluated).
         int remaining = Math.min(request.maxNewTokens() - produced, capacity - sequenceLength + 1);
         constraint.allowedTokens(allowed, Math.max(1, remaining));
-        if (constraint.accepting()) {
+        if (constraint.accepting() && !request.ignoreStops()) {
             for (int eos : request.eosIds()) {
                 if (eos < allowed.length * 64) {
                     allowed[eos >>> 6] |= 1L << eos;

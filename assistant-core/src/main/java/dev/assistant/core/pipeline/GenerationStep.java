@@ -31,6 +31,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
@@ -88,8 +89,11 @@ public final class GenerationStep implements CallStep.Chain {
         for (int i = 0; i < o.n(); i++) {
             // Choice 0 draws exactly what a single-choice request with the same seed would.
             RandomGenerator random = new SplittableRandom(seed + i * 0x9E3779B97F4A7C15L);
-            jobs.add(new BatchingEngine.Job(request, textStream(), listener(call, i, first, scanner), random, fairnessKey,
-                    deadline, call::isCancelled, depth -> call.timer().dequeued(depth)));
+            // the choices leave the queue together: the first one reports it
+            IntConsumer admitted = i == 0 ? depth -> call.timer().dequeued(depth) : depth -> {
+            };
+            jobs.add(new BatchingEngine.Job(request, textStream(), listener(call, i, first, scanner), random,
+                    fairnessKey, deadline, call::isCancelled, admitted));
         }
         call.timer().enqueued(engine.queueDepth() + 1);
         List<BatchingEngine.Ticket> tickets = engine.submitChoices(jobs);

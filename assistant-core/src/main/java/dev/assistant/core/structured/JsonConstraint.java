@@ -106,8 +106,20 @@ final class JsonConstraint implements TokenConstraint {
         return state.accepting();
     }
 
+    /** Closed, or a complete top-level number or literal that no byte can extend (e.g. at its digit limit). */
     @Override
     public boolean complete() {
-        return state.closed();
+        if (state.closed()) {
+            return true;
+        }
+        if (!state.accepting()) {
+            return false;
+        }
+        for (int b = 0; b < 256; b++) {
+            if (state.advance(b) != null) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -133,6 +133,15 @@ class GrammarRandomWalkTest {
     }
 
     @Test
+    void topLevelScalarsValidate() {
+        for (String schema : List.of("{\"type\": \"integer\", \"minimum\": -5, \"maximum\": 1000}",
+                "{\"type\": \"number\", \"exclusiveMinimum\": 0.25}", "{\"enum\": [1, 12, 123, \"x\"]}",
+                "{\"type\": [\"boolean\", \"null\"]}", "{\"type\": \"string\", \"minLength\": 2, \"maxLength\": 3}")) {
+            assertAllValid(schema, 30);
+        }
+    }
+
+    @Test
     void jsonObjectModeGivesAnObject() {
         assertAllValid(Grammar.anyObject(), SchemaValidation.schema("{\"type\": \"object\"}"), 100);
     }
