@@ -2,7 +2,11 @@ package dev.assistant.cli;
 
 import dev.assistant.core.Assistant;
 import dev.assistant.core.AssistantBuilder;
+import dev.assistant.api.metrics.MetricsListener;
+import dev.assistant.metrics.config.AlertsConfig;
+import dev.assistant.metrics.memory.InMemoryMetrics;
 import dev.assistant.metrics.micrometer.MicrometerMetricsListener;
+import dev.assistant.metrics.system.JvmSystemProbe;
 import dev.assistant.security.config.SecuritySettings;
 import dev.assistant.server.OpenAiServer;
 import dev.assistant.server.ServerConfig;
@@ -18,6 +22,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 
@@ -51,6 +57,11 @@ final class ServeCommand implements Callable<Integer> {
                     + "Without it every caller is anonymous: keep the server on loopback.")
     Path securityConfig;
 
+    @Option(names = "--alerts-config", paramLabel = "FILE",
+            description = "alerts configuration (JSON: rules, routes, channels; see assistant-metrics/README.md); "
+                    + "evaluated every 10 s while serving")
+    Path alertsConfig;
+
     @Option(names = "--workers", description = "requests generated at once (default: 2 x cores)")
     Integer workers;
 
@@ -66,6 +77,19 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--request-timeout", defaultValue = "PT5M", description = "longest completion, queueing included (default: ${DEFAULT-VALUE})")
     Duration requestTimeout;
 
+    @Option(names = "--body-timeout", defaultValue = "PT30S",
+            description = "a request body must arrive within (ISO-8601, default: ${DEFAULT-VALUE}); else 408")
+    Duration bodyTimeout;
+
+    @Option(names = "--min-request-rate", defaultValue = "1024", paramLabel = "BYTES_PER_SECOND",
+            description = "bodies arriving slower than this on average get 408 (default: ${DEFAULT-VALUE}; 0 = off)")
+    long minRequestRate;
+
+    @Option(names = "--allowed-host", paramLabel = "HOST",
+            description = "without --security-config keys, also accept this Host/Origin name beside loopback "
+                    + "(repeatable; a defence against DNS rebinding)")
+    List<String> allowedHosts = new ArrayList<>();
+
     @Option(names = "--shutdown-grace", defaultValue = "PT30S", description = "time in-flight requests get at shutdown (default: ${DEFAULT-VALUE})")
     Duration shutdownGrace;
 
@@ -73,17 +97,23 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ServerConfig config = ServerConfig.builder().host(host).port(port).maxRequestBytes(maxRequestBytes)
-                .idleTimeout(idleTimeout).requestTimeout(requestTimeout).shutdownGrace(shutdownGrace).build();
+        ServerConfig.Builder settings = ServerConfig.builder().host(host).port(port).maxRequestBytes(maxRequestBytes)
+                .idleTimeout(idleTimeout).requestTimeout(requestTimeout).shutdownGrace(shutdownGrace)
+                .bodyTimeout(bodyTimeout).minRequestBytesPerSecond(minRequestRate);
+        allowedHosts.forEach(settings::allowedHost);
+        ServerConfig config = settings.build();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Read before anything starts, so a broken alerts file stops the command with its typed error.
+        AlertsConfig alerts = alertsConfig == null ? null : AlertsConfig.read(alertsConfig);
+        InMemoryMetrics memory = alerts == null ? null : InMemoryMetrics.create();
         SecuritySettings security = securityConfig == null ? null
                 : SecuritySettings.load(securityConfig, System::getenv, Clock.systemUTC());
         OpenAiServer.Builder server = OpenAiServer.builder().config(config).registry(registry);
         if (security != null) {
-            security.authenticator().ifPresent(server::modelsAuthenticator);
+            security.authenticator().ifPresent(server::authenticator);
         } else if (config.bindsAllInterfaces()) {
             err.println("WARNING: listening on every interface WITHOUT --security-config: anyone who can reach "
-                    + "this port can use the model.");
+                    + "this port can use the model (clients must send a loopback Host or one given with --allowed-host).");
         }
         CountDownLatch stopped = new CountDownLatch(1);
         try (OpenAiServer running = server.build().start()) {
@@ -91,17 +121,35 @@ final class ServeCommand implements Callable<Integer> {
             err.flush();
             Assistant assistant;
             try {
-                assistant = open(err, registry, security);
+                assistant = open(err, registry, security, memory);
             } catch (RuntimeException e) {
                 if (security != null) {
                     security.close();
                 }
                 throw e;
             }
+            ServeAlerts alerting;
+            try {
+                alerting = alerts == null ? null : ServeAlerts.start(alerts, memory::snapshot, new JvmSystemProbe(),
+                        registry, Duration.ofSeconds(10), System::getenv);
+            } catch (RuntimeException e) {
+                assistant.close();
+                if (security != null) {
+                    security.close();
+                }
+                throw e;
+            }
+            if (alerting != null) {
+                err.printf("Alerts: %d rules, channels %s%n", alerting.engine().rules().size(),
+                        alerting.router().channelNames());
+            }
             Thread hook = new Thread(() -> {
                 err.println("Shutting down: draining in-flight requests...");
                 err.flush();
                 boolean clean = running.shutdown(config.shutdownGrace());
+                if (alerting != null) {
+                    alerting.close();
+                }
                 assistant.close();
                 if (security != null) {
                     security.close();
@@ -120,10 +168,13 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Assistant open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security) {
+    private Assistant open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security,
+                           InMemoryMetrics memory) {
+        MetricsListener metrics = MicrometerMetricsListener.bindTo(registry);
         AssistantBuilder b = model.configure(Assistant.builder(), err)
                 .queueCapacity(queueCapacity).defaultTimeout(requestTimeout)
-                .metrics(MicrometerMetricsListener.bindTo(registry));
+                // The alert rules read the in-memory window; /metrics keeps reading Micrometer.
+                .metrics(memory == null ? metrics : MetricsListener.composite(metrics, memory));
         if (workers != null) {
             b.workers(workers);
         }

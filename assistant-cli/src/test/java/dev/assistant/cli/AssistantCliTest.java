@@ -83,6 +83,23 @@ class AssistantCliTest {
     }
 
     @Test
+    void backendChoosesTheEngineAndAnUnknownOneIsUnavailable() throws Exception {
+        Path model = shared("stories260K");
+        Result torch = run("generate", "--model", model.toString(), "--input-ids", "1", "--max-new-tokens", "8",
+                "--no-stop", "--device", "cpu", "--backend", "pytorch", "--engine-option", "pytorch.layers=unfused",
+                "--json");
+        assertThat(torch.exit()).as(torch.err()).isZero();
+        Result nat = run("generate", "--model", model.toString(), "--input-ids", "1", "--max-new-tokens", "8",
+                "--no-stop", "--device", "cpu", "--backend", "native", "--json");
+        assertThat(nat.exit()).as(nat.err()).isZero();
+        assertThat(JSON.readTree(torch.out()).get("output_ids")).isEqualTo(JSON.readTree(nat.out()).get("output_ids"));
+
+        Result missing = run("generate", "--model", model.toString(), "--input-ids", "1", "--backend", "tpu", "--json");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("ENGINE_UNAVAILABLE").contains("backend 'tpu' is not on the classpath");
+    }
+
+    @Test
     void usageErrorsExitWith2() {
         assertThat(run("generate", "--json").exit()).isEqualTo(2);
         assertThat(run("generate", "--prompt", "x", "--input-ids", "1").exit()).isEqualTo(2);
@@ -102,9 +119,11 @@ class AssistantCliTest {
         Result r = run("doctor", "--model", shared("stories260K").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("cores").contains("memory").contains("TCP congestion control")
-                .contains("INT8: per-channel Llama layers in the native library")
-                .contains("other per-channel layers on libtorch fbgemm")
-                .contains("layers: Llama forward passes in the native library (")
+                .contains("native library: loaded, ").contains("per-channel INT8 layers on libtorch fbgemm")
+                .contains("layers: Llama layers: one TorchScript call per layer")
+                .contains("with --backend auto --device auto --dtype f32: loads on 'native'")
+                .contains("native: yes (rank 100): Llama on the CPU").contains("pytorch: yes (rank 10)")
+                .doesNotContain("Failed to detect GPU count")
                 .contains("workers = " + 2 * Runtime.getRuntime().availableProcessors()).contains("batch size = ");
     }
 }

@@ -3,9 +3,6 @@ package dev.assistant.quant;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Picks the INT8 kernel for this JVM.
@@ -24,8 +21,6 @@ public final class Int8Kernels {
     /** The JVM option that enables the vector kernel. */
     public static final String VECTOR_FLAG = "--add-modules " + VECTOR_MODULE;
 
-    private static final Logger LOG = LoggerFactory.getLogger(Int8Kernels.class);
-    private static final AtomicBoolean WARNED = new AtomicBoolean();
 
     private Int8Kernels() {
     }
@@ -40,16 +35,21 @@ public final class Int8Kernels {
         return vectorModulePresent() && VectorSupport.supported();
     }
 
-    /** The fastest single-threaded kernel here; logs one warning per JVM when that is the scalar fallback. */
+    /**
+     * The fastest single-threaded kernel here. Says nothing itself: the caller that loads a model logs
+     * {@link #scalarWarning()} with it when that is the scalar fallback (once per model, not once per JVM).
+     */
     public static Int8Kernel best() {
+        return vectorKernelAvailable() ? VectorSupport.kernel() : ScalarInt8Kernel.INSTANCE;
+    }
+
+    /** Empty when {@link #best()} is the vector kernel, else a warning line saying why not and how to fix it. */
+    public static java.util.Optional<String> scalarWarning() {
         if (vectorKernelAvailable()) {
-            return VectorSupport.kernel();
+            return java.util.Optional.empty();
         }
-        if (WARNED.compareAndSet(false, true)) {
-            LOG.warn("INT8 kernels use the slow scalar path: {}. Start the JVM with '{}' for the Java Vector API kernel"
-                    + " (5-10x faster).", reasonForScalar(), VECTOR_FLAG);
-        }
-        return ScalarInt8Kernel.INSTANCE;
+        return java.util.Optional.of("INT8 kernels use the slow scalar path: " + reasonForScalar() + ". Start the JVM "
+                + "with '" + VECTOR_FLAG + "' for the Java Vector API kernel (5-10x faster).");
     }
 
     /** The portable kernel, whatever the JVM offers (for tests and comparisons). */

@@ -13,6 +13,7 @@ import dev.assistant.server.openai.ApiException;
 import dev.assistant.server.openai.RequestParser;
 import dev.assistant.server.openai.ResponseBodies;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -21,10 +22,14 @@ import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -33,8 +38,10 @@ import java.util.function.LongSupplier;
  * OpenAI-shaped error body with the matching status. Blocking handler: Jetty runs it on a pooled thread.
  *
  * <p>API requests are counted in flight and refused with 503 once the server drains or while no model is
- * loaded; probes and {@code /metrics} are always answered. The {@code Authorization} header is read only to hand
- * the key to the assistant (and the optional authenticator for {@code /v1/models}); it is never logged or echoed.
+ * loaded; probes and {@code /metrics} are always answered. With an authenticator, every API request's key is
+ * checked before its body is read or its model looked up (the assistant checks it again, with its policies);
+ * without one, {@link BrowserGuard} refuses what a web page could forge. The {@code Authorization} header is read
+ * only to check the key and hand it to the assistant; it is never logged or echoed.
  */
 final class ApiHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
@@ -49,7 +56,11 @@ final class ApiHandler extends Handler.Abstract {
     private final PrometheusMeterRegistry registry;
     private final ServerMetrics metrics;
     private final InFlight inFlight;
-    private final Authenticator modelsAuthenticator;
+    private final Authenticator authenticator;
+    private final BrowserGuard browserGuard;
+    private final ClientFaultLog clientFaults;
+    private final Duration bodyTimeout;
+    private final long minRequestBytesPerSecond;
     private final BooleanSupplier ready;
     private final LongSupplier nanoClock;
     private final long startedEpochSecond;
@@ -58,8 +69,8 @@ final class ApiHandler extends Handler.Abstract {
     ApiHandler(ModelCatalog catalog, ObjectMapper json, RequestParser parser, ResponseBodies bodies,
                CompletionEndpoint<ChatRequest> chat, CompletionEndpoint<GenerateRequest> completions,
                PrometheusMeterRegistry registry, ServerMetrics metrics, InFlight inFlight,
-               Authenticator modelsAuthenticator, BooleanSupplier ready, LongSupplier nanoClock,
-               long startedEpochSecond, int maxRequestBytes) {
+               Authenticator authenticator, BooleanSupplier ready, LongSupplier nanoClock,
+               long startedEpochSecond, ServerConfig config) {
         this.catalog = catalog;
         this.json = json;
         this.parser = parser;
@@ -69,11 +80,15 @@ final class ApiHandler extends Handler.Abstract {
         this.registry = registry;
         this.metrics = metrics;
         this.inFlight = inFlight;
-        this.modelsAuthenticator = modelsAuthenticator;
+        this.authenticator = authenticator;
+        this.browserGuard = new BrowserGuard(config);
+        this.clientFaults = new ClientFaultLog(LOG, nanoClock);
+        this.bodyTimeout = config.bodyTimeout();
+        this.minRequestBytesPerSecond = config.minRequestBytesPerSecond();
         this.ready = ready;
         this.nanoClock = nanoClock;
         this.startedEpochSecond = startedEpochSecond;
-        this.maxRequestBytes = maxRequestBytes;
+        this.maxRequestBytes = config.maxRequestBytes();
     }
 
     /** The fixed set of routes; also the bounded {@code route} tag of the request metrics. */
@@ -113,6 +128,7 @@ final class ApiHandler extends Handler.Abstract {
         Route route = Route.match(path);
         String method = exchange.method();
         boolean entered = false;
+        boolean bodyPending = false;
         try {
             if (route == Route.UNKNOWN) {
                 throw new ApiException(ApiError.unknownRoute(method, path));
@@ -120,6 +136,9 @@ final class ApiHandler extends Handler.Abstract {
             if (!route.method.equals(method) && !(route.method.equals("GET") && method.equals("HEAD"))) {
                 exchange.header(HttpHeader.ALLOW, route.method);
                 throw new ApiException(ApiError.methodNotAllowed(method, path));
+            }
+            if (route == Route.METRICS && authenticator == null) {
+                guardBrowser(exchange);
             }
             if (!route.api) {
                 probe(exchange, route);
@@ -131,46 +150,136 @@ final class ApiHandler extends Handler.Abstract {
                 throw new ApiException(ApiError.unavailable("server_shutting_down",
                         "The server is shutting down; retry on another instance."));
             }
+            admit(exchange);
             if (catalog.isEmpty()) {
                 throw new ApiException(ApiError.unavailable("model_loading", "The model is still loading; retry shortly."));
             }
-            api(exchange, route, path);
-        } catch (ApiException e) {
-            exchange.sendError(e.error());
-        } catch (UncheckedIOException e) {
-            if (causedBy(e, java.util.concurrent.TimeoutException.class)) {
-                // The client stopped sending its body: tell it (it may still read) and close the connection.
-                exchange.header(HttpHeader.CONNECTION, "close");
-                exchange.sendError(new ApiError(408, "invalid_request_error", "request_timeout", null,
-                        "The request body did not arrive in time.", OptionalLong.empty()));
-            } else {
-                exchange.abort(e); // the client is gone: nobody to answer
+            if (route == Route.CHAT || route == Route.COMPLETIONS) {
+                requireJson(exchange);
+                readBodyThenServe(exchange, route, method, start);
+                bodyPending = true;
+                return true;
             }
-        } catch (AssistantException e) {
-            exchange.sendError(ApiError.from(e));
+            listModels(exchange, route, path);
         } catch (RuntimeException e) {
-            // Never log the request itself (it may hold prompts); the exception names the failure.
-            LOG.error("unexpected failure serving {} {}", method, route.template, e);
-            exchange.sendError(new ApiError(500, "server_error", "internal_error", null,
-                    "The server failed to process the request.", OptionalLong.empty()));
+            fail(exchange, route, method, e);
         } finally {
-            if (entered) {
-                inFlight.exit();
+            if (!bodyPending) {
+                finish(exchange, route, method, start, entered);
             }
-            exchange.abort(new IllegalStateException("handler returned without a response"));
-            metrics.request(route.template, method, exchange.status() == 0 ? 499 : exchange.status(),
-                    nanoClock.getAsLong() - start);
         }
         return true;
     }
 
-    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (type.isInstance(c)) {
-                return true;
+    /**
+     * Who may use the API at all, checked before any body is read or any model is looked up: on a server without
+     * keys, only requests a web page cannot forge (see {@link BrowserGuard}); with keys, a valid key, so that no
+     * caller without one makes the server read a body or says whether a model exists.
+     */
+    private void admit(Exchange exchange) {
+        Optional<String> bearer = exchange.bearerKey();
+        if (authenticator == null) {
+            guardBrowser(exchange);
+            return;
+        }
+        char[] key = bearer.map(String::toCharArray).orElse(null);
+        try {
+            authenticator.authenticate(key);
+        } finally {
+            if (key != null) {
+                Arrays.fill(key, '\0');
             }
         }
-        return false;
+    }
+
+    private void guardBrowser(Exchange exchange) {
+        browserGuard.check(exchange.singleHeader(HttpHeader.HOST), exchange.singleHeader(HttpHeader.ORIGIN));
+    }
+
+    /** Bodies must say they are JSON: a browser can send {@code text/plain} to any site without asking first. */
+    private static void requireJson(Exchange exchange) {
+        String type = exchange.singleHeader(HttpHeader.CONTENT_TYPE);
+        String media = type == null ? "" : type.split(";", 2)[0].strip();
+        if (!media.equalsIgnoreCase(Exchange.JSON)) {
+            throw new ApiException(new ApiError(415, "invalid_request_error", "unsupported_media_type", null,
+                    "The request body must be sent as Content-Type: application/json.", OptionalLong.empty()));
+        }
+    }
+
+    /**
+     * Reads the body without holding this thread (see {@link BodyReader}), then serves the request on a pooled
+     * thread. The request stays counted in flight meanwhile.
+     */
+    private void readBodyThenServe(Exchange exchange, Route route, String method, long start) {
+        Request request = exchange.request();
+        CompletableFuture<byte[]> body = BodyReader.read(request, maxRequestBytes,
+                (long) maxRequestBytes * Exchange.DRAIN_FACTOR, bodyTimeout, minRequestBytesPerSecond);
+        BiConsumer<byte[], Throwable> serve = (bytes, failure) -> {
+            try {
+                if (failure != null) {
+                    bodyFailed(exchange, failure instanceof CompletionException c && c.getCause() != null
+                            ? c.getCause() : failure);
+                } else {
+                    completion(exchange, route, exchange.parseJson(bytes));
+                }
+            } catch (RuntimeException e) {
+                fail(exchange, route, method, e);
+            } finally {
+                finish(exchange, route, method, start, true);
+            }
+        };
+        if (body.isDone()) {
+            body.whenComplete(serve); // already read: this thread serves it
+        } else {
+            body.whenCompleteAsync(serve, request.getComponents().getExecutor());
+        }
+    }
+
+    /** Answers a body that could not be read; a client that went away gets nothing and one brief log line. */
+    private void bodyFailed(Exchange exchange, Throwable failure) {
+        if (failure instanceof BodyReader.TooLarge tooLarge) {
+            if (!tooLarge.drained) {
+                exchange.header(HttpHeader.CONNECTION, "close");
+            }
+            throw new ApiException(ApiError.tooLarge(maxRequestBytes));
+        }
+        if (failure instanceof BodyReader.TooSlow || failure instanceof TimeoutException
+                || failure instanceof HttpException h && h.getCode() == 408) {
+            // Too slow, in total, on average or silent past the idle timeout: tell it (it may still read) and close.
+            exchange.header(HttpHeader.CONNECTION, "close");
+            throw new ApiException(new ApiError(408, "invalid_request_error", "request_timeout", null,
+                    "The request body did not arrive in time.", OptionalLong.empty()));
+        }
+        if (failure instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
+            // A malformed body (a broken chunked encoding...): the client's fault, answered in the API's shape.
+            exchange.header(HttpHeader.CONNECTION, "close");
+            throw new ApiException(JsonErrorHandler.error(h.getCode()));
+        }
+        clientFaults.record("request bodies abandoned by their clients", failure);
+        exchange.abort(failure);
+    }
+
+    /** Maps a failure to its answer; only a failure of the server itself is logged (with its stack). */
+    private void fail(Exchange exchange, Route route, String method, RuntimeException e) {
+        if (e instanceof ApiException api) {
+            exchange.sendError(api.error());
+        } else if (e instanceof AssistantException assistant) {
+            exchange.sendError(ApiError.from(assistant));
+        } else {
+            // Never log the request itself (it may hold prompts); the exception names the failure.
+            LOG.error("unexpected failure serving {} {}", ServerMetrics.methodTag(method), route.template, e);
+            exchange.sendError(new ApiError(500, "server_error", "internal_error", null,
+                    "The server failed to process the request.", OptionalLong.empty()));
+        }
+    }
+
+    private void finish(Exchange exchange, Route route, String method, long start, boolean entered) {
+        if (entered) {
+            inFlight.exit();
+        }
+        exchange.abort(new IllegalStateException("handler returned without a response"));
+        metrics.request(route.template, method, exchange.status() == 0 ? 499 : exchange.status(),
+                nanoClock.getAsLong() - start);
     }
 
     private void probe(Exchange exchange, Route route) {
@@ -189,49 +298,29 @@ final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    private void api(Exchange exchange, Route route, String path) {
-        Optional<String> bearer = exchange.bearerKey();
+    private void listModels(Exchange exchange, Route route, String path) {
         switch (route) {
-            case MODELS -> {
-                authenticateModels(bearer);
-                exchange.sendJson(200, bodies.modelList(catalog.names(), startedEpochSecond));
-            }
+            case MODELS -> exchange.sendJson(200, bodies.modelList(catalog.names(), startedEpochSecond));
             case MODEL -> {
-                authenticateModels(bearer);
                 String id = path.substring("/v1/models/".length());
                 if (catalog.find(id).isEmpty()) {
                     throw new ApiException(ApiError.modelNotFound(id));
                 }
                 exchange.sendJson(200, bodies.model(id, startedEpochSecond));
             }
-            case CHAT, COMPLETIONS -> {
-                JsonNode body = exchange.readJson(maxRequestBytes);
-                exchange.tolerateSilence();
-                try (CallerKey key = bearer.map(CallerKey::of).orElse(null)) {
-                    if (route == Route.CHAT) {
-                        ApiCall<ChatRequest> call = parser.chat(body, key);
-                        chat.handle(exchange, call);
-                    } else {
-                        ApiCall<GenerateRequest> call = parser.completion(body, key);
-                        completions.handle(exchange, call);
-                    }
-                }
-            }
-            default -> throw new IllegalStateException("not an API route: " + route);
+            default -> throw new IllegalStateException("not a model route: " + route);
         }
     }
 
-    /** {@code /v1/models} has no assistant call behind it: check the key here when an authenticator is given. */
-    private void authenticateModels(Optional<String> bearer) {
-        if (modelsAuthenticator == null) {
-            return;
-        }
-        char[] key = bearer.map(String::toCharArray).orElse(null);
-        try {
-            modelsAuthenticator.authenticate(key);
-        } finally {
-            if (key != null) {
-                Arrays.fill(key, '\0');
+    private void completion(Exchange exchange, Route route, JsonNode body) {
+        exchange.tolerateSilence();
+        try (CallerKey key = exchange.bearerKey().map(CallerKey::of).orElse(null)) {
+            if (route == Route.CHAT) {
+                ApiCall<ChatRequest> call = parser.chat(body, key);
+                chat.handle(exchange, call);
+            } else {
+                ApiCall<GenerateRequest> call = parser.completion(body, key);
+                completions.handle(exchange, call);
             }
         }
     }

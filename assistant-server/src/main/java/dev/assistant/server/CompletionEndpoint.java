@@ -13,6 +13,7 @@ import dev.assistant.server.openai.ApiError;
 import dev.assistant.server.openai.ApiException;
 import dev.assistant.server.openai.ResponseBodies;
 import dev.assistant.server.openai.ResponseBodies.Kind;
+import org.eclipse.jetty.http.HttpHeader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -60,10 +62,12 @@ final class CompletionEndpoint<R> {
     private final Clock clock;
     private final Supplier<String> ids;
     private final ServerMetrics metrics;
+    private final InFlight inFlight;
     private final Duration maxWait;
 
     CompletionEndpoint(Kind kind, Starter<R> starter, ModelCatalog catalog, ResponseBodies bodies, ObjectMapper json,
-                       Clock clock, Supplier<String> ids, ServerMetrics metrics, Duration requestTimeout) {
+                       Clock clock, Supplier<String> ids, ServerMetrics metrics, InFlight inFlight,
+                       Duration requestTimeout) {
         this.kind = kind;
         this.starter = starter;
         this.catalog = catalog;
@@ -72,6 +76,7 @@ final class CompletionEndpoint<R> {
         this.clock = clock;
         this.ids = ids;
         this.metrics = metrics;
+        this.inFlight = inFlight;
         this.maxWait = requestTimeout.plus(SLACK);
     }
 
@@ -87,6 +92,19 @@ final class CompletionEndpoint<R> {
         }
     }
 
+    private static ApiError shuttingDown() {
+        return ApiError.unavailable("server_shutting_down",
+                "The server stopped before the request finished; retry on another instance.");
+    }
+
+    private static void release(AutoCloseable handle) {
+        try {
+            handle.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private void whole(Exchange exchange, Assistant assistant, ApiCall<R> call, String id, long created) {
         CompletableFuture<Completion> future = starter.start(assistant, call.request(), delta -> {
         });
@@ -95,12 +113,21 @@ final class CompletionEndpoint<R> {
                 metrics.abandoned();
             }
         });
+        AtomicBoolean cut = new AtomicBoolean();
+        AutoCloseable cutHandle = inFlight.onCut(() -> {
+            cut.set(true);
+            future.cancel(true);
+        });
         Completion c;
         try {
             c = future.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw new ApiException(ApiError.from(asAssistantException(e.getCause())));
         } catch (CancellationException e) {
+            if (cut.get()) {
+                exchange.header(HttpHeader.CONNECTION, "close");
+                throw new ApiException(shuttingDown());
+            }
             exchange.abort(e); // the client went away: nobody to answer
             return;
         } catch (TimeoutException e) {
@@ -111,6 +138,8 @@ final class CompletionEndpoint<R> {
             future.cancel(true);
             Thread.currentThread().interrupt();
             throw new ApiException(ApiError.unavailable("server_shutting_down", "The server is stopping."));
+        } finally {
+            release(cutHandle);
         }
         exchange.sendJson(200, bodies.completion(kind, id, created, c));
     }
@@ -144,6 +173,16 @@ final class CompletionEndpoint<R> {
             }
         });
         exchange.onFailure(failure -> events.add(new Gone(failure)));
+        AutoCloseable cutHandle = inFlight.onCut(() -> events.add(Cut.CUT));
+        try {
+            stream(exchange, future, events, assistant, call, id, created);
+        } finally {
+            release(cutHandle);
+        }
+    }
+
+    private void stream(Exchange exchange, CompletableFuture<Completion> future, BlockingQueue<Object> events,
+                        Assistant assistant, ApiCall<R> call, String id, long created) {
         String model = assistant.modelInfo().name();
         boolean started = false;
         java.util.Set<Integer> roleSent = new java.util.HashSet<>();
@@ -158,6 +197,19 @@ final class CompletionEndpoint<R> {
                 }
                 if (event instanceof Gone gone) {
                     abandon(exchange, future, gone.cause());
+                    return;
+                }
+                if (event == Cut.CUT) {
+                    // The shutdown grace is over: end with an error the client can see, then [DONE], as for any
+                    // failure after the first token, rather than a connection that just drops.
+                    future.cancel(true);
+                    if (!started) {
+                        exchange.header(HttpHeader.CONNECTION, "close");
+                        throw new ApiException(shuttingDown());
+                    }
+                    exchange.writeEvent(shuttingDown().toJson(json));
+                    exchange.writeEvent("[DONE]");
+                    exchange.finishStream();
                     return;
                 }
                 if (event instanceof AssistantException error) {
@@ -238,6 +290,9 @@ final class CompletionEndpoint<R> {
     /** Text of one choice. */
     private record Delta(int index, String text) {
     }
+
+    /** The server cut the request at the end of its shutdown grace. */
+    private enum Cut { CUT }
 
     /** The connection failed while the answer was being produced. */
     private record Gone(Throwable cause) {

@@ -5,19 +5,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.assistant.server.openai.ApiError;
 import dev.assistant.server.openai.ApiException;
+import dev.assistant.server.openai.RequestJson;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,10 +70,11 @@ final class Exchange {
 
     /**
      * The key of an {@code Authorization: Bearer <key>} header, or empty. Any other scheme counts as no key, so
-     * the assistant's authentication answers {@code missing_key}.
+     * the assistant's authentication answers {@code missing_key}. Two {@code Authorization} headers are a 400
+     * (which one counts would otherwise depend on the proxy in front).
      */
     Optional<String> bearerKey() {
-        String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        String header = singleHeader(HttpHeader.AUTHORIZATION);
         if (header == null) {
             return Optional.empty();
         }
@@ -103,59 +102,30 @@ final class Exchange {
     }
 
     /**
-     * Reads the body as JSON, refusing more than {@code limit} bytes with 413 (by {@code Content-Length} before
-     * reading, or while reading a chunked body) and malformed JSON with 400.
-     *
-     * <p>A refused body is still read and discarded, up to {@link #DRAIN_FACTOR} times the limit: closing the
-     * connection while the client is still sending makes the kernel reset it, and the client then loses the 413
-     * that was already written (seen as an intermittent "header parser received no bytes" from Java's client).
-     * Larger bodies are not worth reading; the connection is closed and such a client may see only the reset.
+     * Parses a body read by {@link BodyReader}: one JSON value, nothing after it; malformed JSON is a 400 with a
+     * plain message (see {@link JsonErrors}).
      */
-    JsonNode readJson(int limit) {
-        long declared = request.getLength();
-        long drainable = (long) limit * DRAIN_FACTOR;
-        byte[] body;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            if (declared > limit) {
-                if (declared <= drainable) {
-                    discard(in, drainable);
-                }
-                throw new ApiException(ApiError.tooLarge(limit));
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
-            byte[] buffer = new byte[8192];
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                if (out.size() + n > limit) {
-                    discard(in, drainable - out.size() - n);
-                    throw new ApiException(ApiError.tooLarge(limit));
-                }
-                out.write(buffer, 0, n);
-            }
-            body = out.toByteArray();
-        } catch (IOException e) {
-            // The client stopped sending (idle timeout) or went away: nobody is left to answer.
-            throw new UncheckedIOException("request body could not be read", e);
-        }
-        if (body.length == 0) {
-            throw new ApiException(ApiError.invalid(null, "The request body is empty: send a JSON object."));
-        }
-        try {
-            return json.readTree(body);
-        } catch (IOException e) {
-            throw new ApiException(ApiError.invalid(null, "The request body is not valid JSON: "
-                    + (e instanceof JsonProcessingException p ? p.getOriginalMessage() : "unreadable")));
-        }
+    JsonNode parseJson(byte[] body) {
+        return RequestJson.read(json, body);
     }
 
-    /** Reads and drops at most {@code max} more bytes of {@code in}. */
-    private static void discard(InputStream in, long max) throws IOException {
-        byte[] buffer = new byte[8192];
-        long left = max;
-        int n;
-        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
-            left -= n;
+    /** The declared body length, or -1 (chunked). */
+    long declaredLength() {
+        return request.getLength();
+    }
+
+    /** The request's single value of {@code name}, or null; a header that must not repeat gets 400 when it does. */
+    String singleHeader(HttpHeader name) {
+        List<String> values = request.getHeaders().getValuesList(name);
+        if (values.size() > 1) {
+            throw new ApiException(ApiError.invalid(null, "The " + name.asString() + " header must be sent once."));
         }
+        return values.isEmpty() ? null : values.get(0);
+    }
+
+    /** The request itself, for {@link BodyReader}. */
+    Request request() {
+        return request;
     }
 
     void sendJson(int status, JsonNode body) {

@@ -1,5 +1,6 @@
 package dev.assistant.server;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
@@ -50,6 +51,8 @@ import java.util.function.Supplier;
  */
 public final class OpenAiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenAiServer.class);
+    /** How long requests cut at the end of the shutdown grace get to write their last answer. */
+    private static final Duration CUT_WAIT = Duration.ofSeconds(2);
 
     private final ServerConfig config;
     private final ModelCatalog catalog = new ModelCatalog();
@@ -66,16 +69,17 @@ public final class OpenAiServer implements AutoCloseable {
         this.registry = b.registry != null ? b.registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new ServerMetrics(registry, inFlight::count);
         b.models.forEach(catalog::add);
-        ObjectMapper json = new ObjectMapper();
+        // One JSON value per body: "{...} garbage" is a 400, not a request with the garbage silently dropped.
+        ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         ResponseBodies bodies = new ResponseBodies(json);
         Supplier<String> ids = b.ids != null ? b.ids : randomIds();
         CompletionEndpoint<ChatRequest> chat = new CompletionEndpoint<>(Kind.CHAT, Assistant::chatStream, catalog,
-                bodies, json, b.clock, ids, metrics, config.requestTimeout());
+                bodies, json, b.clock, ids, metrics, inFlight, config.requestTimeout());
         CompletionEndpoint<GenerateRequest> completions = new CompletionEndpoint<>(Kind.TEXT, Assistant::generateStream,
-                catalog, bodies, json, b.clock, ids, metrics, config.requestTimeout());
+                catalog, bodies, json, b.clock, ids, metrics, inFlight, config.requestTimeout());
         ApiHandler handler = new ApiHandler(catalog, json, new RequestParser(config.requestTimeout()), bodies, chat,
-                completions, registry, metrics, inFlight, b.modelsAuthenticator, this::isReady, System::nanoTime,
-                b.clock.instant().getEpochSecond(), config.maxRequestBytes());
+                completions, registry, metrics, inFlight, b.authenticator, this::isReady, System::nanoTime,
+                b.clock.instant().getEpochSecond(), config);
 
         QueuedThreadPool threads = new QueuedThreadPool(config.maxThreads(), 4);
         threads.setName("assistant-http");
@@ -90,6 +94,7 @@ public final class OpenAiServer implements AutoCloseable {
         connector.setIdleTimeout(config.idleTimeout().toMillis());
         jetty.addConnector(connector);
         jetty.setHandler(handler);
+        jetty.setErrorHandler(new JsonErrorHandler(json));
         jetty.setStopTimeout(0); // draining is ours (see shutdown()); Jetty then just closes the idle connections
     }
 
@@ -185,8 +190,16 @@ public final class OpenAiServer implements AutoCloseable {
             clean = false;
         }
         if (!clean) {
-            LOG.warn("{} request(s) still running after the shutdown grace of {}; closing their connections",
+            LOG.warn("{} request(s) still running after the shutdown grace of {}; ending them with an error",
                     inFlight.count(), grace);
+            // Each ends with a last answer (a 503, or an error event and [DONE] in a stream) before the connector
+            // closes; a request whose client does not read it is cut when this short wait ends.
+            inFlight.cut();
+            try {
+                inFlight.drain(CUT_WAIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         try {
             jetty.stop();
@@ -217,7 +230,7 @@ public final class OpenAiServer implements AutoCloseable {
         private ServerConfig config = ServerConfig.defaults();
         private final List<Assistant> models = new ArrayList<>();
         private PrometheusMeterRegistry registry;
-        private Authenticator modelsAuthenticator;
+        private Authenticator authenticator;
         private Clock clock = Clock.systemUTC();
         private Supplier<String> ids;
 
@@ -242,12 +255,20 @@ public final class OpenAiServer implements AutoCloseable {
         }
 
         /**
-         * Checks the key of {@code GET /v1/models} requests, which run no assistant call. Default: the model list
-         * is open (it names models, nothing more).
+         * Checks the key of every API request before anything else: before a body is read, a model looked up or
+         * listed (the assistants check it again with their policies). Give the assistants' authenticator whenever
+         * they require keys. Default: none, the server is open and then accepts only requests a web page cannot
+         * forge (loopback or allowed {@code Host}, no foreign {@code Origin}).
          */
-        public Builder modelsAuthenticator(Authenticator authenticator) {
-            this.modelsAuthenticator = Objects.requireNonNull(authenticator, "authenticator");
+        public Builder authenticator(Authenticator authenticator) {
+            this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
             return this;
+        }
+
+        /** @deprecated the authenticator now guards every API route: use {@link #authenticator(Authenticator)} */
+        @Deprecated
+        public Builder modelsAuthenticator(Authenticator authenticator) {
+            return authenticator(authenticator);
         }
 
         /** The clock of {@code created} timestamps. */

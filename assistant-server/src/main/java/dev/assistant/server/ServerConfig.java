@@ -4,7 +4,10 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * How the OpenAI-compatible server listens and protects itself. Immutable; every value is validated by the
@@ -21,9 +24,18 @@ import java.util.Objects;
  * @param shutdownGrace     how long {@link OpenAiServer#close()} lets in-flight requests finish (default 30 s)
  * @param maxThreads        HTTP worker threads; each in-flight completion holds one while it waits for tokens
  *                          (default 200)
+ * @param bodyTimeout       the whole request body must arrive within this time of the request's headers, or the
+ *                          request gets 408 and its connection is closed (default 30 s). Bodies are read without
+ *                          holding a thread, so slow senders cannot starve other clients meanwhile
+ * @param minRequestBytesPerSecond a body arriving slower than this on average is refused with 408 early
+ *                          (default 1024; 0 = no minimum, only {@code bodyTimeout})
+ * @param allowedHosts      {@code Host} (and {@code Origin}) host names accepted when the server has no API keys,
+ *                          beside the loopback names and the bound address: the defence against DNS rebinding
+ *                          (default none; lower-case, no port)
  */
 public record ServerConfig(String host, int port, int maxRequestBytes, Duration idleTimeout, Duration requestTimeout,
-                           Duration shutdownGrace, int maxThreads) {
+                           Duration shutdownGrace, int maxThreads, Duration bodyTimeout, long minRequestBytesPerSecond,
+                           Set<String> allowedHosts) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8000;
 
@@ -47,6 +59,33 @@ public record ServerConfig(String host, int port, int maxRequestBytes, Duration 
         if (maxThreads < 8 || maxThreads > 10_000) {
             throw invalid("maxThreads must be 8 to 10000, was " + maxThreads);
         }
+        positive(bodyTimeout, "bodyTimeout");
+        if (minRequestBytesPerSecond < 0) {
+            throw invalid("minRequestBytesPerSecond must not be negative, was " + minRequestBytesPerSecond);
+        }
+        Objects.requireNonNull(allowedHosts, "allowedHosts");
+        Set<String> hosts = new LinkedHashSet<>();
+        for (String h : allowedHosts) {
+            hosts.add(hostName(h));
+        }
+        allowedHosts = Set.copyOf(hosts);
+    }
+
+    /** A {@code Host} name as compared: lower case, without brackets; refused when blank or carrying a port. */
+    private static String hostName(String host) {
+        if (host == null || host.isBlank()) {
+            throw invalid("an allowed host must not be blank");
+        }
+        String h = host.strip().toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        } else if (h.indexOf(':') >= 0 && h.indexOf(':') == h.lastIndexOf(':')) {
+            throw invalid("an allowed host is a name or address without a port, was '" + host + "'");
+        }
+        if (!h.matches("[a-z0-9.:_-]+")) {
+            throw invalid("an allowed host may hold letters, digits, '.', '-', '_' and ':' only, was '" + host + "'");
+        }
+        return h;
     }
 
     public static Builder builder() {
@@ -83,6 +122,9 @@ public record ServerConfig(String host, int port, int maxRequestBytes, Duration 
         private Duration requestTimeout = Duration.ofMinutes(5);
         private Duration shutdownGrace = Duration.ofSeconds(30);
         private int maxThreads = 200;
+        private Duration bodyTimeout = Duration.ofSeconds(30);
+        private long minRequestBytesPerSecond = 1024;
+        private final Set<String> allowedHosts = new LinkedHashSet<>();
 
         public Builder host(String host) {
             this.host = host;
@@ -119,8 +161,25 @@ public record ServerConfig(String host, int port, int maxRequestBytes, Duration 
             return this;
         }
 
+        public Builder bodyTimeout(Duration timeout) {
+            this.bodyTimeout = timeout;
+            return this;
+        }
+
+        public Builder minRequestBytesPerSecond(long bytesPerSecond) {
+            this.minRequestBytesPerSecond = bytesPerSecond;
+            return this;
+        }
+
+        /** Accepts {@code host} in {@code Host}/{@code Origin} on a server without keys (repeatable). */
+        public Builder allowedHost(String host) {
+            this.allowedHosts.add(host);
+            return this;
+        }
+
         public ServerConfig build() {
-            return new ServerConfig(host, port, maxRequestBytes, idleTimeout, requestTimeout, shutdownGrace, maxThreads);
+            return new ServerConfig(host, port, maxRequestBytes, idleTimeout, requestTimeout, shutdownGrace, maxThreads,
+                    bodyTimeout, minRequestBytesPerSecond, allowedHosts);
         }
     }
 }

@@ -118,6 +118,7 @@ class RobustnessTest {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
             out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + SecuredServer.ALICE_KEY + "\r\n"
                     + "Content-Length: 500\r\n\r\n{\"model\":").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             // The idle timeout (1.5 s here) ends the wait: the server answers an error or just closes.

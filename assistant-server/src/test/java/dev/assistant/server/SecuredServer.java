@@ -55,7 +55,7 @@ final class SecuredServer implements AutoCloseable {
         this.assistant = assistant(model, MODEL, metrics);
         this.forbidden = assistant(model, FORBIDDEN_MODEL, metrics);
         this.server = OpenAiServer.builder().config(config.host("127.0.0.1").port(0).build())
-                .model(assistant).model(forbidden).registry(registry).modelsAuthenticator(authenticator()).build()
+                .model(assistant).model(forbidden).registry(registry).authenticator(authenticator()).build()
                 .start();
     }
 

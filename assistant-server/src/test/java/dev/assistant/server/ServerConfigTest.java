@@ -30,6 +30,19 @@ class ServerConfigTest {
         assertInvalid(ServerConfig.builder().requestTimeout(Duration.ofSeconds(-1)));
         assertInvalid(ServerConfig.builder().shutdownGrace(Duration.ofSeconds(-1)));
         assertInvalid(ServerConfig.builder().maxThreads(2));
+        assertInvalid(ServerConfig.builder().bodyTimeout(Duration.ZERO));
+        assertInvalid(ServerConfig.builder().minRequestBytesPerSecond(-1));
+        assertInvalid(ServerConfig.builder().allowedHost(" "));
+        assertInvalid(ServerConfig.builder().allowedHost("example.com:8000"));
+        assertInvalid(ServerConfig.builder().allowedHost("exa mple.com"));
+    }
+
+    @Test
+    void allowedHostsAreComparedLowerCaseWithoutBrackets() {
+        ServerConfig c = ServerConfig.builder().allowedHost("Assistant.Internal").allowedHost("[fd00::1]").build();
+        assertThat(c.allowedHosts()).containsExactlyInAnyOrder("assistant.internal", "fd00::1");
+        assertThat(ServerConfig.defaults().bodyTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(ServerConfig.defaults().minRequestBytesPerSecond()).isEqualTo(1024);
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -39,8 +40,10 @@ public final class DemoModels {
         }
         try {
             Files.createDirectories(dir.getParent());
-            Path temp = Files.createTempDirectory(dir.getParent(), dir.getFileName() + ".partial");
+            PartialDirectories.removeAbandoned(dir.getParent(), Instant.now());
+            Path temp = Files.createTempDirectory(dir.getParent(), dir.getFileName() + PartialDirectories.INFIX);
             try {
+                PartialDirectories.claim(temp);
                 RandomModelWriter.write(temp, shape, seed);
                 Files.writeString(temp.resolve(".complete"), "ok\n");
                 try {

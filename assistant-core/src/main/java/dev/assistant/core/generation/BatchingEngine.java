@@ -125,6 +125,7 @@ public final class BatchingEngine implements AutoCloseable {
     private final CausalLanguageModel model;
     private final BatchingSettings settings;
     private final LongSupplier nanoClock;
+    private final DrainRate drainRate;
     private final Thread thread;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -150,6 +151,7 @@ public final class BatchingEngine implements AutoCloseable {
         this.model = Objects.requireNonNull(model, "model");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.drainRate = new DrainRate(nanoClock);
         this.batchLimit = settings.maxBatch();
         this.prefillChunk = settings.prefillChunkTokens();
         this.thread = threads.newThread(this::loop);
@@ -178,6 +180,11 @@ public final class BatchingEngine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** How long a caller refused for overload now should wait (see {@link DrainRate}). */
+    public long retryAfterNanos() {
+        return drainRate.retryAfterNanos(queueDepth());
     }
 
     /** Bytes of KV cache reserved by the requests in the batch. */
@@ -246,7 +253,8 @@ public final class BatchingEngine implements AutoCloseable {
             int freeSlots = Math.max(0, settings.maxBatch() - activeCount);
             if (queue.size() >= settings.queueCapacity() + freeSlots) {
                 throw new AssistantException(ErrorCode.OVERLOADED, "the assistant is at capacity (" + activeCount
-                        + " running, " + queue.size() + " queued); retry later", null, null, 0);
+                        + " running, " + queue.size() + " queued); retry later", null, null,
+                        drainRate.retryAfterNanos(queue.size()));
             }
             queue.add(head.fairnessKey(), pending);
             work.signal();
@@ -549,6 +557,7 @@ public final class BatchingEngine implements AutoCloseable {
 
     private void complete(int index) {
         Slot slot = active.remove(index);
+        drainRate.completed();
         GenerationResult result;
         try {
             result = slot.decoding.result(nanoClock.getAsLong());
@@ -564,6 +573,7 @@ public final class BatchingEngine implements AutoCloseable {
 
     private void fail(int index, AssistantException error) {
         Slot slot = active.remove(index);
+        drainRate.completed();
         close(slot);
         slot.pending.ticket.result.completeExceptionally(error);
     }

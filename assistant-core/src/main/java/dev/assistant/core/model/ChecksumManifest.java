@@ -61,13 +61,19 @@ public final class ChecksumManifest {
             }
             String[] parts = line.split("\\s+\\*?", 2);
             if (parts.length != 2 || parts[0].length() != hexLength || !parts[0].matches("[0-9a-fA-F]+")
-                    || parts[1].contains("/") || parts[1].contains("..")) {
+                    || !plainFileName(parts[1].strip())) {
                 throw new AssistantException(ErrorCode.MODEL_INVALID, "checksum manifest " + file + " line " + (i + 1)
                         + " is not '<" + algorithm + " hex>  <file name>'");
             }
             expected.put(parts[1].strip(), parts[0].toLowerCase());
         }
         return new ChecksumManifest(file, algorithm, expected);
+    }
+
+    /** A name inside the model directory: no separators, no parent, no control characters (NUL ends paths). */
+    private static boolean plainFileName(String name) {
+        return !name.isEmpty() && !name.contains("/") && !name.contains("\\") && !name.contains("..")
+                && name.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
     }
 
     public String algorithm() {

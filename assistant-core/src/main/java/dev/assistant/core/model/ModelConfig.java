@@ -38,6 +38,19 @@ public record ModelConfig(
         List<Integer> eosTokenIds,
         QuantScheme quantizationScheme) {
 
+    /**
+     * Upper bounds far above any released model of the supported families, below what would make a load try to
+     * allocate absurd amounts before the weights could contradict the config: a config over them is
+     * {@code MODEL_INVALID} at once.
+     */
+    static final int MAX_HIDDEN = 1 << 16;
+    static final int MAX_INTERMEDIATE = 1 << 19;
+    static final int MAX_LAYERS = 1024;
+    static final int MAX_HEADS = 1024;
+    static final int MAX_HEAD_DIM = 1024;
+    static final int MAX_VOCAB = 1 << 22;
+    static final int MAX_POSITIONS = 1 << 24;
+
     /** The {@code quant_method} this SDK writes and reads in {@code quantization_config}. */
     public static final String QUANT_METHOD = "assistant-int8";
 
@@ -73,10 +86,13 @@ public record ModelConfig(
     }
 
     private static ModelConfig parseLlama(Reader r, String name) {
-        int hidden = r.positiveInt("hidden_size");
-        int heads = r.positiveInt("num_attention_heads");
-        int kvHeads = r.optionalPositiveInt("num_key_value_heads", heads);
-        int headDim = r.optionalPositiveInt("head_dim", hidden / heads);
+        int hidden = r.positiveInt("hidden_size", MAX_HIDDEN);
+        int heads = r.positiveInt("num_attention_heads", MAX_HEADS);
+        int kvHeads = r.optionalPositiveInt("num_key_value_heads", heads, MAX_HEADS);
+        if (hidden / heads < 1 && !r.has("head_dim")) {
+            throw r.invalid("num_attention_heads", heads + " is more than hidden_size " + hidden);
+        }
+        int headDim = r.optionalPositiveInt("head_dim", hidden / heads, MAX_HEAD_DIM);
         if (heads % kvHeads != 0) {
             throw r.invalid("num_key_value_heads", kvHeads + " does not divide num_attention_heads " + heads);
         }
@@ -88,14 +104,15 @@ public record ModelConfig(
             throw r.invalid("hidden_act", "'" + act + "' is not supported for " + name + " (supported: silu)");
         }
         boolean qwen2 = name.equals("Qwen2ForCausalLM");
-        int maxPos = r.positiveInt("max_position_embeddings");
-        int slidingWindow = r.optionalPositiveInt("sliding_window", 0, true);
+        int maxPos = r.positiveInt("max_position_embeddings", MAX_POSITIONS);
+        int slidingWindow = r.optionalPositiveInt("sliding_window", 0, MAX_POSITIONS);
         if (slidingWindow > 0 && slidingWindow < maxPos && !qwen2) {
             // Attention beyond the window would differ from the model's training; cap the context instead.
             maxPos = slidingWindow;
         }
-        return new ModelConfig(Architecture.LLAMA, name, hidden, r.positiveInt("intermediate_size"),
-                r.positiveInt("num_hidden_layers"), heads, kvHeads, headDim, r.positiveInt("vocab_size"), maxPos,
+        return new ModelConfig(Architecture.LLAMA, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
+                r.positiveInt("num_hidden_layers", MAX_LAYERS), heads, kvHeads, headDim,
+                r.positiveInt("vocab_size", MAX_VOCAB), maxPos,
                 r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
                 r.ropeScaling(), r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
                 r.optionalBoolean("tie_word_embeddings", false), r.optionalInt("bos_token_id", -1),
@@ -103,8 +120,8 @@ public record ModelConfig(
     }
 
     private static ModelConfig parseGpt2(Reader r, String name) {
-        int hidden = r.positiveInt("n_embd");
-        int heads = r.positiveInt("n_head");
+        int hidden = r.positiveInt("n_embd", MAX_HIDDEN);
+        int heads = r.positiveInt("n_head", MAX_HEADS);
         if (hidden % heads != 0) {
             throw r.invalid("n_head", heads + " does not divide n_embd " + hidden);
         }
@@ -112,10 +129,10 @@ public record ModelConfig(
         if (!act.equals("gelu_new")) {
             throw r.invalid("activation_function", "'" + act + "' is not supported (supported: gelu_new)");
         }
-        int inner = r.optionalPositiveInt("n_inner", 4 * hidden, true);
-        return new ModelConfig(Architecture.GPT2, name, hidden, inner == 0 ? 4 * hidden : inner,
-                r.positiveInt("n_layer"), heads, heads, hidden / heads, r.positiveInt("vocab_size"),
-                r.positiveInt("n_positions"), r.optionalPositiveDouble("layer_norm_epsilon", 1e-5), 0,
+        int inner = r.optionalPositiveInt("n_inner", 4 * hidden, MAX_INTERMEDIATE);
+        return new ModelConfig(Architecture.GPT2, name, hidden, inner,
+                r.positiveInt("n_layer", MAX_LAYERS), heads, heads, hidden / heads, r.positiveInt("vocab_size", MAX_VOCAB),
+                r.positiveInt("n_positions", MAX_POSITIONS), r.optionalPositiveDouble("layer_norm_epsilon", 1e-5), 0,
                 RopeScaling.NONE, true, true, r.optionalBoolean("tie_word_embeddings", true),
                 r.optionalInt("bos_token_id", -1), r.intList("eos_token_id"), r.quantization());
     }
@@ -139,31 +156,40 @@ public record ModelConfig(
             return new AssistantException(ErrorCode.MODEL_INVALID, "invalid " + file + ": field '" + field + "' " + what);
         }
 
-        int positiveInt(String field) {
+        boolean has(String field) {
+            return root.hasNonNull(field);
+        }
+
+        int positiveInt(String field, int max) {
             JsonNode n = root.get(field);
             if (n == null || n.isNull()) {
                 throw invalid(field, "is missing");
             }
-            return checkPositive(field, n);
+            return checkPositive(field, n, max);
         }
 
-        int optionalPositiveInt(String field, int fallback) {
-            return optionalPositiveInt(field, fallback, false);
-        }
-
-        int optionalPositiveInt(String field, int fallback, boolean nullMeansFallback) {
+        int optionalPositiveInt(String field, int fallback, int max) {
             JsonNode n = root.get(field);
             if (n == null || n.isNull()) {
                 return fallback;
             }
-            return checkPositive(field, n);
+            return checkPositive(field, n, max);
         }
 
-        private int checkPositive(String field, JsonNode n) {
-            if (!n.isIntegralNumber() || n.asLong() <= 0 || n.asLong() > Integer.MAX_VALUE) {
-                throw invalid(field, "must be a positive integer, was " + n);
+        private int checkPositive(String field, JsonNode n, int max) {
+            if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() <= 0) {
+                throw invalid(field, "must be a positive integer, was " + shown(n));
+            }
+            if (n.asLong() > max) {
+                throw invalid(field, "is " + n.asLong() + ", above the largest this SDK accepts (" + max + ")");
             }
             return n.asInt();
+        }
+
+        /** A value for a message: short, whatever the file holds. */
+        private static String shown(JsonNode n) {
+            String text = n.toString();
+            return text.length() <= 40 ? text : text.substring(0, 40) + "...";
         }
 
         int optionalInt(String field, int fallback) {

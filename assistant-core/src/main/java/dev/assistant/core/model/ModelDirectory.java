@@ -32,8 +32,21 @@ public record ModelDirectory(Path path, ModelConfig config, GenerationDefaults g
         return new ModelDirectory(dir, config, GenerationDefaults.read(dir, config));
     }
 
+    /**
+     * Opens the weights and checks them against the config (see {@link WeightsMatchConfig}) before a caller sizes
+     * anything from it.
+     *
+     * @throws AssistantException {@code MODEL_INVALID} naming the config field the weights contradict
+     */
     public WeightStore openWeights() {
-        return WeightStore.open(path);
+        WeightStore weights = WeightStore.open(path);
+        try {
+            WeightsMatchConfig.check(config, weights, path.resolve("config.json"));
+            return weights;
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
     }
 
     /** The name a model is known by when none is given: its directory name. */

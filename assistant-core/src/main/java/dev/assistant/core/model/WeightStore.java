@@ -48,7 +48,8 @@ public final class WeightStore implements AutoCloseable {
                 for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> e = it.next();
                     String shard = e.getValue().asText();
-                    if (shard.contains("/") || shard.contains("\\") || shard.startsWith(".")) {
+                    if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.startsWith(".")
+                            || shard.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
                         throw new AssistantException(ErrorCode.MODEL_CORRUPTED, "invalid " + index + ": shard name '" + shard
                                 + "' of tensor '" + e.getKey() + "' is not a plain file name");
                     }

@@ -41,7 +41,7 @@ public final class SchedulingStep implements CallStep, AutoCloseable {
         int capacity = engine.settings().queueCapacity() + Math.max(0, engine.settings().maxBatch() - engine.active());
         if (queued >= capacity) {
             throw new AssistantException(ErrorCode.OVERLOADED, "the assistant is at capacity (" + engine.active()
-                    + " running, " + queued + " queued); retry later", null, null, 0);
+                    + " running, " + queued + " queued); retry later", null, null, engine.retryAfterNanos());
         }
         return next.proceed(call);
     }

@@ -89,6 +89,9 @@ final class DjlModelLoader {
         }
         LOG.info("INT8 {} weights computed by {}", scheme.name(), fbgemm ? "libtorch fbgemm (per-channel layers)"
                 : Int8Kernels.describeSelection());
+        if (!fbgemm) {
+            Int8Kernels.scalarWarning().ifPresent(LOG::warn);
+        }
         boolean tied = dir.config().tieWordEmbeddings() || loader.store().find("lm_head.weight").isEmpty();
         // A quantized directory decides by itself: tables stored as I8 are read as such, float ones stay float.
         boolean quantizeTables = stored == null && options.quantizeEmbeddings();

@@ -1,6 +1,7 @@
 package dev.assistant.engine.pytorch;
 
 import dev.assistant.api.AssistantException;
+import dev.assistant.core.djl.CudaProbe;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.DeviceSpec;
 import dev.assistant.core.engine.EngineProvider;
@@ -81,6 +82,7 @@ public final class PyTorchEngineProvider implements EngineProvider {
 
     @Override
     public CausalLanguageModel load(ModelDirectory dir, LoadOptions options) {
+        CudaProbe.quietUnlessCudaLibtorch(); // before anything starts DJL's engine
         return DjlModelLoader.load(dir, options, PyTorchSettings.of(options));
     }
 
@@ -91,6 +93,7 @@ public final class PyTorchEngineProvider implements EngineProvider {
         if (problem.isPresent()) {
             return List.of("libtorch: unavailable (" + problem.get() + ")");
         }
+        CudaProbe.quietUnlessCudaLibtorch(); // before the probes below start DJL's engine
         try {
             return List.of("libtorch: " + natives.flavor() + " build for " + natives.found(),
                     "INT8: " + DjlRuntime.int8ComputeDescription(), "layers: " + DjlRuntime.layersDescription());

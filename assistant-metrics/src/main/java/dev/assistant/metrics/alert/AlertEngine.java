@@ -212,7 +212,7 @@ public final class AlertEngine {
             Signal s = rule.signal();
             return new AlertEvent(rule.name(), rule.severity(), status, repeat, value, rule.threshold(),
                     s.describe(), Double.isNaN(value) ? "unknown" : s.format(value), s.format(rule.threshold()),
-                    rule.summary(), firingSince, at);
+                    rule.summary(), firingSince, at, rule.channels());
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.assistant.metrics.alert;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -18,11 +19,13 @@ import java.util.Objects;
  * @param summary   the rule's explanation
  * @param since     when the alert started firing
  * @param at        when this event was produced
+ * @param channels  the rule's route (primary, then fallbacks); empty when the rule has none
  */
 public record AlertEvent(String rule, Severity severity, Status status, boolean repeat, double value,
                          double threshold, String signal, String valueText, String thresholdText, String summary,
-                         Instant since, Instant at) {
+                         Instant since, Instant at, List<String> channels) {
     public AlertEvent {
+        channels = List.copyOf(channels);
         Objects.requireNonNull(rule, "rule");
         Objects.requireNonNull(severity, "severity");
         Objects.requireNonNull(status, "status");

@@ -1,6 +1,9 @@
 package dev.assistant.metrics.alert;
 
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -16,10 +19,15 @@ import java.util.regex.Pattern;
  * @param cooldown   smallest time between two notifications of the same firing alert (positive)
  * @param severity   how urgent
  * @param summary    one sentence for humans: what it means and what to look at
+ * @param channels   where its events go, in order: the primary channel, then the fallbacks tried when the one
+ *                   before fails (names of channels registered with an {@code AlertRouter}); empty means every
+ *                   notifier of the engine, as before routing existed
  */
 public record AlertRule(String name, Signal signal, double threshold, Duration sustainFor, Duration cooldown,
-                        Severity severity, String summary) {
+                        Severity severity, String summary, List<String> channels) {
     private static final Pattern NAME = Pattern.compile("[a-z0-9_.-]{1,64}");
+    /** What a channel name may look like (it appears in configuration, logs and metric tags). */
+    public static final Pattern CHANNEL_NAME = Pattern.compile("[a-z0-9_-]{1,32}");
 
     public AlertRule {
         Objects.requireNonNull(name, "name");
@@ -40,6 +48,17 @@ public record AlertRule(String name, Signal signal, double threshold, Duration s
         }
         Objects.requireNonNull(severity, "severity");
         Objects.requireNonNull(summary, "summary");
+        channels = List.copyOf(channels);
+        Set<String> seen = new HashSet<>();
+        for (String channel : channels) {
+            if (!CHANNEL_NAME.matcher(channel).matches()) {
+                throw new IllegalArgumentException("rule " + name + ": channel name must match " + CHANNEL_NAME
+                        + ", was '" + channel + "'");
+            }
+            if (!seen.add(channel)) {
+                throw new IllegalArgumentException("rule " + name + ": channel " + channel + " is listed twice");
+            }
+        }
     }
 
     /** Starts a rule named {@code name} on {@code signal}; defaults: sustain 0, cool-down 30 min, WARNING. */
@@ -49,17 +68,27 @@ public record AlertRule(String name, Signal signal, double threshold, Duration s
 
     /** This rule with another threshold. */
     public AlertRule withThreshold(double newThreshold) {
-        return new AlertRule(name, signal, newThreshold, sustainFor, cooldown, severity, summary);
+        return new AlertRule(name, signal, newThreshold, sustainFor, cooldown, severity, summary, channels);
     }
 
     /** This rule with another sustain period. */
     public AlertRule withSustainFor(Duration newSustainFor) {
-        return new AlertRule(name, signal, threshold, newSustainFor, cooldown, severity, summary);
+        return new AlertRule(name, signal, threshold, newSustainFor, cooldown, severity, summary, channels);
     }
 
     /** This rule with another cool-down. */
     public AlertRule withCooldown(Duration newCooldown) {
-        return new AlertRule(name, signal, threshold, sustainFor, newCooldown, severity, summary);
+        return new AlertRule(name, signal, threshold, sustainFor, newCooldown, severity, summary, channels);
+    }
+
+    /** This rule with another severity. */
+    public AlertRule withSeverity(Severity newSeverity) {
+        return new AlertRule(name, signal, threshold, sustainFor, cooldown, newSeverity, summary, channels);
+    }
+
+    /** This rule routed to {@code newChannels}: the primary first, then the fallbacks in order. */
+    public AlertRule withChannels(List<String> newChannels) {
+        return new AlertRule(name, signal, threshold, sustainFor, cooldown, severity, summary, newChannels);
     }
 
     /** Builds an {@link AlertRule}; the threshold is required, everything else has a default. */
@@ -71,6 +100,7 @@ public record AlertRule(String name, Signal signal, double threshold, Duration s
         private Duration cooldown = Duration.ofMinutes(30);
         private Severity severity = Severity.WARNING;
         private String summary;
+        private List<String> channels = List.of();
 
         private Builder(String name, Signal signal) {
             this.name = name;
@@ -104,13 +134,19 @@ public record AlertRule(String name, Signal signal, double threshold, Duration s
             return this;
         }
 
+        /** The channels, primary first, then fallbacks (default none: every notifier of the engine). */
+        public Builder channels(String... value) {
+            this.channels = List.of(value);
+            return this;
+        }
+
         public AlertRule build() {
             if (threshold == null) {
                 throw new IllegalStateException("rule " + name + ": threshold not set (call above(...))");
             }
             String text = summary != null ? summary
                     : signal.describe() + " is above " + signal.format(threshold);
-            return new AlertRule(name, signal, threshold, sustainFor, cooldown, severity, text);
+            return new AlertRule(name, signal, threshold, sustainFor, cooldown, severity, text, channels);
         }
     }
 }

@@ -15,10 +15,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class WebhookNotifierTest {
     static final AlertEvent FIRING = new AlertEvent("high_cpu", Severity.WARNING, AlertEvent.Status.FIRING, false,
             0.912, 0.85, "system CPU load", "91.2%", "85.0%", "CPU \"hot\".", Instant.parse("2025-01-01T00:05:00Z"),
-            Instant.parse("2025-01-01T00:05:00Z"));
+            Instant.parse("2025-01-01T00:05:00Z"), java.util.List.of());
     static final AlertEvent RESOLVED = new AlertEvent("high_cpu", Severity.WARNING, AlertEvent.Status.RESOLVED, false,
             0.4, 0.85, "system CPU load", "40.0%", "85.0%", "CPU \"hot\".", Instant.parse("2025-01-01T00:05:00Z"),
-            Instant.parse("2025-01-01T00:20:00Z"));
+            Instant.parse("2025-01-01T00:20:00Z"), java.util.List.of());
 
     private final LoopbackReceiver receiver;
     private WebhookNotifier notifier;

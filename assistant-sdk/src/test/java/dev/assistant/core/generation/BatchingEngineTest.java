@@ -216,7 +216,10 @@ class BatchingEngineTest {
             BatchingEngine.Ticket queued = engine.submit(job(greedy(3, 1), "b", Generator.Listener.NONE));
             // batch of one plus a queue of one: the next is refused at once
             assertThatThrownBy(() -> engine.submit(job(greedy(3, 1), "c", Generator.Listener.NONE)))
-                    .satisfies(e -> assertThat(((AssistantException) e).code()).isEqualTo(ErrorCode.OVERLOADED));
+                    .satisfies(e -> assertThat(((AssistantException) e).code()).isEqualTo(ErrorCode.OVERLOADED))
+                    // never "retry at once": that only adds load to a saturated engine
+                    .satisfies(e -> assertThat(((AssistantException) e).retryAfterNanos().orElse(0))
+                            .isGreaterThanOrEqualTo(DrainRate.MIN_NANOS));
             running.cancel();
             GenerationResult cancelled = running.result().get(60, TimeUnit.SECONDS);
             assertThat(cancelled.finishReason()).isEqualTo(FinishReason.CANCELLED);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.assistant.security.key.KeyReference;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +32,8 @@ final class JsonValue {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .build();
     private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*");
+    /** Longer field names are not echoed: real ones are short, secrets are long. */
+    private static final int MAX_SHOWN_NAME = 40;
 
     private final JsonNode node;
     private final String path;
@@ -210,10 +213,20 @@ final class JsonValue {
 
     private String childPath(String field) {
         String base = path(path);
+        if (!shownName(field)) {
+            // A field name is data too: a key pasted as a name must not be printed by the error naming its place.
+            return base + "[<a name not shown: " + field.length() + " characters>]";
+        }
         if (PLAIN_NAME.matcher(field).matches()) {
             return base.isEmpty() ? field : base + "." + field;
         }
         return base + "[\"" + field.replace("\\", "\\\\").replace("\"", "\\\"") + "\"]";
+    }
+
+    /** Whether a field name may appear in a path: short, plain and not shaped like a key. */
+    private static boolean shownName(String field) {
+        return field.length() <= MAX_SHOWN_NAME && !KeyReference.looksLikeKey(field)
+                && field.chars().allMatch(c -> c >= 0x20 && c < 0x7f);
     }
 
     private static String path(String p) {

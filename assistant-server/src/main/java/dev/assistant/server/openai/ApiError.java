@@ -69,13 +69,13 @@ public record ApiError(int status, String type, String code, String param, Strin
     /**
      * Maps an assistant failure to the status, type and code OpenAI clients expect. {@code RATE_LIMITED} (and any
      * failure that says how long to wait) carries {@code Retry-After} in whole seconds, rounded up so a client
-     * that honours it is never early.
+     * that honours it is never early, and never 0: a client told to retry at once hammers a saturated server.
      */
     public static ApiError from(AssistantException e) {
         ErrorCode c = e.code();
         String reason = e.reason();
         OptionalLong retry = e.retryAfterNanos().isPresent()
-                ? OptionalLong.of(ceilSeconds(e.retryAfterNanos().getAsLong())) : OptionalLong.empty();
+                ? OptionalLong.of(Math.max(1, ceilSeconds(e.retryAfterNanos().getAsLong()))) : OptionalLong.empty();
         String message = e.getMessage() == null ? c.name() : e.getMessage();
         return switch (c) {
             case INVALID_REQUEST -> new ApiError(400, "invalid_request_error", reason, null, message, retry);

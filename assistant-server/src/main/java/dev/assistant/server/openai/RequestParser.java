@@ -40,6 +40,12 @@ public final class RequestParser {
     private static final Set<String> IGNORED_TRUE_FALSE = Set.of("echo");
     /** The legacy completions API's limit on {@code logprobs}. */
     private static final int MAX_LEGACY_LOGPROBS = 5;
+    /**
+     * OpenAI fields this server cannot honour in any form: present (other than {@code null} or empty), the request
+     * is a 400 naming the field rather than an answer that silently ignores it. A field leaves this list when it
+     * is implemented.
+     */
+    static final List<String> UNSUPPORTED = List.of("best_of");
 
     private final Duration requestTimeout;
 
@@ -158,6 +164,7 @@ public final class RequestParser {
     }
 
     private static Common common(JsonNode body, String... maxTokenFields) {
+        rejectUnsupported(body);
         JsonNode model = body.get("model");
         if (model == null || !model.isTextual() || model.asText().isBlank()) {
             throw bad("model", "You must provide a model parameter.");
@@ -383,6 +390,15 @@ public final class RequestParser {
             }
         }
         return true;
+    }
+
+    private static void rejectUnsupported(JsonNode body) {
+        for (String field : UNSUPPORTED) {
+            JsonNode value = body.get(field);
+            if (value != null && !value.isNull() && !(value.isContainerNode() && value.isEmpty())) {
+                throw bad(field, "'" + field + "' is not supported by this server.");
+            }
+        }
     }
 
     private static void requireObject(JsonNode body) {

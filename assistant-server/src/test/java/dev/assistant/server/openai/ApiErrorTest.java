@@ -44,6 +44,13 @@ class ApiErrorTest {
     }
 
     @Test
+    void overloadNeverSaysRetryAtOnce() {
+        assertThat(of(ErrorCode.OVERLOADED, null, 0).retryAfterSeconds()).isEqualTo(OptionalLong.of(1));
+        assertThat(of(ErrorCode.RESOURCE_EXHAUSTED, null, 0).retryAfterSeconds()).isEqualTo(OptionalLong.of(1));
+        assertThat(of(ErrorCode.RATE_LIMITED, null, 0).retryAfterSeconds()).isEqualTo(OptionalLong.of(1));
+    }
+
+    @Test
     void bodyHasTheOpenAiShape() {
         var body = ApiError.modelNotFound("gpt-x").toJson(new ObjectMapper());
         assertThat(body.toString()).isEqualTo("{\"error\":{\"message\":\"The model 'gpt-x' does not exist or is not "

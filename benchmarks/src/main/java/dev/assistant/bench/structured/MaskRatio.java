@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.assistant.core.demo.DemoModels;
 import dev.assistant.core.demo.ModelShape;
 import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.WeightType;
-import dev.assistant.core.engine.djl.DjlModelLoader;
 import dev.assistant.core.generation.TokenConstraint;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.structured.ResponseFormat;
@@ -37,7 +37,7 @@ public final class MaskRatio {
         int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 7;
         Path dir = DemoModels.ensure(DemoModels.defaultCacheDir(), ModelShape.SMOLLM_135M, DemoModels.DEFAULT_SEED);
         try (ModelTokenizer tokenizer = ModelTokenizer.load(dir);
-             CausalLanguageModel model = DjlModelLoader.load(ModelDirectory.read(dir, false), LoadOptions.builder()
+             CausalLanguageModel model = EngineProviders.discover().named("pytorch").orElseThrow().load(ModelDirectory.read(dir, false), LoadOptions.builder()
                      .device("cpu").weightType(WeightType.parse(dtype)).threads(threads).build());
              Sequence sequence = model.newSequence(128)) {
             StructuredOutput structured = new StructuredOutput(tokenizer);

@@ -3,7 +3,7 @@ package dev.assistant.core.generation;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
-import dev.assistant.core.engine.djl.DjlModelLoader;
+import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.testing.SharedModels;
 import org.junit.jupiter.api.AfterAll;
@@ -37,7 +37,9 @@ class ChoicesTest {
 
     @BeforeAll
     void load() {
-        model = DjlModelLoader.load(ModelDirectory.read(SharedModels.model("stories260K"), false),
+        // the PyTorch engine, as before the engines moved to their own modules
+        model = EngineProviders.discover().named("pytorch").orElseThrow().load(
+                ModelDirectory.read(SharedModels.model("stories260K"), false),
                 LoadOptions.builder().device("cpu").build());
     }
 

@@ -1,0 +1,36 @@
+package dev.assistant.core.fuzz;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.assistant.api.AssistantException;
+import dev.assistant.core.model.ChecksumManifest;
+import org.junit.jupiter.api.AfterAll;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A model directory's checksum manifest may come from anywhere. Whatever bytes it holds, reading it ends normally or with an {@link AssistantException}; a crash, a
+ * hang, an {@code OutOfMemoryError} or any other exception is a finding. A normal build replays the committed
+ * inputs ({@code src/test/resources/.../ChecksumManifestFuzzTestInputs/}); the {@code fuzz} profile explores from them.
+ */
+class ChecksumManifestFuzzTest {
+    private static final FuzzDirectory DIR = new FuzzDirectory("ChecksumManifestFuzzTest");
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        DIR.delete();
+    }
+
+    @FuzzTest(maxDuration = "30s")
+    void checksumManifest(byte[] data) throws IOException {
+        Path dir = DIR.clean();
+        Files.write(dir.resolve(ChecksumManifest.SHA256_FILE), data);
+        Files.write(dir.resolve("model.safetensors"), FuzzDirectory.ONE_TENSOR);
+        try {
+            ChecksumManifest.find(dir).ifPresent(ChecksumManifest::verify);
+        } catch (AssistantException expected) {
+            // refused with a type
+        }
+    }
+}
