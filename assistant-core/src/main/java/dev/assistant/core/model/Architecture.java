@@ -11,6 +11,11 @@ import java.util.stream.Collectors;
 public enum Architecture {
     /** Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama: RMSNorm, rotate-half RoPE, SwiGLU, grouped-query attention. */
     LLAMA(List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM")),
+    /**
+     * Qwen3: the Llama layout plus a per-head RMSNorm on queries and keys before RoPE ({@code q_norm}/{@code k_norm},
+     * one weight of head_dim each), no q/k/v bias, and a head_dim of its own (not always hidden / heads).
+     */
+    QWEN3(List.of("Qwen3ForCausalLM")),
     /** GPT-2: LayerNorm, learned positions, Conv1D weights, fused c_attn, gelu_new. */
     GPT2(List.of("GPT2LMHeadModel"));
 

@@ -75,6 +75,7 @@ public record ModelConfig(
                 case "llama" -> "LlamaForCausalLM";
                 case "mistral" -> "MistralForCausalLM";
                 case "qwen2" -> "Qwen2ForCausalLM";
+                case "qwen3" -> "Qwen3ForCausalLM";
                 case "gpt2" -> "GPT2LMHeadModel";
                 default -> root.get("model_type").asText();
             };
@@ -82,10 +83,10 @@ public record ModelConfig(
             throw r.invalid("architectures", "is missing (and there is no model_type)");
         }
         Architecture arch = Architecture.fromHfName(name);
-        return arch == Architecture.GPT2 ? parseGpt2(r, name) : parseLlama(r, name);
+        return arch == Architecture.GPT2 ? parseGpt2(r, name) : parseLlama(r, name, arch);
     }
 
-    private static ModelConfig parseLlama(Reader r, String name) {
+    private static ModelConfig parseLlama(Reader r, String name, Architecture arch) {
         int hidden = r.positiveInt("hidden_size", MAX_HIDDEN);
         int heads = r.positiveInt("num_attention_heads", MAX_HEADS);
         int kvHeads = r.optionalPositiveInt("num_key_value_heads", heads, MAX_HEADS);
@@ -104,13 +105,15 @@ public record ModelConfig(
             throw r.invalid("hidden_act", "'" + act + "' is not supported for " + name + " (supported: silu)");
         }
         boolean qwen2 = name.equals("Qwen2ForCausalLM");
+        // Qwen2/Qwen3 configs carry a sliding_window that only applies with use_sliding_window
+        boolean qwen = (qwen2 || arch == Architecture.QWEN3) && !r.optionalBoolean("use_sliding_window", false);
         int maxPos = r.positiveInt("max_position_embeddings", MAX_POSITIONS);
         int slidingWindow = r.optionalPositiveInt("sliding_window", 0, MAX_POSITIONS);
-        if (slidingWindow > 0 && slidingWindow < maxPos && !qwen2) {
+        if (slidingWindow > 0 && slidingWindow < maxPos && !qwen) {
             // Attention beyond the window would differ from the model's training; cap the context instead.
             maxPos = slidingWindow;
         }
-        return new ModelConfig(Architecture.LLAMA, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
+        return new ModelConfig(arch, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
                 r.positiveInt("num_hidden_layers", MAX_LAYERS), heads, kvHeads, headDim,
                 r.positiveInt("vocab_size", MAX_VOCAB), maxPos,
                 r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),

@@ -118,7 +118,7 @@ public final class ModelQuantizer {
         if (table) {
             return quantizeEmbeddings && !tied ? Kind.LINEAR : Kind.COPY; // a tied table stays float, as at load
         }
-        if (architecture == Architecture.LLAMA && LLAMA_LINEAR.matcher(name).matches()) {
+        if (architecture != Architecture.GPT2 && LLAMA_LINEAR.matcher(name).matches()) {
             return Kind.LINEAR;
         }
         if (architecture == Architecture.GPT2 && GPT2_CONV1D.matcher(name).matches()) {

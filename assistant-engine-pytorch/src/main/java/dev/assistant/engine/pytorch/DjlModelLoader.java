@@ -7,6 +7,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.model.Architecture;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.model.Int8Weights;
@@ -58,6 +59,8 @@ final class DjlModelLoader {
             LayerFactory linears = layerFactory(dir, options, scheme, fbgemm, loader, weights);
             DjlCausalModel model = switch (dir.config().architecture()) {
                 case LLAMA -> loadLlama(dir.config(), loader, linears, weights, settings.fusedLayers());
+                // the shipped fused layer modules have no q/k norms: Qwen3 runs as separate operations
+                case QWEN3 -> loadLlama(dir.config(), loader, linears, weights, false);
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
             };
             model.weightBytes = loader.bytesLoaded() + linears.extraBytes();
@@ -204,7 +207,10 @@ final class DjlModelLoader {
                     loader.load(p + "post_attention_layernorm.weight", hidden),
                     linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
                             new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias()),
-                    linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), c.mlpBias()));
+                    linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), c.mlpBias()),
+                    c.architecture() == Architecture.QWEN3 ? new LlamaOpsModel.HeadNorms(
+                            loader.load(a + "q_norm.weight", c.headDim()), loader.load(a + "k_norm.weight", c.headDim()))
+                            : null);
         }
         NDArray norm = loader.load("model.norm.weight", hidden);
         LinearLayer head = head(c, loader.store(), linears, "lm_head");

@@ -1,0 +1,168 @@
+package dev.assistant.engine.pytorch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.assistant.api.AssistantException;
+import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.EngineProviders;
+import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.engine.Sequence;
+import dev.assistant.core.model.Architecture;
+import dev.assistant.core.model.ModelDirectory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Qwen3 on this engine against an independent NumPy forward pass (float64, whole sequence recomputed every step,
+ * written from HuggingFace's modeling code; run through {@code python3}, which needs NumPy): logits within 1e-4 and
+ * the same greedy tokens, for random weights of a shape whose head_dim differs from hidden / heads.
+ */
+class Qwen3ReferenceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int[] PROMPT = {5, 77, 300, 12, 190, 41, 9};
+    private static final int STEPS = 6;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void logitsAndGreedyTokensMatchTheNumpyReference() throws Exception {
+        Path dir = Qwen3TestModel.write(tmp.resolve("qwen3"), 11, 0, true);
+        ModelDirectory model = ModelDirectory.read(dir, false);
+        assertThat(model.config().architecture()).isEqualTo(Architecture.QWEN3);
+        assertThat(model.config().headDim()).isEqualTo(Qwen3TestModel.HEAD_DIM);
+        assertThat(model.config().maxPositionEmbeddings()).as("sliding_window without use_sliding_window").isEqualTo(128);
+        // auto selection: the native engine refuses Qwen3, so this one runs it
+        try (CausalLanguageModel engine = EngineProviders.discover().load(model,
+                LoadOptions.builder().device("cpu").build())) {
+            assertMatchesReference(engine, dir);
+        }
+    }
+
+    @Test
+    void theKeyNormIsAppliedPerHead() throws Exception {
+        // same weights but k_norm shifted: a model that skipped the key norm (or applied it across heads) would give
+        // the same logits for both, or miss the reference for one
+        Path plain = Qwen3TestModel.write(tmp.resolve("plain"), 21, 0, true);
+        Path shifted = Qwen3TestModel.write(tmp.resolve("shifted"), 21, 1.5f, true);
+        float[] plainLogits;
+        try (CausalLanguageModel engine = pytorch(plain)) {
+            plainLogits = lastLogits(engine, PROMPT);
+        }
+        try (CausalLanguageModel engine = pytorch(shifted)) {
+            float[] shiftedLogits = lastLogits(engine, PROMPT);
+            assertThat(maxDiff(plainLogits, shiftedLogits)).isGreaterThan(1e-2);
+            assertMatchesReference(engine, shifted);
+        }
+    }
+
+    @Test
+    void aMissingQueryNormIsAnInvalidModelNamingTheTensor() throws Exception {
+        Path dir = Qwen3TestModel.write(tmp.resolve("broken"), 31, 0, false);
+        assertThatThrownBy(() -> pytorch(dir).close())
+                .isInstanceOfSatisfying(AssistantException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.MODEL_INVALID))
+                .hasMessageContaining("model.layers.0.self_attn.q_norm.weight");
+    }
+
+    @Test
+    void theNativeEngineRefusesQwen3WithAReason() throws Exception {
+        Path dir = Qwen3TestModel.write(tmp.resolve("native"), 41, 0, true);
+        ModelDirectory model = ModelDirectory.read(dir, false);
+        LoadOptions options = LoadOptions.builder().device("cpu").backend("native").build();
+        assertThatThrownBy(() -> EngineProviders.discover().load(model, options).close())
+                .isInstanceOf(AssistantException.class)
+                .hasMessageContaining("Qwen3ForCausalLM");
+    }
+
+    private static CausalLanguageModel pytorch(Path dir) {
+        return TestLoading.pytorch(ModelDirectory.read(dir, false), LoadOptions.builder().device("cpu").build());
+    }
+
+    private void assertMatchesReference(CausalLanguageModel engine, Path dir) throws Exception {
+        JsonNode reference = reference(dir);
+        List<Integer> tokens = new ArrayList<>();
+        try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
+            float[] logits = seq.forward(PROMPT);
+            for (int step = 0; step <= STEPS; step++) {
+                float[] expected = floats(reference.get("logits").get(step));
+                assertThat(logits).hasSize(expected.length);
+                assertThat(maxDiff(logits, expected)).as("max |logit diff| at step %d", step).isLessThan(1e-4);
+                if (step == STEPS) {
+                    break;
+                }
+                int next = argmax(logits);
+                tokens.add(next);
+                logits = seq.forward(new int[]{next});
+            }
+        }
+        List<Integer> expectedTokens = new ArrayList<>();
+        reference.get("tokens").forEach(t -> expectedTokens.add(t.asInt()));
+        assertThat(tokens).isEqualTo(expectedTokens);
+    }
+
+    private static float[] lastLogits(CausalLanguageModel engine, int[] prompt) {
+        try (Sequence seq = engine.newSequence(prompt.length + 1)) {
+            return seq.forward(prompt);
+        }
+    }
+
+    /** Runs the NumPy reference over the model in {@code dir}. */
+    private JsonNode reference(Path dir) throws IOException, InterruptedException {
+        Path script = tmp.resolve("qwen3_reference.py");
+        if (!Files.exists(script)) {
+            try (InputStream in = Qwen3ReferenceTest.class.getResourceAsStream("qwen3_reference.py")) {
+                Files.copy(in, script);
+            }
+        }
+        String prompt = Arrays.stream(PROMPT).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        Process p = new ProcessBuilder("python3", script.toString(), dir.toString(), prompt, Integer.toString(STEPS))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("reference finished").isTrue();
+        assertThat(p.exitValue()).as("python3 reference (needs NumPy) exit code; output: %s",
+                new String(out, StandardCharsets.UTF_8)).isZero();
+        return JSON.readTree(out);
+    }
+
+    private static float[] floats(JsonNode array) {
+        float[] out = new float[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) array.get(i).asDouble();
+        }
+        return out;
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
