@@ -33,8 +33,9 @@ import java.util.function.Supplier;
  * Runs one parsed completion request against the addressed assistant and answers it, whole or as server-sent
  * events.
  *
- * <p>Streaming: the assistant's listener only enqueues (it runs on a generation worker, which must never wait
- * for a slow client); this request's HTTP thread takes events off the queue and writes them. The HTTP status is
+ * <p>Streaming: the assistant's listener only enqueues (it runs on the assistant's callback executor, whose threads
+ * are shared by every request and must not wait for a slow client); this request's HTTP thread takes events off the
+ * queue and writes them. The HTTP status is
  * chosen at the first event, so failures before any text (authentication, policy, rate limit, overload) are
  * proper 4xx/5xx answers, not a 200 stream with an error inside. When a write fails (the client went away or
  * stopped reading past the idle timeout), or the connection fails, the generation is cancelled: it stops at the
