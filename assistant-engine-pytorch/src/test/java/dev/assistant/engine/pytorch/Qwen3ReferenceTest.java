@@ -8,6 +8,7 @@ import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
+import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.model.Architecture;
 import dev.assistant.core.model.ModelDirectory;
 import org.junit.jupiter.api.Test;
@@ -69,6 +70,32 @@ class Qwen3ReferenceTest {
             assertThat(maxDiff(plainLogits, shiftedLogits)).isGreaterThan(1e-2);
             assertMatchesReference(engine, shifted);
         }
+    }
+
+    @Test
+    void int8WeightsKeepTheFloatModelsFirstToken() throws Exception {
+        // the linear layers go INT8; the q/k norms stay float and still apply
+        Path dir = Qwen3TestModel.write(tmp.resolve("int8"), 51, 0, true);
+        float[] f32;
+        try (CausalLanguageModel engine = pytorch(dir)) {
+            f32 = lastLogits(engine, PROMPT);
+        }
+        try (CausalLanguageModel engine = TestLoading.pytorch(ModelDirectory.read(dir, false),
+                LoadOptions.builder().device("cpu").weightType(WeightType.INT8).build())) {
+            float[] int8 = lastLogits(engine, PROMPT);
+            double range = Arrays.stream(floatsToDoubles(f32)).map(Math::abs).max().orElseThrow();
+            assertThat(maxDiff(int8, f32)).as("INT8 error relative to the largest logit %s", range)
+                    .isLessThan(0.05 * range).isGreaterThan(0);
+            assertThat(argmax(int8)).isEqualTo(argmax(f32));
+        }
+    }
+
+    private static double[] floatsToDoubles(float[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
     }
 
     @Test
