@@ -11,6 +11,10 @@ import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.model.Architecture;
 import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.quantize.ModelQuantizer;
+import dev.assistant.core.safetensors.DType;
+import dev.assistant.core.safetensors.SafetensorsFile;
+import dev.assistant.quant.QuantScheme;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -87,6 +91,26 @@ class Qwen3ReferenceTest {
             assertThat(maxDiff(int8, f32)).as("INT8 error relative to the largest logit %s", range)
                     .isLessThan(0.05 * range).isGreaterThan(0);
             assertThat(argmax(int8)).isEqualTo(argmax(f32));
+        }
+    }
+
+    @Test
+    void anOfflineQuantizedDirectoryQuantizesTheLinearsKeepsTheNormsAndReloadsToTheSameLogits() throws Exception {
+        Path dir = Qwen3TestModel.write(tmp.resolve("src"), 61, 0, true);
+        Path out = tmp.resolve("q");
+        new ModelQuantizer(QuantScheme.perGroup(32), true).quantize(dir, out, ModelQuantizer.Progress.NONE);
+        try (SafetensorsFile f = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+            assertThat(f.tensors().get("model.layers.1.self_attn.q_proj.weight").dtype()).isEqualTo(DType.I8);
+            assertThat(f.tensors().get("model.layers.1.self_attn.q_norm.weight").dtype()).isEqualTo(DType.F32);
+            assertThat(f.tensors().get("model.layers.1.self_attn.k_norm.weight").dtype()).isEqualTo(DType.F32);
+        }
+        float[] atLoad;
+        try (CausalLanguageModel engine = TestLoading.pytorch(ModelDirectory.read(dir, false),
+                LoadOptions.builder().device("cpu").weightType(WeightType.INT8).quantGroupSize(32).build())) {
+            atLoad = lastLogits(engine, PROMPT);
+        }
+        try (CausalLanguageModel engine = pytorch(out)) {
+            assertThat(lastLogits(engine, PROMPT)).containsExactly(atLoad);
         }
     }
 
