@@ -1,7 +1,5 @@
 package dev.assistant.engine.pytorch;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.CausalLanguageModel;
@@ -14,20 +12,15 @@ import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.quantize.ModelQuantizer;
 import dev.assistant.core.safetensors.DType;
 import dev.assistant.core.safetensors.SafetensorsFile;
+import dev.assistant.core.testing.Qwen3TestModel;
 import dev.assistant.quant.QuantScheme;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -38,7 +31,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the same greedy tokens, for random weights of a shape whose head_dim differs from hidden / heads.
  */
 class Qwen3ReferenceTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int[] PROMPT = {5, 77, 300, 12, 190, 41, 9};
     private static final int STEPS = 6;
 
@@ -146,12 +138,12 @@ class Qwen3ReferenceTest {
     }
 
     private void assertMatchesReference(CausalLanguageModel engine, Path dir) throws Exception {
-        JsonNode reference = reference(dir);
+        Qwen3TestModel.Reference reference = Qwen3TestModel.reference(dir, PROMPT, STEPS, tmp);
         List<Integer> tokens = new ArrayList<>();
         try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
             float[] logits = seq.forward(PROMPT);
             for (int step = 0; step <= STEPS; step++) {
-                float[] expected = floats(reference.get("logits").get(step));
+                float[] expected = reference.logits()[step];
                 assertThat(logits).hasSize(expected.length);
                 assertThat(maxDiff(logits, expected)).as("max |logit diff| at step %d", step).isLessThan(1e-4);
                 if (step == STEPS) {
@@ -162,41 +154,13 @@ class Qwen3ReferenceTest {
                 logits = seq.forward(new int[]{next});
             }
         }
-        List<Integer> expectedTokens = new ArrayList<>();
-        reference.get("tokens").forEach(t -> expectedTokens.add(t.asInt()));
-        assertThat(tokens).isEqualTo(expectedTokens);
+        assertThat(tokens).containsExactly(Arrays.stream(reference.tokens()).boxed().toArray(Integer[]::new));
     }
 
     private static float[] lastLogits(CausalLanguageModel engine, int[] prompt) {
         try (Sequence seq = engine.newSequence(prompt.length + 1)) {
             return seq.forward(prompt);
         }
-    }
-
-    /** Runs the NumPy reference over the model in {@code dir}. */
-    private JsonNode reference(Path dir) throws IOException, InterruptedException {
-        Path script = tmp.resolve("qwen3_reference.py");
-        if (!Files.exists(script)) {
-            try (InputStream in = Qwen3ReferenceTest.class.getResourceAsStream("qwen3_reference.py")) {
-                Files.copy(in, script);
-            }
-        }
-        String prompt = Arrays.stream(PROMPT).mapToObj(Integer::toString).collect(Collectors.joining(","));
-        Process p = new ProcessBuilder("python3", script.toString(), dir.toString(), prompt, Integer.toString(STEPS))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("reference finished").isTrue();
-        assertThat(p.exitValue()).as("python3 reference (needs NumPy) exit code; output: %s",
-                new String(out, StandardCharsets.UTF_8)).isZero();
-        return JSON.readTree(out);
-    }
-
-    private static float[] floats(JsonNode array) {
-        float[] out = new float[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (float) array.get(i).asDouble();
-        }
-        return out;
     }
 
     private static double maxDiff(float[] a, float[] b) {

@@ -1,28 +1,34 @@
-package dev.assistant.engine.pytorch;
+package dev.assistant.core.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.assistant.core.safetensors.SafetensorsWriter;
 import dev.assistant.core.tokenizer.ByteLevelBpeTokenizerWriter;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A small random-weight Qwen3 model in HuggingFace layout: head_dim 16 while hidden / heads is 12 (Qwen3 sets it
  * apart), grouped-query attention, an untied head, and norm weights drawn around 1 so that every norm, the per-head
  * q/k norms included, changes the result.
  */
-final class Qwen3TestModel {
-    static final int HIDDEN = 48;
-    static final int LAYERS = 2;
-    static final int HEADS = 4;
-    static final int KV_HEADS = 2;
-    static final int HEAD_DIM = 16;
-    static final int FFN = 96;
-    static final int VOCAB = 320;
+public final class Qwen3TestModel {
+    public static final int HIDDEN = 48;
+    public static final int LAYERS = 2;
+    public static final int HEADS = 4;
+    public static final int KV_HEADS = 2;
+    public static final int HEAD_DIM = 16;
+    public static final int FFN = 96;
+    public static final int VOCAB = 320;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Qwen3TestModel() {
@@ -32,7 +38,7 @@ final class Qwen3TestModel {
      * Writes the model. {@code kNormShift} is added to every k_norm weight (two models differing only there tell
      * whether the key norm is applied); {@code withQueryNorm} false leaves q_norm out (an invalid file).
      */
-    static Path write(Path dir, long seed, float kNormShift, boolean withQueryNorm) throws IOException {
+    public static Path write(Path dir, long seed, float kNormShift, boolean withQueryNorm) throws IOException {
         Files.createDirectories(dir);
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("Qwen3ForCausalLM");
@@ -83,6 +89,48 @@ final class Qwen3TestModel {
         matrix(w, rng, "lm_head.weight", VOCAB, HIDDEN, 0.3f);
         w.write(dir.resolve("model.safetensors"));
         return dir;
+    }
+
+    /** What the NumPy reference computed: the last-position logits of each step and the greedy tokens. */
+    public record Reference(float[][] logits, int[] tokens) {
+    }
+
+    /**
+     * Runs the independent NumPy forward pass ({@code qwen3_reference.py}, float64, the whole sequence recomputed
+     * every step, written from HuggingFace's modeling code) through {@code python3}, which needs NumPy: logits for
+     * {@code prompt} and after each of {@code steps} greedy tokens.
+     */
+    public static Reference reference(Path dir, int[] prompt, int steps, Path scratch)
+            throws IOException, InterruptedException {
+        Path script = scratch.resolve("qwen3_reference.py");
+        if (!Files.exists(script)) {
+            try (InputStream in = Qwen3TestModel.class.getResourceAsStream("qwen3_reference.py")) {
+                Files.copy(in, script);
+            }
+        }
+        String ids = Arrays.stream(prompt).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        Process p = new ProcessBuilder("python3", script.toString(), dir.toString(), ids, Integer.toString(steps))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IllegalStateException("the python3 NumPy reference failed (is NumPy installed?): "
+                    + new String(out, StandardCharsets.UTF_8));
+        }
+        JsonNode root = JSON.readTree(out);
+        float[][] logits = new float[root.get("logits").size()][];
+        for (int s = 0; s < logits.length; s++) {
+            JsonNode row = root.get("logits").get(s);
+            logits[s] = new float[row.size()];
+            for (int i = 0; i < row.size(); i++) {
+                logits[s][i] = (float) row.get(i).asDouble();
+            }
+        }
+        int[] tokens = new int[root.get("tokens").size()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = root.get("tokens").get(i).asInt();
+        }
+        return new Reference(logits, tokens);
     }
 
     private static void matrix(SafetensorsWriter w, SplittableRandom rng, String name, int rows, int cols, float bound) {
