@@ -3,6 +3,7 @@ package dev.assistant.core;
 import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.testing.NumpyReference;
 import dev.assistant.core.testing.Qwen3TestModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +30,7 @@ class Qwen3AssistantTest {
 
         int[] prompt = {3, 150, 299, 17, 64};
         int steps = 8;
-        Qwen3TestModel.Reference reference = Qwen3TestModel.reference(dir, prompt, steps, tmp);
+        NumpyReference.Result reference = NumpyReference.run("qwen3_reference.py", dir, prompt, steps, tmp);
         try (Assistant assistant = Assistant.builder().modelPath(dir).device("cpu").build()) {
             assertThat(assistant.modelInfo().architecture()).isEqualTo("Qwen3ForCausalLM");
             Completion done = assistant.generate(GenerateRequest.builder().inputIds(prompt).maxNewTokens(steps).build());

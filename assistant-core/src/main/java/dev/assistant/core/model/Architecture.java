@@ -16,6 +16,11 @@ public enum Architecture {
      * one weight of head_dim each), no q/k/v bias, and a head_dim of its own (not always hidden / heads).
      */
     QWEN3(List.of("Qwen3ForCausalLM")),
+    /**
+     * Gemma 2: embeddings scaled by sqrt(hidden), RMSNorm with (1 + w), norms before and after attention and MLP,
+     * GeGLU with tanh GELU, sliding-window and global attention alternating, soft-capped attention scores and logits.
+     */
+    GEMMA2(List.of("Gemma2ForCausalLM")),
     /** GPT-2: LayerNorm, learned positions, Conv1D weights, fused c_attn, gelu_new. */
     GPT2(List.of("GPT2LMHeadModel"));
 

@@ -1,20 +1,14 @@
 package dev.assistant.core.testing;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.assistant.core.safetensors.SafetensorsWriter;
 import dev.assistant.core.tokenizer.ByteLevelBpeTokenizerWriter;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * A small random-weight Qwen3 model in HuggingFace layout: head_dim 16 while hidden / heads is 12 (Qwen3 sets it
@@ -89,48 +83,6 @@ public final class Qwen3TestModel {
         matrix(w, rng, "lm_head.weight", VOCAB, HIDDEN, 0.3f);
         w.write(dir.resolve("model.safetensors"));
         return dir;
-    }
-
-    /** What the NumPy reference computed: the last-position logits of each step and the greedy tokens. */
-    public record Reference(float[][] logits, int[] tokens) {
-    }
-
-    /**
-     * Runs the independent NumPy forward pass ({@code qwen3_reference.py}, float64, the whole sequence recomputed
-     * every step, written from HuggingFace's modeling code) through {@code python3}, which needs NumPy: logits for
-     * {@code prompt} and after each of {@code steps} greedy tokens.
-     */
-    public static Reference reference(Path dir, int[] prompt, int steps, Path scratch)
-            throws IOException, InterruptedException {
-        Path script = scratch.resolve("qwen3_reference.py");
-        if (!Files.exists(script)) {
-            try (InputStream in = Qwen3TestModel.class.getResourceAsStream("qwen3_reference.py")) {
-                Files.copy(in, script);
-            }
-        }
-        String ids = Arrays.stream(prompt).mapToObj(Integer::toString).collect(Collectors.joining(","));
-        Process p = new ProcessBuilder("python3", script.toString(), dir.toString(), ids, Integer.toString(steps))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IllegalStateException("the python3 NumPy reference failed (is NumPy installed?): "
-                    + new String(out, StandardCharsets.UTF_8));
-        }
-        JsonNode root = JSON.readTree(out);
-        float[][] logits = new float[root.get("logits").size()][];
-        for (int s = 0; s < logits.length; s++) {
-            JsonNode row = root.get("logits").get(s);
-            logits[s] = new float[row.size()];
-            for (int i = 0; i < row.size(); i++) {
-                logits[s][i] = (float) row.get(i).asDouble();
-            }
-        }
-        int[] tokens = new int[root.get("tokens").size()];
-        for (int i = 0; i < tokens.length; i++) {
-            tokens[i] = root.get("tokens").get(i).asInt();
-        }
-        return new Reference(logits, tokens);
     }
 
     private static void matrix(SafetensorsWriter w, SplittableRandom rng, String name, int rows, int cols, float bound) {

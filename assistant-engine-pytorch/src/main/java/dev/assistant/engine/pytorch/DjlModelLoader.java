@@ -61,6 +61,7 @@ final class DjlModelLoader {
                 case LLAMA -> loadLlama(dir.config(), loader, linears, weights, settings.fusedLayers());
                 // the shipped fused layer modules have no q/k norms: Qwen3 runs as separate operations
                 case QWEN3 -> loadLlama(dir.config(), loader, linears, weights, false);
+                case GEMMA2 -> loadGemma2(dir.config(), loader, linears, weights);
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
             };
             model.weightBytes = loader.bytesLoaded() + linears.extraBytes();
@@ -223,6 +224,36 @@ final class DjlModelLoader {
             return new LlamaScriptedModel(c, weights, linears.computeType(), embeddings, fused, norm, head);
         }
         return new LlamaOpsModel(c, weights, linears.computeType(), embeddings, layers, norm, head);
+    }
+
+    private static Gemma2Model loadGemma2(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {
+        int hidden = c.hiddenSize();
+        int qOut = c.numHeads() * c.headDim();
+        int kvOut = c.numKvHeads() * c.headDim();
+        TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
+        Gemma2Model.Layer[] layers = new Gemma2Model.Layer[c.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            String a = p + "self_attn.";
+            layers[i] = new Gemma2Model.Layer(
+                    gemmaNorm(loader, p + "input_layernorm.weight", hidden),
+                    linears.fused(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut},
+                            hidden, c.attentionBias()),
+                    linears.linear(a + "o_proj", hidden, qOut, false),
+                    gemmaNorm(loader, p + "post_attention_layernorm.weight", hidden),
+                    gemmaNorm(loader, p + "pre_feedforward_layernorm.weight", hidden),
+                    linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                            new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, false),
+                    linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), false),
+                    gemmaNorm(loader, p + "post_feedforward_layernorm.weight", hidden));
+        }
+        return new Gemma2Model(c, weights, linears.computeType(), embeddings, layers,
+                gemmaNorm(loader, "model.norm.weight", hidden), head(c, loader.store(), linears, "lm_head"));
+    }
+
+    /** A Gemma RMSNorm weight as it multiplies: 1 + w. */
+    private static NDArray gemmaNorm(TensorLoader loader, String name, int size) {
+        return loader.load(name, size).add(1f);
     }
 
     private static Gpt2Model loadGpt2(ModelConfig c, WeightStore store, TensorLoader loader, LayerFactory linears,

@@ -12,6 +12,7 @@ import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.quantize.ModelQuantizer;
 import dev.assistant.core.safetensors.DType;
 import dev.assistant.core.safetensors.SafetensorsFile;
+import dev.assistant.core.testing.NumpyReference;
 import dev.assistant.core.testing.Qwen3TestModel;
 import dev.assistant.quant.QuantScheme;
 import org.junit.jupiter.api.Test;
@@ -138,7 +139,7 @@ class Qwen3ReferenceTest {
     }
 
     private void assertMatchesReference(CausalLanguageModel engine, Path dir) throws Exception {
-        Qwen3TestModel.Reference reference = Qwen3TestModel.reference(dir, PROMPT, STEPS, tmp);
+        NumpyReference.Result reference = NumpyReference.run("qwen3_reference.py", dir, PROMPT, STEPS, tmp);
         List<Integer> tokens = new ArrayList<>();
         try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
             float[] logits = seq.forward(PROMPT);
