@@ -21,6 +21,11 @@ public enum Architecture {
      * GeGLU with tanh GELU, sliding-window and global attention alternating, soft-capped attention scores and logits.
      */
     GEMMA2(List.of("Gemma2ForCausalLM")),
+    /**
+     * Phi-3: the Llama layout with q|k|v stored as one {@code qkv_proj} and gate|up as one {@code gate_up_proj}.
+     * LongRoPE ({@code rope_scaling} type longrope/su, Phi-3.5 and the 128k models) is not supported yet.
+     */
+    PHI3(List.of("Phi3ForCausalLM")),
     /** GPT-2: LayerNorm, learned positions, Conv1D weights, fused c_attn, gelu_new. */
     GPT2(List.of("GPT2LMHeadModel"));
 

@@ -83,6 +83,7 @@ public record ModelConfig(
                 case "qwen2" -> "Qwen2ForCausalLM";
                 case "qwen3" -> "Qwen3ForCausalLM";
                 case "gemma2" -> "Gemma2ForCausalLM";
+                case "phi3" -> "Phi3ForCausalLM";
                 case "gpt2" -> "GPT2LMHeadModel";
                 default -> root.get("model_type").asText();
             };
@@ -114,6 +115,9 @@ public record ModelConfig(
         String act = r.optionalText("hidden_act", "silu");
         if (!act.equals("silu") && !act.equals("swish")) {
             throw r.invalid("hidden_act", "'" + act + "' is not supported for " + name + " (supported: silu)");
+        }
+        if (r.optionalPositiveDouble("partial_rotary_factor", 1.0) != 1.0) {
+            throw r.invalid("partial_rotary_factor", "is not supported for " + name + " (only 1.0, a full rotation)");
         }
         boolean qwen2 = name.equals("Qwen2ForCausalLM");
         // Qwen2/Qwen3 configs carry a sliding_window that only applies with use_sliding_window

@@ -62,6 +62,8 @@ final class DjlModelLoader {
                 // the shipped fused layer modules have no q/k norms: Qwen3 runs as separate operations
                 case QWEN3 -> loadLlama(dir.config(), loader, linears, weights, false);
                 case GEMMA2 -> loadGemma2(dir.config(), loader, linears, weights);
+                // Phi-3 stores q|k|v and gate|up already joined, which the INT8 layer packing does not read
+                case PHI3 -> loadLlama(dir.config(), loader, linears, weights, false);
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
             };
             model.weightBytes = loader.bytesLoaded() + linears.extraBytes();
@@ -200,13 +202,16 @@ final class DjlModelLoader {
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             String a = p + "self_attn.";
+            boolean phi3 = c.architecture() == Architecture.PHI3;
             layers[i] = new LlamaOpsModel.Layer(
                     loader.load(p + "input_layernorm.weight", hidden),
-                    linears.fused(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut},
-                            hidden, c.attentionBias()),
+                    phi3 ? linears.linear(a + "qkv_proj", qOut + 2 * kvOut, hidden, false)
+                            : linears.fused(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"},
+                            new int[]{qOut, kvOut, kvOut}, hidden, c.attentionBias()),
                     linears.linear(a + "o_proj", hidden, qOut, false),
                     loader.load(p + "post_attention_layernorm.weight", hidden),
-                    linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                    phi3 ? linears.linear(p + "mlp.gate_up_proj", 2 * c.intermediateSize(), hidden, false)
+                            : linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
                             new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias()),
                     linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), c.mlpBias()),
                     c.architecture() == Architecture.QWEN3 ? new LlamaOpsModel.HeadNorms(
