@@ -28,6 +28,18 @@ public final class NativeEngineProvider implements EngineProvider {
     public static final String NAME = "native";
     static final String KERNELS_OPTION = "native.kernels";
 
+    private final java.util.function.Supplier<Optional<String>> libraryProblem;
+
+    /** The provider for this process: its library is loaded on the first support check. */
+    public NativeEngineProvider() {
+        this(NativeLlamaLayers::unavailableBecause);
+    }
+
+    /** A provider whose library is judged by {@code libraryProblem} (tests simulate a platform without it). */
+    NativeEngineProvider(java.util.function.Supplier<Optional<String>> libraryProblem) {
+        this.libraryProblem = libraryProblem;
+    }
+
     @Override
     public String name() {
         return NAME;
@@ -59,7 +71,7 @@ public final class NativeEngineProvider implements EngineProvider {
             return EngineSupport.no("computes per-channel INT8 only, not " + scheme.name()
                     + " (the pytorch engine's Java kernel does)");
         }
-        Optional<String> unavailable = NativeLlamaLayers.unavailableBecause();
+        Optional<String> unavailable = libraryProblem.get();
         if (unavailable.isPresent()) {
             return EngineSupport.no("its native library does not load here: " + unavailable.get());
         }
