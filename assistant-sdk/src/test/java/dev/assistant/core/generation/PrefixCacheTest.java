@@ -50,7 +50,7 @@ class PrefixCacheTest {
         GenerationRequest request = new GenerationRequest(prompt, maxNewTokens, SamplingParams.GREEDY, List.of(),
                 Set.of(), true);
         return engine.submit(new BatchingEngine.Job(request, NO_TEXT, Generator.Listener.NONE, new SplittableRandom(3),
-                "t", Long.MAX_VALUE, () -> false, depth -> {
+                "t", CancellationToken.noDeadline(), depth -> {
         })).result().get(120, TimeUnit.SECONDS);
     }
 
