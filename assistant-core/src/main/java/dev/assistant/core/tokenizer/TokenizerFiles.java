@@ -52,10 +52,13 @@ final class TokenizerFiles {
     final Map<String, String> chatTemplates;
     /** Every special-token attribute of the config (bos_token, eos_token, ..., additional_special_tokens). */
     final Map<String, Object> specialTokenStrings;
+    /** Ids of the added tokens (special or not): they are matched literally, never produced by the model's merges. */
+    final java.util.Set<Integer> addedIds;
 
     private TokenizerFiles(Path tokenizerJson, String[] idToToken, Map<String, Integer> tokenToId,
             SpecialTokens specialTokens, boolean cleanUp, Map<String, String> chatTemplates,
-            Map<String, Object> specialTokenStrings) {
+            Map<String, Object> specialTokenStrings, java.util.Set<Integer> addedIds) {
+        this.addedIds = java.util.Set.copyOf(addedIds);
         this.tokenizerJson = tokenizerJson;
         this.idToToken = idToToken;
         this.tokenToId = tokenToId;
@@ -115,7 +118,7 @@ final class TokenizerFiles {
         Map<String, String> templates = readChatTemplates(modelDir, config);
         // not Map.copyOf: its open addressing takes seconds on 150k similar token strings
         return new TokenizerFiles(tokenizerJson, idToToken, Collections.unmodifiableMap(tokenToId), specialTokens, cleanUp,
-                templates, specialStrings);
+                templates, specialStrings, addedSpecial.keySet());
     }
 
     /**
