@@ -61,6 +61,7 @@ public final class AssistantBuilder {
     private Integer queueCapacity;
     private Duration defaultTimeout;
     private Long memoryBudgetBytes;
+    private Long prefixCacheBytes;
     private LongSupplier nanoClock;
     private RandomGenerator random;
     private MetricsListener metrics;
@@ -203,6 +204,22 @@ public final class AssistantBuilder {
             throw invalid("memory budget must be positive, was " + bytes);
         }
         this.memoryBudgetBytes = bytes;
+        return this;
+    }
+
+    /**
+     * Bytes of the memory budget that may keep finished requests' KV caches, so a request starting with the same
+     * tokens (a shared system prompt, a chat's earlier turns) evaluates only the rest; the cached count is reported
+     * as {@code Usage.cachedPromptTokens()}. Running requests take precedence: cached prefixes are evicted, least
+     * recently used first, when they need the memory. 0 disables the cache; at most the memory budget. Default: a
+     * quarter of the memory budget.
+     */
+    public AssistantBuilder prefixCacheBytes(long bytes) {
+        once(prefixCacheBytes, "prefixCacheBytes");
+        if (bytes < 0) {
+            throw invalid("prefix cache must be >= 0 bytes (0 disables it), was " + bytes);
+        }
+        this.prefixCacheBytes = bytes;
         return this;
     }
 
@@ -363,6 +380,9 @@ public final class AssistantBuilder {
                 .queueCapacity(queueCapacity != null ? queueCapacity : 64);
         if (memoryBudgetBytes != null) {
             batching.memoryBudgetBytes(memoryBudgetBytes);
+        }
+        if (prefixCacheBytes != null) {
+            batching.prefixCacheBytes(prefixCacheBytes);
         }
         BatchingEngine engine = new BatchingEngine(model, batching.build(), clock, engineThreads(info.name()));
         SchedulingStep scheduler = new SchedulingStep(engine);

@@ -99,6 +99,39 @@ class OpenAiJavaSdkTest {
     }
 
     @Test
+    void aChatOfThreeTurnsReusesEachEarlierTurnFromThePrefixCache() {
+        OpenAIClient client = client(SecuredServer.ALICE_KEY);
+        String[] questions = {"Tell me a story about a little girl called Lily who found a red ball in the park",
+                "What did Lily do with the ball after that?", "And where did she go next?"};
+        List<String> answers = new ArrayList<>();
+        long[] cached = new long[questions.length];
+        for (int turn = 0; turn < questions.length; turn++) {
+            ChatCompletionCreateParams.Builder params = ChatCompletionCreateParams.builder().model(SecuredServer.MODEL)
+                    .maxCompletionTokens(24).temperature(0.0);
+            for (int i = 0; i < turn; i++) {
+                params.addUserMessage(questions[i]).addAssistantMessage(answers.get(i));
+            }
+            params.addUserMessage(questions[turn]);
+            if (turn < questions.length - 1) {
+                ChatCompletion c = client.chat().completions().create(params.build());
+                answers.add(c.choices().get(0).message().content().orElseThrow());
+                cached[turn] = c.usage().orElseThrow().promptTokensDetails().orElseThrow().cachedTokens().orElseThrow();
+            } else { // the last turn streamed: the usage chunk carries the cached count too
+                params.streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build());
+                int last = turn;
+                try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions()
+                        .createStreaming(params.build())) {
+                    stream.stream().forEach(chunk -> chunk.usage().ifPresent(u -> cached[last] =
+                            u.promptTokensDetails().orElseThrow().cachedTokens().orElseThrow()));
+                }
+            }
+        }
+        // each turn starts from the previous turn's prompt and answer, so the cached count grows
+        assertThat(cached[1]).isPositive();
+        assertThat(cached[2]).isGreaterThan(cached[1]);
+    }
+
+    @Test
     void stopSequenceCutsTheAnswer() {
         OpenAIClient client = client(SecuredServer.ALICE_KEY);
         String full = client.chat().completions().create(chat(SecuredServer.MODEL).build())

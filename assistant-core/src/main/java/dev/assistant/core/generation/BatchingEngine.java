@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,10 @@ import java.util.random.RandomGenerator;
  * step fails (a native allocation failure, or anything else) the batch is halved and the step retried, which is
  * safe because a failed step changes no sequence; a request that fails alone ends with {@code RESOURCE_EXHAUSTED}
  * (or {@code INTERNAL}) while the others carry on. The batch grows back after a run of successful steps.
+ *
+ * <p>Prefix cache: a finished request leaves a copy of its KV cache in a {@link PrefixCache} (at most
+ * {@link BatchingSettings#prefixCacheBytes()}, counted in the memory budget and evicted first when running requests
+ * need the memory); a request whose prompt starts with cached tokens starts from a copy and evaluates only the rest.
  *
  * <p>Stopping: each job carries one {@link CancellationToken}. When it is stopped (cancelled, or past its deadline)
  * the job's result fails at once with the token's reason, a queued job leaves the queue at once, and a running one
@@ -132,6 +137,7 @@ public final class BatchingEngine implements AutoCloseable {
     private final BatchingSettings settings;
     private final LongSupplier nanoClock;
     private final DrainRate drainRate;
+    private final PrefixCache prefixCache;
     private final Thread thread;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -158,6 +164,7 @@ public final class BatchingEngine implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.drainRate = new DrainRate(nanoClock);
+        this.prefixCache = new PrefixCache(model, settings.prefixCacheBytes());
         this.batchLimit = settings.maxBatch();
         this.prefillChunk = settings.prefillChunkTokens();
         this.thread = threads.newThread(this::loop);
@@ -342,6 +349,7 @@ public final class BatchingEngine implements AutoCloseable {
             int longest = Math.max(longestActiveCapacity, next.capacity);
             int group = 1 + next.followers.size();
             long need = reservedKvBytes + next.groupKvBytes() + model.activationBytes(activeCount + group, longest);
+            makeRoom(need);
             if (activeCount > 0 && need > settings.memoryBudgetBytes()) {
                 break; // waits for memory to be freed by requests that finish; fits alone (checked at submit)
             }
@@ -350,6 +358,13 @@ public final class BatchingEngine implements AutoCloseable {
             reservedKvBytes += next.groupKvBytes();
             longestActiveCapacity = longest;
             admitted.add(next);
+        }
+    }
+
+    /** Evicts cached prefixes until {@code need} bytes plus the cache fit the memory budget. */
+    private void makeRoom(long need) {
+        while (need + prefixCache.bytes() > settings.memoryBudgetBytes() && prefixCache.evictOldest()) {
+            // the least recently used prefix goes first
         }
     }
 
@@ -373,22 +388,31 @@ public final class BatchingEngine implements AutoCloseable {
      */
     private Slot open(Pending p, Sequence forked) {
         Sequence sequence;
+        int cached = 0;
         if (forked != null) {
             sequence = forked;
         } else {
-        try {
-            sequence = model.newSequence(p.capacity);
-        } catch (RuntimeException | OutOfMemoryError e) {
-            release(p);
-            p.ticket.result.completeExceptionally(e instanceof AssistantException ae ? ae
-                    : new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "cannot allocate the KV cache: " + e.getMessage(), e));
-            return null;
-        }
+            try {
+                Optional<PrefixCache.Hit> hit = prefixCache.lookup(p.job.request().promptIds(), p.capacity);
+                if (hit.isPresent()) {
+                    sequence = hit.get().sequence();
+                    cached = hit.get().tokens();
+                } else {
+                    sequence = model.newSequence(p.capacity);
+                }
+            } catch (RuntimeException | OutOfMemoryError e) {
+                release(p);
+                p.ticket.result.completeExceptionally(e instanceof AssistantException ae ? ae
+                        : new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "cannot allocate the KV cache: " + e.getMessage(), e));
+                return null;
+            }
         }
         Decoding decoding = new Decoding(p.job.request(), model.contextLength(), p.job.stream(), p.job.listener(),
                 p.job.random());
         decoding.started(nanoClock.getAsLong());
+        decoding.cachedPromptTokens(cached);
         Slot slot = new Slot(p, decoding, sequence);
+        slot.fed = cached;
         if (forked != null) {
             slot.fed = decoding.prompt().length;
         }
@@ -469,6 +493,8 @@ public final class BatchingEngine implements AutoCloseable {
         rotation = (rotation + chosen.size()) % n;
         // Keep activations within what the budget leaves next to the caches: drop requests from the end.
         long kv = reservedKvBytes();
+        makeRoom(kv + model.activationBytes(rows, longest));
+        kv += prefixCache.bytes();
         while (chosen.size() > 1 && kv + model.activationBytes(rows, longest) > settings.memoryBudgetBytes()) {
             rows -= inputs.remove(inputs.size() - 1).length;
             chosen.remove(chosen.size() - 1);
@@ -590,8 +616,22 @@ public final class BatchingEngine implements AutoCloseable {
                     new AssistantException(ErrorCode.INTERNAL, "finishing the answer failed: " + e, e));
             return;
         }
+        keepPrefix(slot);
         close(slot);
+        makeRoom(reservedKvBytes());
         slot.pending.ticket.result.complete(result);
+    }
+
+    /** Offers the finished request's KV cache to the prefix cache (its evaluated prompt and answer tokens). */
+    private void keepPrefix(Slot slot) {
+        if (!prefixCache.enabled()) {
+            return;
+        }
+        int length = slot.sequence.length();
+        int[] tokens = slot.decoding.tokensSoFar();
+        if (length <= tokens.length) {
+            prefixCache.offer(slot.sequence, java.util.Arrays.copyOf(tokens, length));
+        }
     }
 
     private void fail(int index, AssistantException error) {
@@ -662,6 +702,7 @@ public final class BatchingEngine implements AutoCloseable {
         while (!active.isEmpty()) {
             fail(active.size() - 1, gone);
         }
+        prefixCache.close();
     }
 
     private static String mib(long bytes) {

@@ -13,8 +13,18 @@ import dev.assistant.api.ErrorCode;
  *                           cannot fit even alone fails with {@code RESOURCE_EXHAUSTED}
  * @param prefillChunkTokens prompt tokens evaluated per step (all prefilling requests together): longer prompts are
  *                           evaluated in chunks, so a long prompt delays the other requests' next token by one chunk
+ * @param prefixCacheBytes   at most this many bytes of the budget keep finished requests' KV caches for later
+ *                           requests that start with the same tokens (0 disables the prefix cache); running requests
+ *                           take precedence: cached prefixes are evicted (least recently used first) when they need
+ *                           the memory
  */
-public record BatchingSettings(int maxBatch, int queueCapacity, long memoryBudgetBytes, int prefillChunkTokens) {
+public record BatchingSettings(int maxBatch, int queueCapacity, long memoryBudgetBytes, int prefillChunkTokens,
+                               long prefixCacheBytes) {
+
+    /** Settings with the default prefix cache: a quarter of the memory budget. */
+    public BatchingSettings(int maxBatch, int queueCapacity, long memoryBudgetBytes, int prefillChunkTokens) {
+        this(maxBatch, queueCapacity, memoryBudgetBytes, prefillChunkTokens, memoryBudgetBytes / 4);
+    }
 
     public BatchingSettings {
         if (maxBatch < 1 || maxBatch > 1024) {
@@ -29,6 +39,10 @@ public record BatchingSettings(int maxBatch, int queueCapacity, long memoryBudge
         if (prefillChunkTokens < 1) {
             throw invalid("prefill chunk must be >= 1 token, was " + prefillChunkTokens);
         }
+        if (prefixCacheBytes < 0 || prefixCacheBytes > memoryBudgetBytes) {
+            throw invalid("prefix cache must be 0 (off) to the memory budget (" + memoryBudgetBytes + " bytes), was "
+                    + prefixCacheBytes);
+        }
     }
 
     public static Builder builder() {
@@ -39,12 +53,16 @@ public record BatchingSettings(int maxBatch, int queueCapacity, long memoryBudge
         return new AssistantException(ErrorCode.INVALID_REQUEST, message);
     }
 
-    /** Defaults: batch 2 x cores, queue 64, memory budget a quarter of physical memory, prefill chunks of 256. */
+    /**
+     * Defaults: batch 2 x cores, queue 64, memory budget a quarter of physical memory, prefill chunks of 256, prefix
+     * cache a quarter of the memory budget.
+     */
     public static final class Builder {
         private int maxBatch = 2 * Runtime.getRuntime().availableProcessors();
         private int queueCapacity = 64;
         private long memoryBudgetBytes = defaultMemoryBudget();
         private int prefillChunkTokens = 256;
+        private Long prefixCacheBytes;
 
         private Builder() {
         }
@@ -69,8 +87,15 @@ public record BatchingSettings(int maxBatch, int queueCapacity, long memoryBudge
             return this;
         }
 
+        /** Bytes of the memory budget the prefix cache may keep; 0 disables it. */
+        public Builder prefixCacheBytes(long bytes) {
+            this.prefixCacheBytes = bytes;
+            return this;
+        }
+
         public BatchingSettings build() {
-            return new BatchingSettings(maxBatch, queueCapacity, memoryBudgetBytes, prefillChunkTokens);
+            return new BatchingSettings(maxBatch, queueCapacity, memoryBudgetBytes, prefillChunkTokens,
+                    prefixCacheBytes != null ? prefixCacheBytes : memoryBudgetBytes / 4);
         }
     }
 

@@ -30,6 +30,7 @@ final class Decoding {
     private int produced;
     private long startNanos = -1;
     private long firstTokenNanos = -1;
+    private int cachedPromptTokens;
     private FinishReason reason;
 
     Decoding(GenerationRequest request, int contextLength, Generator.TextStream stream, Generator.Listener listener,
@@ -97,6 +98,19 @@ final class Decoding {
 
     int[] prompt() {
         return request.promptIds();
+    }
+
+    /** Records how many prompt tokens came from the prefix cache (reported in the usage). */
+    void cachedPromptTokens(int tokens) {
+        cachedPromptTokens = tokens;
+    }
+
+    /** The prompt followed by the tokens produced so far. */
+    int[] tokensSoFar() {
+        int[] prompt = request.promptIds();
+        int[] all = Arrays.copyOf(prompt, prompt.length + produced);
+        System.arraycopy(output, 0, all, prompt.length, produced);
+        return all;
     }
 
     /** Marks the start of evaluation (the origin of the usage timings). */
@@ -241,7 +255,7 @@ final class Decoding {
         }
         long start = startNanos < 0 ? endNanos : startNanos;
         Usage usage = new Usage(request.promptIds().length, produced, (firstTokenNanos < 0 ? endNanos : firstTokenNanos)
-                - start, endNanos - start, reason);
+                - start, endNanos - start, reason, cachedPromptTokens);
         return new GenerationResult(Arrays.copyOf(output, produced), stops.textSoFar(), usage, scores);
     }
 }

@@ -8,9 +8,16 @@ package dev.assistant.core.generation;
  * @param timeToFirstTokenNanos from the start of evaluation to the first generated token (prefill + first sample)
  * @param totalNanos            from the start of evaluation to the end of generation
  * @param finishReason          why generation ended
+ * @param cachedPromptTokens    prompt tokens whose KV cache came from the prefix cache (not evaluated again)
  */
 public record Usage(int promptTokens, int completionTokens, long timeToFirstTokenNanos, long totalNanos,
-                    FinishReason finishReason) {
+                    FinishReason finishReason, int cachedPromptTokens) {
+
+    /** Usage of a request that found nothing in the prefix cache. */
+    public Usage(int promptTokens, int completionTokens, long timeToFirstTokenNanos, long totalNanos,
+                 FinishReason finishReason) {
+        this(promptTokens, completionTokens, timeToFirstTokenNanos, totalNanos, finishReason, 0);
+    }
 
     public int totalTokens() {
         return promptTokens + completionTokens;

@@ -19,6 +19,8 @@ final class NativeKvCache implements AutoCloseable {
     private final long[] keyAddresses;
     private final long[] valueAddresses;
     private final int capacity;
+    private final int kvHeads;
+    private final int headDim;
     private boolean open = true;
 
     NativeKvCache(int layers, int kvHeads, int capacity, int headDim) {
@@ -28,6 +30,8 @@ final class NativeKvCache implements AutoCloseable {
                     + " tokens needs " + perLayer + " bytes per layer, more than one buffer holds");
         }
         this.capacity = capacity;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
         keys = new ByteBuffer[layers];
         values = new ByteBuffer[layers];
         keyAddresses = new long[layers];
@@ -58,6 +62,32 @@ final class NativeKvCache implements AutoCloseable {
 
     long[] valueAddresses() {
         return valueAddresses;
+    }
+
+    /**
+     * Copies the first {@code length} positions of every layer of {@code source} (same model shape, any capacity)
+     * into this cache. Keys are strided by capacity ([kvHeads, headDim, capacity]): one run of {@code length}
+     * floats per head dimension; values ([kvHeads, capacity, headDim]) are one run per head.
+     */
+    void copyPrefix(NativeKvCache source, int length) {
+        if (!open || !source.open) {
+            throw new IllegalStateException("the KV cache is closed");
+        }
+        if (length > capacity || length > source.capacity || source.keys.length != keys.length
+                || source.kvHeads != kvHeads || source.headDim != headDim) {
+            throw new IllegalArgumentException("cannot copy " + length + " positions between KV caches of capacity "
+                    + source.capacity + " and " + capacity);
+        }
+        int f = Float.BYTES;
+        for (int layer = 0; layer < keys.length; layer++) {
+            for (int row = 0; row < kvHeads * headDim; row++) {
+                keys[layer].put(row * capacity * f, source.keys[layer], row * source.capacity * f, length * f);
+            }
+            for (int head = 0; head < kvHeads; head++) {
+                values[layer].put(head * capacity * headDim * f, source.values[layer],
+                        head * source.capacity * headDim * f, length * headDim * f);
+            }
+        }
     }
 
     @Override

@@ -233,6 +233,23 @@ final class NativeLlamaModel implements CausalLanguageModel {
             length = newLength;
         }
 
+        @Override
+        public java.util.Optional<Sequence> fork(int newCapacity) {
+            if (newCapacity < length) {
+                throw new IllegalArgumentException("a fork of " + length + " tokens cannot have capacity " + newCapacity);
+            }
+            checkOpen();
+            NativeSequence copy = (NativeSequence) newSequence(newCapacity);
+            try {
+                copy.cache.copyPrefix(cache, length);
+            } catch (RuntimeException | Error e) {
+                copy.close();
+                throw e;
+            }
+            copy.length = length;
+            return java.util.Optional.of(copy);
+        }
+
         void checkOpen() {
             if (!open || closed.get()) {
                 throw new IllegalStateException("sequence or model is closed");

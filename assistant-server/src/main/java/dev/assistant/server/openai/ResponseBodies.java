@@ -263,6 +263,8 @@ public final class ResponseBodies {
         usage.put("prompt_tokens", u.promptTokens());
         usage.put("completion_tokens", u.completionTokens());
         usage.put("total_tokens", u.totalTokens());
+        // OpenAI's field: prompt tokens served from the prefix cache instead of being evaluated again
+        usage.putObject("prompt_tokens_details").put("cached_tokens", u.cachedPromptTokens());
         return usage;
     }
 }
