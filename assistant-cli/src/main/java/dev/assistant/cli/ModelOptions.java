@@ -11,8 +11,8 @@ import java.nio.file.Path;
 
 /** Options every model-running command shares. */
 final class ModelOptions {
-    @Option(names = "--model", paramLabel = "DIR",
-            description = "HuggingFace model directory (config.json, *.safetensors, tokenizer.json). "
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "HuggingFace model directory (config.json, *.safetensors, tokenizer.json) or a .gguf file. "
                     + "Default: the random-weights demo model.")
     Path model;
 

@@ -23,7 +23,7 @@ import java.util.Map;
  *   split of a normal token into two vocabulary tokens is a merge, ranked by the merged token's score (higher
  *   first).</li>
  *   <li>{@code "gpt2"}: byte-level BPE with the stored {@code tokenizer.ggml.merges}; the pre-tokenizer regex from
- *   {@code tokenizer.ggml.pre} ("default"/"gpt2", or "qwen2").</li>
+ *   {@code tokenizer.ggml.pre} ("default"/"gpt2", or "qwen2" with NFC normalization).</li>
  * </ul>
  * Control and unknown tokens become special added tokens, user-defined ones plain added tokens.
  */
@@ -178,13 +178,16 @@ public final class GgufTokenizer {
     }
 
     private void gpt2(ObjectNode root, ObjectNode bpe, ObjectNode vocab) {
-        root.putNull("normalizer");
         String pre = file.string("tokenizer.ggml.pre").orElse("default");
         ObjectNode byteLevel = JSON.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", false)
                 .put("trim_offsets", true).put("use_regex", true);
         switch (pre) {
-            case "default", "gpt2" -> root.set("pre_tokenizer", byteLevel);
+            case "default", "gpt2" -> {
+                root.putNull("normalizer");
+                root.set("pre_tokenizer", byteLevel);
+            }
             case "qwen2" -> {
+                root.putObject("normalizer").put("type", "NFC"); // as Qwen2's own tokenizer.json
                 ObjectNode seq = root.putObject("pre_tokenizer").put("type", "Sequence");
                 ArrayNode list = seq.putArray("pretokenizers");
                 ObjectNode split = list.addObject().put("type", "Split");

@@ -23,7 +23,8 @@ import java.util.Set;
 /**
  * Test-scope converter of a HuggingFace Llama directory to GGUF v3 (F32 or Q8_0), written independently of the
  * reader: llama.cpp's tensor names, q/k rows permuted into interleaved RoPE pairs per head, Llama metadata and the
- * tokenizer vocabulary ("llama" with scores by id order for SentencePiece-style BPE, else "gpt2" with merges).
+ * tokenizer vocabulary ("llama" with scores ranked by the merges for SentencePiece-style BPE, else "gpt2" with
+ * merges; added tokens control or user-defined as their {@code special} flag says).
  */
 public final class GgufConverter {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,7 +51,7 @@ public final class GgufConverter {
                 .float32("llama.attention.layer_norm_rms_epsilon", (float) c.normEps())
                 .float32("llama.rope.freq_base", (float) c.ropeTheta())
                 .uint32("llama.vocab_size", c.vocabSize());
-        tokenizer(hfDir, c, g);
+        tokenizer(hfDir, c.vocabSize(), c.bosTokenId(), c.eosTokenIds().isEmpty() ? -1 : c.eosTokenIds().get(0), g);
         try (WeightStore store = dir.openWeights()) {
             TensorReader reader = new TensorReader(store);
             for (TensorInfo t : store.tensors().values()) {
@@ -154,10 +155,38 @@ public final class GgufConverter {
         return "blk." + parts[2] + "." + rest;
     }
 
-    private static void tokenizer(Path hfDir, ModelConfig c, GgufBytes g) throws IOException {
+    /**
+     * A GGUF file holding only the tokenizer of a directory with tokenizer.json and tokenizer_config.json (vocabulary
+     * size from the largest id, BOS/EOS from the config's token strings, the chat template if any).
+     */
+    public static Path tokenizerOnly(Path dir, Path out) throws IOException {
+        JsonNode tok = JSON.readTree(dir.resolve("tokenizer.json").toFile());
+        JsonNode config = JSON.readTree(dir.resolve("tokenizer_config.json").toFile());
+        Map<String, Integer> ids = new java.util.HashMap<>();
+        tok.get("model").get("vocab").fields().forEachRemaining(e -> ids.put(e.getKey(), e.getValue().asInt()));
+        tok.path("added_tokens").forEach(a -> ids.put(a.get("content").asText(), a.get("id").asInt()));
+        int n = ids.values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
+        GgufBytes g = new GgufBytes().string("general.architecture", "llama");
+        tokenizer(dir, n, id(config, "bos_token", ids), id(config, "eos_token", ids), g);
+        if (config.path("chat_template").isTextual()) {
+            g.string("tokenizer.chat_template", config.get("chat_template").asText());
+        }
+        if (config.has("add_bos_token")) {
+            g.bool("tokenizer.ggml.add_bos_token", config.get("add_bos_token").asBoolean());
+        }
+        Files.write(out, g.build());
+        return out;
+    }
+
+    private static int id(JsonNode config, String key, Map<String, Integer> ids) {
+        JsonNode v = config.get(key);
+        String s = v == null || v.isNull() ? null : v.isTextual() ? v.asText() : v.path("content").asText(null);
+        return s == null ? -1 : ids.getOrDefault(s, -1);
+    }
+
+    private static void tokenizer(Path hfDir, int n, int bos, int eos, GgufBytes g) throws IOException {
         JsonNode tok = JSON.readTree(hfDir.resolve("tokenizer.json").toFile());
         JsonNode model = tok.get("model");
-        int n = c.vocabSize();
         String[] tokens = new String[n];
         model.get("vocab").fields().forEachRemaining(e -> {
             if (e.getValue().asInt() < n) {
@@ -165,24 +194,46 @@ public final class GgufConverter {
             }
         });
         Set<Integer> special = new HashSet<>();
+        Set<Integer> userDefined = new HashSet<>();
         for (JsonNode added : tok.path("added_tokens")) {
             int id = added.get("id").asInt();
             if (id < n) {
                 tokens[id] = added.get("content").asText();
-                special.add(id);
+                (added.path("special").asBoolean(true) ? special : userDefined).add(id);
             }
         }
         boolean spm = model.path("byte_fallback").asBoolean(false);
+        List<String> merges = new ArrayList<>();
+        for (JsonNode m : model.path("merges")) {
+            merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
+        }
+        // SentencePiece scores rank the merges: a token made by merge r scores -r (what the model's own scores
+        // order); tokens no merge makes score below every merge result
+        Map<String, Integer> ids = new java.util.HashMap<>();
+        for (int i = 0; i < n; i++) {
+            if (tokens[i] != null) {
+                ids.putIfAbsent(tokens[i], i);
+            }
+        }
         int[] types = new int[n];
         float[] scores = new float[n];
+        Arrays.fill(scores, Float.NaN);
+        for (int r = 0; r < merges.size(); r++) {
+            Integer made = ids.get(merges.get(r).replace(" ", ""));
+            if (made != null && Float.isNaN(scores[made])) {
+                scores[made] = -r;
+            }
+        }
         for (int i = 0; i < n; i++) {
             if (tokens[i] == null) {
                 tokens[i] = "<unused" + i + ">";
                 special.add(i);
             }
             boolean isByte = spm && tokens[i].length() == 6 && tokens[i].startsWith("<0x");
-            types[i] = isByte ? 6 : special.contains(i) ? 3 : 1;
-            scores[i] = -i;
+            types[i] = isByte ? 6 : special.contains(i) ? 3 : userDefined.contains(i) ? 4 : 1;
+            if (Float.isNaN(scores[i])) {
+                scores[i] = -merges.size() - i;
+            }
         }
         g.string("tokenizer.ggml.model", spm ? "llama" : "gpt2");
         g.strings("tokenizer.ggml.tokens", Arrays.asList(tokens));
@@ -190,24 +241,22 @@ public final class GgufConverter {
         if (spm) {
             g.floats("tokenizer.ggml.scores", scores);
         } else {
-            List<String> merges = new ArrayList<>();
-            for (JsonNode m : model.path("merges")) {
-                merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
-            }
             g.strings("tokenizer.ggml.merges", merges);
         }
-        if (c.bosTokenId() >= 0) {
-            g.uint32("tokenizer.ggml.bos_token_id", c.bosTokenId());
+        if (bos >= 0) {
+            g.uint32("tokenizer.ggml.bos_token_id", bos);
         }
-        if (!c.eosTokenIds().isEmpty()) {
-            g.uint32("tokenizer.ggml.eos_token_id", c.eosTokenIds().get(0));
+        if (eos >= 0) {
+            g.uint32("tokenizer.ggml.eos_token_id", eos);
         }
         JsonNode unk = model.get("unk_token");
         if (unk != null && unk.isTextual() && model.get("vocab").has(unk.asText())) {
             g.uint32("tokenizer.ggml.unknown_token_id", model.get("vocab").get(unk.asText()).asInt());
         }
-        g.bool("tokenizer.ggml.add_bos_token", spm);
-        g.bool("tokenizer.ggml.add_eos_token", false);
+        String pre = tok.path("pre_tokenizer").path("type").asText("");
+        if (!spm) {
+            g.string("tokenizer.ggml.pre", pre.equals("Sequence") ? "qwen2" : "default");
+        }
     }
 
 }

@@ -2,6 +2,9 @@ package dev.assistant.core.gguf;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.assistant.core.Assistant;
+import dev.assistant.core.Completion;
+import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.EngineProvider;
 import dev.assistant.core.engine.EngineProviders;
@@ -82,6 +85,25 @@ class GgufModelSourceTest {
         }
         assertThat(fromGguf.tokens).containsExactly(fromSafetensors.tokens);
         assertThat(maxDiff(fromGguf.firstLogits, fromSafetensors.firstLogits)).isLessThan(0.1f);
+    }
+
+    @org.junit.jupiter.api.Test
+    void theAssistantApiRunsAGgufFileWithItsOwnTokenizerLikeTheSafetensorsModel() {
+        JsonNode c = golden.get("cases").get(0);
+        GenerateRequest request = GenerateRequest.builder().prompt(c.get("prompt").asText()).maxNewTokens(32)
+                .ignoreStops(true).build();
+        Completion fromSafetensors;
+        try (Assistant assistant = Assistant.builder().modelPath(hf).device("cpu").workers(1).build()) {
+            fromSafetensors = assistant.generate(request);
+        }
+        try (Assistant assistant = Assistant.builder().modelPath(f32).device("cpu").workers(1).build()) {
+            Completion done = assistant.generate(request);
+            assertThat(done.inputIds()).containsExactly(ints(c.get("input_ids")));
+            assertThat(done.outputIds()).containsExactly(ints(c.get("greedy_new_ids")));
+            assertThat(done.text()).isEqualTo(fromSafetensors.text()).isNotBlank();
+            assertThat(assistant.modelInfo().name()).isEqualTo("stories260K-f32");
+            assertThat(assistant.modelInfo().architecture()).isEqualTo("LlamaForCausalLM");
+        }
     }
 
     private record Run(int[] tokens, float[] firstLogits) {
