@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Prometheus alerting rules the CLI exports read series that a real server's {@code /metrics} exposes: after
- * one successful and one failed call, every metric name in every expression, with the label matchers it uses, is in
+ * one successful and one denied call, every metric name in every expression, with the label matchers it uses, is in
  * the scrape.
  */
 class PrometheusAlertRulesTest {
@@ -45,8 +45,9 @@ class PrometheusAlertRulesTest {
 
     @Test
     void everyExportedExpressionReadsSeriesTheServerExposes() throws Exception {
-        assertThat(chat(SecuredServer.ALICE_KEY).statusCode()).isEqualTo(200);
-        assertThat(chat("sk-nobody-000000000000").statusCode()).isEqualTo(401);
+        assertThat(chat(SecuredServer.ALICE_KEY, SecuredServer.MODEL).statusCode()).isEqualTo(200);
+        // A failure the assistant records (the policy denies this model): a series with error_type.
+        assertThat(chat(SecuredServer.ALICE_KEY, SecuredServer.FORBIDDEN_MODEL).statusCode()).isEqualTo(403);
         String scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fixture.server.port() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
 
@@ -67,7 +68,7 @@ class PrometheusAlertRulesTest {
         }
         // The label matchers: failures carry error_type, successes do not, buckets have le.
         assertThat(scrape).containsPattern("(?m)^" + PrometheusRules.DURATION
-                + "_count\\{[^}]*error_type=\"UNAUTHENTICATED\"");
+                + "_count\\{[^}]*error_type=\"PERMISSION_DENIED\"");
         assertThat(scrape).containsPattern("(?m)^" + PrometheusRules.DURATION
                 + "_bucket\\{(?![^}]*error_type)[^}]*le=\"0\\.64\"");
         // The CPU load may be unknown (NaN) on the probe's first reading; memory is read from /proc/meminfo.
@@ -75,11 +76,11 @@ class PrometheusAlertRulesTest {
         assertThat(scrape).containsPattern("(?m)^" + PrometheusRules.MEMORY + " 0\\.[0-9]+");
     }
 
-    private static HttpResponse<String> chat(String key) throws Exception {
+    private static HttpResponse<String> chat(String key, String model) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(fixture.baseUrl() + "/chat/completions"))
                 .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"stories\",\"messages\":[{\"role\":\"user\","
-                        + "\"content\":\"Once\"}],\"max_tokens\":2,\"temperature\":0}")).build(),
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"messages\":[{\"role\":"
+                        + "\"user\",\"content\":\"Once\"}],\"max_tokens\":2,\"temperature\":0}")).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }
