@@ -125,9 +125,9 @@ public final class GgufTokenizer {
         decoders.addObject().put("type", "ByteFallback");
         decoders.addObject().put("type", "Fuse");
         decoders.addObject().put("type", "Strip").put("content", " ").put("start", 1).put("stop", 0);
-        int unk = (int) (long) file.integer("tokenizer.ggml.unknown_token_id").orElse(-1L);
-        if (unk >= 0 && unk < tokens.size()) {
-            bpe.put("unk_token", tokens.get(unk));
+        String unk = special("unknown");
+        if (unk != null) {
+            bpe.put("unk_token", unk);
         } else {
             bpe.putNull("unk_token");
         }

@@ -4,6 +4,8 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.assistant.api.AssistantException;
 import dev.assistant.core.gguf.GgufDequant;
 import dev.assistant.core.gguf.GgufFile;
+import dev.assistant.core.gguf.GgufModel;
+import dev.assistant.core.gguf.GgufTokenizer;
 import dev.assistant.core.gguf.GgufTensor;
 import org.junit.jupiter.api.AfterAll;
 
@@ -12,8 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A GGUF file may come from anywhere. Whatever bytes it holds, opening it and decoding every tensor ends normally
- * or with an {@link AssistantException}; a crash, a hang, an {@code OutOfMemoryError} or any other exception is a
+ * A GGUF file may come from anywhere. Whatever bytes it holds, opening it, decoding every tensor and reading its
+ * model config and tokenizer end normally or with an {@link AssistantException}; a crash, a hang, an {@code OutOfMemoryError} or any other exception is a
  * finding. A normal build replays the committed inputs ({@code src/test/resources/.../GgufFuzzTestInputs/}: valid
  * files, truncated ones, lying counts and offsets, huge array lengths, bad alignment); the {@code fuzz} profile
  * explores from them.
@@ -36,6 +38,13 @@ class GgufFuzzTest {
                     GgufDequant.toFloats(t.type(), f.map(t), (int) t.elementCount());
                 }
             }
+            try {
+                GgufModel.of(f).configJson();
+            } catch (AssistantException expected) {
+                // metadata that does not describe a supported model
+            }
+            GgufTokenizer.of(f).tokenizerJson();
+            GgufTokenizer.of(f).tokenizerConfig();
         } catch (AssistantException expected) {
             // a typed refusal is the right answer to a bad file
         }

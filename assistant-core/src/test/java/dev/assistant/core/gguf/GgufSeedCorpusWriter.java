@@ -25,6 +25,13 @@ public final class GgufSeedCorpusWriter {
                 .string("general.architecture", "llama")
                 .uint32("llama.block_count", 1)
                 .float32("llama.rope.freq_base", 10000f)
+                .uint32("llama.embedding_length", 4)
+                .uint32("llama.feed_forward_length", 8)
+                .uint32("llama.attention.head_count", 2)
+                .uint32("llama.context_length", 16)
+                .string("tokenizer.ggml.model", "llama")
+                .uint32("tokenizer.ggml.bos_token_id", 1)
+                .uint32("tokenizer.ggml.unknown_token_id", 0)
                 .bool("tokenizer.ggml.add_bos_token", true)
                 .strings("tokenizer.ggml.tokens", List.of("<unk>", "<s>", "</s>", "▁a"))
                 .floats("tokenizer.ggml.scores", new float[]{0, 0, 0, -1})
@@ -40,6 +47,16 @@ public final class GgufSeedCorpusWriter {
                 .tensor("q6k", GgmlType.Q6_K.id(), new long[]{256}, Arrays.copyOfRange(q, 392, 602))
                 .build();
         Files.write(out.resolve("valid_all_types"), valid);
+        Files.write(out.resolve("gpt2_tokenizer"), new GgufBytes()
+                .string("general.architecture", "qwen2")
+                .string("tokenizer.ggml.model", "gpt2")
+                .string("tokenizer.ggml.pre", "qwen2")
+                .strings("tokenizer.ggml.tokens", List.of("a", "b", "ab", "<|endoftext|>"))
+                .int32s("tokenizer.ggml.token_type", new int[]{1, 1, 1, 3})
+                .strings("tokenizer.ggml.merges", List.of("a b"))
+                .uint32("tokenizer.ggml.eos_token_id", 3)
+                .string("tokenizer.chat_template", "{% for m in messages %}{{ m.content }}{% endfor %}")
+                .build());
         Files.write(out.resolve("aligned_64"), new GgufBytes().alignment(64)
                 .tensor("w", GgmlType.F32.id(), new long[]{3}, GgufBytes.f32(1, 2, 3)).build());
         Files.write(out.resolve("truncated_header"), Arrays.copyOf(valid, 100));
