@@ -1,6 +1,7 @@
 /*
- * The loops of llama_layers.c that decide its speed, written once and compiled once per instruction set: the
- * including file sets the target (#pragma GCC target) and ISA(name), which names this copy's functions. The widest
+ * The loops of the forward pass that decide its speed, written once and compiled once per instruction set by
+ * kernels.c, which sets the target (from the variant's feature list in kernels.h) and ISA(name), which names this
+ * copy's functions. The widest
  * vector the target has is W float lanes; an INT8 weight is widened to float with one sign extension and one
  * conversion per W weights.
  *
@@ -335,8 +336,8 @@ static void ISA(attend)(const float *q, const float *keys, const float *values, 
     }
 }
 
-static const Kernels ISA(kernels) = {ISA(name), ISA(linear_range), ISA(rms_norm), ISA(swiglu), ISA(attend),
-                                     WIDE_FUNCTIONS};
+static const Kernels ISA(kernels) = {ISA(name), ISA(features), ISA(linear_range), ISA(rms_norm), ISA(swiglu),
+                                     ISA(attend), WIDE_FUNCTIONS};
 
 #undef W
 #undef VF

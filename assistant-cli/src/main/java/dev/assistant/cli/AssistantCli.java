@@ -13,7 +13,7 @@ import java.io.PrintWriter;
 @Command(name = "assistant", mixinStandardHelpOptions = true, versionProvider = AssistantCli.Version.class,
         description = "Run a language model inside the JVM: chat, generate, diagnose the host.",
         subcommands = {ChatCommand.class, GenerateCommand.class, DoctorCommand.class, KeysCommand.class, ServeCommand.class, QuantizeCommand.class,
-                AlertsCommand.class,
+                AlertsCommand.class, ModelsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class AssistantCli {
 

@@ -4,6 +4,7 @@ import dev.assistant.core.demo.DemoModels;
 import dev.assistant.core.engine.EngineProvider;
 import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.registry.WeightFootprint;
 import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
@@ -17,6 +18,8 @@ import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
@@ -30,8 +33,10 @@ final class DoctorCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "DIR",
-            description = "say which engine would load this model, and size the batch recommendation for it")
-    Path model;
+            description = "say which engine would load this model, and size the batch recommendation for it; "
+                    + "repeat it (as assistant serve takes it) to check that the models fit in memory together")
+    List<Path> models = new ArrayList<>();
+    private Path model;
 
     @Option(names = "--backend", defaultValue = "auto", description = "engine to check for --model (default: ${DEFAULT-VALUE})")
     String backend;
@@ -45,6 +50,7 @@ final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        model = models.isEmpty() ? null : models.get(0);
         int cores = Runtime.getRuntime().availableProcessors();
         long totalMem = -1;
         long freeMem = -1;
@@ -86,6 +92,7 @@ final class DoctorCommand implements Callable<Integer> {
             out.println("  TCP: BBR is in use, as recommended for serving.");
         }
         recommendBatch(out, freeMem);
+        checkModelsFit(out, totalMem);
         return 0;
     }
 
@@ -141,6 +148,26 @@ final class DoctorCommand implements Callable<Integer> {
         out.printf("  batch size = %d: each sequence's KV cache at full context (%d tokens) takes %s; with %s of weights%n",
                 batch, c.maxPositionEmbeddings(), mib(perSequence), mib(weights));
         out.printf("    and 80%% of the %s available memory, %d sequences fit (capped at 64).%n", gib(freeMem), batch);
+    }
+
+    /**
+     * What {@code assistant serve} checks before loading several models: their weights' expected memory (as
+     * computed: float32, or INT8 with --dtype int8) against 80% of physical memory.
+     */
+    private void checkModelsFit(PrintWriter out, long totalMem) {
+        if (models.size() < 2 || totalMem <= 0) {
+            return;
+        }
+        boolean int8 = "int8".equalsIgnoreCase(dtype);
+        long total = 0;
+        for (Path m : models) {
+            long bytes = WeightFootprint.estimate(m, int8);
+            total += bytes;
+            out.printf("  model %s: about %s of weights as %s%n", m, mib(bytes), int8 ? "int8" : "float32");
+        }
+        long limit = totalMem / 10 * 8;
+        out.printf("  models together: %s of the %s limit (80%% of physical memory): %s%n", mib(total), mib(limit),
+                total <= limit ? "they fit" : "they do NOT fit; serve fewer, or quantize them (--dtype int8)");
     }
 
     private static long readMemAvailable() {

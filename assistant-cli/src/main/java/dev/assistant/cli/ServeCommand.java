@@ -1,5 +1,11 @@
 package dev.assistant.cli;
 
+import dev.assistant.core.registry.AssistantFactory;
+import dev.assistant.core.registry.ModelRegistry;
+import dev.assistant.core.registry.ModelSpec;
+import dev.assistant.core.registry.ModelStatus;
+import dev.assistant.core.registry.ModelVersion;
+import dev.assistant.core.registry.WeightFootprint;
 import dev.assistant.core.Assistant;
 import dev.assistant.core.AssistantBuilder;
 import dev.assistant.api.metrics.MetricsListener;
@@ -41,6 +47,11 @@ final class ServeCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions model = new ModelOptions();
+
+    @Option(names = "--idle-unload", paramLabel = "DURATION",
+            description = "unload a model nobody used for this long (ISO-8601, e.g. PT30M); the next request for it "
+                    + "waits for it to load again. Models then load on their first request. Default: never.")
+    Duration idleUnload;
 
     @Option(names = "--model-name", description = "the name clients put in \"model\" (default: the directory name)")
     String modelName;
@@ -111,6 +122,7 @@ final class ServeCommand implements Callable<Integer> {
         OpenAiServer.Builder server = OpenAiServer.builder().config(config).registry(registry);
         if (security != null) {
             security.authenticator().ifPresent(server::authenticator);
+            security.authorizer().ifPresent(server::adminAuthorizer);
         } else if (config.bindsAllInterfaces()) {
             err.println("WARNING: listening on every interface WITHOUT --security-config: anyone who can reach "
                     + "this port can use the model (clients must send a loopback Host or one given with --allowed-host).");
@@ -119,9 +131,9 @@ final class ServeCommand implements Callable<Integer> {
         try (OpenAiServer running = server.build().start()) {
             err.printf("Listening on %s (not ready until the model is loaded)%n", running.baseUrl());
             err.flush();
-            Assistant assistant;
+            ModelRegistry models;
             try {
-                assistant = open(err, registry, security, memory);
+                models = open(err, registry, security, memory);
             } catch (RuntimeException e) {
                 if (security != null) {
                     security.close();
@@ -133,7 +145,7 @@ final class ServeCommand implements Callable<Integer> {
                 alerting = alerts == null ? null : ServeAlerts.start(alerts, memory::snapshot, new JvmSystemProbe(),
                         registry, Duration.ofSeconds(10), System::getenv);
             } catch (RuntimeException e) {
-                assistant.close();
+                models.close();
                 if (security != null) {
                     security.close();
                 }
@@ -150,7 +162,7 @@ final class ServeCommand implements Callable<Integer> {
                 if (alerting != null) {
                     alerting.close();
                 }
-                assistant.close();
+                models.close();
                 if (security != null) {
                     security.close();
                 }
@@ -159,34 +171,48 @@ final class ServeCommand implements Callable<Integer> {
                 stopped.countDown();
             }, "assistant-serve-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            running.addModel(assistant);
-            out.printf("Serving %s at %s (model \"%s\"). Ctrl-C stops.%n", assistant.modelInfo().architecture(),
-                    running.baseUrl(), assistant.modelInfo().name());
+            running.addModels(models);
+            for (ModelStatus status : models.status()) {
+                out.printf("Serving model \"%s\" version %s from %s at %s%n", status.name(),
+                        status.currentVersion().map(ModelVersion::id).orElse("(loads on first request)"),
+                        status.path(), running.baseUrl());
+            }
+            out.println("Ctrl-C stops.");
             out.flush();
             stopped.await();
         }
         return 0;
     }
 
-    private Assistant open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security,
-                           InMemoryMetrics memory) {
+    /** The models to serve, loaded (and their memory checked) before the server turns ready. */
+    private ModelRegistry open(PrintWriter err, PrometheusMeterRegistry registry, SecuritySettings security,
+                               InMemoryMetrics memory) {
         MetricsListener metrics = MicrometerMetricsListener.bindTo(registry);
-        AssistantBuilder b = model.configure(Assistant.builder(), err)
-                .queueCapacity(queueCapacity).defaultTimeout(requestTimeout)
-                // The alert rules read the in-memory window; /metrics keeps reading Micrometer.
-                .metrics(memory == null ? metrics : MetricsListener.composite(metrics, memory));
-        if (workers != null) {
-            b.workers(workers);
+        // The alert rules read the in-memory window; /metrics keeps reading Micrometer.
+        MetricsListener listener = memory == null ? metrics : MetricsListener.composite(metrics, memory);
+        AssistantFactory factory = (name, path) -> {
+            AssistantBuilder b = model.configure(Assistant.builder(), path).modelName(name)
+                    .queueCapacity(queueCapacity).defaultTimeout(requestTimeout).metrics(listener);
+            if (workers != null) {
+                b.workers(workers);
+            }
+            if (security != null) {
+                security.authenticator().ifPresent(b::authenticator);
+                security.authorizer().ifPresent(b::authorizer);
+                security.rateLimiter().ifPresent(b::rateLimiter);
+                b.anonymousPrincipal(security.anonymousPrincipal());
+            }
+            return b.build();
+        };
+        boolean int8 = "int8".equalsIgnoreCase(model.dtype);
+        ModelRegistry.Builder models = ModelRegistry.builder();
+        for (ModelOptions.Named named : model.named(modelName, err)) {
+            models.model(new ModelSpec(named.name(), named.path(), factory,
+                    WeightFootprint.estimate(named.path(), int8)));
         }
-        if (modelName != null) {
-            b.modelName(modelName);
+        if (idleUnload != null) {
+            models.idleUnloadAfter(idleUnload).loadOnStart(false);
         }
-        if (security != null) {
-            security.authenticator().ifPresent(b::authenticator);
-            security.authorizer().ifPresent(b::authorizer);
-            security.rateLimiter().ifPresent(b::rateLimiter);
-            b.anonymousPrincipal(security.anonymousPrincipal());
-        }
-        return b.build();
+        return models.build();
     }
 }

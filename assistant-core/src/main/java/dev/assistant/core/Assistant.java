@@ -2,23 +2,32 @@ package dev.assistant.core;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.delivery.CallbackThreads;
+import dev.assistant.core.delivery.EventRelay;
+import dev.assistant.core.delivery.TextPublisher;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.model.ModelFiles;
 import dev.assistant.core.pipeline.Call;
 import dev.assistant.core.pipeline.CallStep;
+import dev.assistant.core.pipeline.Failures;
 import dev.assistant.core.pipeline.SchedulingStep;
 import dev.assistant.core.tokenizer.ModelTokenizer;
 import dev.assistant.api.metrics.RequestMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
-import java.util.concurrent.SubmissionPublisher;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
@@ -34,18 +43,27 @@ import java.util.random.RandomGenerator;
  * <p>Three ways to call: synchronous ({@link #chat}), asynchronous ({@link #chatAsync}) and streaming
  * ({@link #chatStream} with a listener, {@link #chatPublisher} as a {@link Flow.Publisher} of text). The same exist
  * for plain-text continuation ({@link #generate} ...).
+ *
+ * <p>Threads: no thread waits for a call. One engine thread runs the model for every request; one timer thread
+ * ends calls at their deadline; stream events, the completion of futures and the outcome actions of the steps
+ * (metrics, token charging) run on the callback executor (the builder's {@code callbackExecutor}, by default a
+ * small pool of daemon threads owned by the assistant), in order per request. {@link #close()} stops them all.
  */
 public final class Assistant implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Assistant.class);
-    private static final StreamListener SILENT = delta -> {
-    };
+    /** How long {@link #close()} lets the callback pool deliver the events of the requests it ended. */
+    private static final long CLOSE_GRACE_MILLIS = 5_000;
 
     private final ModelInfo info;
     private final CausalLanguageModel model;
     private final ModelTokenizer tokenizer;
     private final SchedulingStep scheduler;
     private final CallStep.Chain chain;
-    private final ExecutorService callers;
+    private final Executor callbacks;
+    private final Runnable stopCallbacks;
+    private final ScheduledExecutorService timers;
+    private final CallbackThreads timerThreads;
+    private final Duration defaultTimeout;
     private final LongSupplier nanoClock;
     private final RandomGenerator ids;
     private final RequestMetrics metrics;
@@ -54,11 +72,23 @@ public final class Assistant implements AutoCloseable {
     /** The changes last reported, so each new state of the directory is logged once. */
     private List<String> reportedChanges = List.of();
 
+    /**
+     * @param callbacks      where events and completions run (never rejects: see the builder)
+     * @param stopCallbacks  stops the callback executor if the assistant owns it (waits for its threads)
+     * @param timers         the one-thread scheduler of deadlines, owned
+     * @param timerThreads   its thread factory, to wait for its thread at close
+     */
     Assistant(ModelInfo info, CausalLanguageModel model, ModelTokenizer tokenizer, SchedulingStep scheduler,
-              CallStep.Chain chain, LongSupplier nanoClock, RandomGenerator ids, RequestMetrics metrics,
-              ModelFiles modelFiles) {
+              CallStep.Chain chain, Executor callbacks, Runnable stopCallbacks, ScheduledExecutorService timers,
+              CallbackThreads timerThreads, Duration defaultTimeout, LongSupplier nanoClock, RandomGenerator ids,
+              RequestMetrics metrics, ModelFiles modelFiles) {
         this.modelFiles = modelFiles;
         this.metrics = metrics;
+        this.callbacks = callbacks;
+        this.stopCallbacks = stopCallbacks;
+        this.timers = timers;
+        this.timerThreads = timerThreads;
+        this.defaultTimeout = defaultTimeout;
         this.info = info;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -66,11 +96,6 @@ public final class Assistant implements AutoCloseable {
         this.chain = chain;
         this.nanoClock = nanoClock;
         this.ids = ids;
-        this.callers = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "assistant-caller");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     public static AssistantBuilder builder() {
@@ -110,51 +135,64 @@ public final class Assistant implements AutoCloseable {
         return scheduler.queueDepth();
     }
 
+    /** Requests the engine is working on (in the batch, holding a KV cache). */
+    public int activeRequests() {
+        return scheduler.active();
+    }
+
     // ---- chat -------------------------------------------------------------------------------------------------
 
-    /** Answers a conversation, blocking until done. */
+    /** Answers a conversation, blocking until done (or until its timeout). */
     public Completion chat(ChatRequest request) {
-        return run(Call.chat(newRequestId(), info.name(), request, SILENT, nanoClock.getAsLong()));
-    }
-
-    /** Answers a conversation without blocking the caller. */
-    public CompletableFuture<Completion> chatAsync(ChatRequest request) {
-        return chatStream(request, SILENT);
+        return await(chatAsync(request));
     }
 
     /**
-     * Answers a conversation, streaming text to {@code listener} as it is produced. Cancelling the returned future
-     * stops generation at the next token.
+     * Answers a conversation without blocking the caller (and without parking any thread: the engine completes the
+     * future). Cancelling the future stops generation at the next token; it fails with {@code TIMEOUT} at the
+     * request's deadline even while the engine is busy.
+     */
+    public CompletableFuture<Completion> chatAsync(ChatRequest request) {
+        return start(request, null, null);
+    }
+
+    /**
+     * Answers a conversation, streaming text to {@code listener} as it is produced. The listener runs on the
+     * callback executor, never on the engine thread, and gets its request's events in order; the future completes
+     * after the listener's last event (a cancel or the deadline, which bounds queueing and generation, not the
+     * listener's own pace, complete it at once). Cancelling the returned future stops generation at the next token.
      */
     public CompletableFuture<Completion> chatStream(ChatRequest request, StreamListener listener) {
-        return start(Call.chat(newRequestId(), info.name(), request, guard(listener), nanoClock.getAsLong()), listener);
+        return start(request, null, java.util.Objects.requireNonNull(listener, "listener"));
     }
 
     /**
-     * The answer as a publisher of text pieces. Each subscription runs the request once; cancelling the
-     * subscription stops generation. Errors arrive as {@link AssistantException} in {@code onError}.
+     * The answer as a publisher of text pieces. Each subscription runs the request once, from its first
+     * {@code request(n)}; at most the requested pieces are delivered, the rest wait in the subscription (at most
+     * one per generated token); cancelling the subscription stops generation. Errors arrive as
+     * {@link AssistantException} in {@code onError}.
      */
     public Flow.Publisher<String> chatPublisher(ChatRequest request) {
-        return subscriber -> publish(subscriber, listener -> chatStream(request, listener));
+        return new TextPublisher(listener -> chatStream(request, listener), callbacks);
     }
 
     // ---- generate ---------------------------------------------------------------------------------------------
 
     /** Continues a plain-text prompt (or exact token ids), blocking until done. */
     public Completion generate(GenerateRequest request) {
-        return run(Call.generate(newRequestId(), info.name(), request, SILENT, nanoClock.getAsLong()));
+        return await(generateAsync(request));
     }
 
     public CompletableFuture<Completion> generateAsync(GenerateRequest request) {
-        return generateStream(request, SILENT);
+        return start(null, request, null);
     }
 
     public CompletableFuture<Completion> generateStream(GenerateRequest request, StreamListener listener) {
-        return start(Call.generate(newRequestId(), info.name(), request, guard(listener), nanoClock.getAsLong()), listener);
+        return start(null, request, java.util.Objects.requireNonNull(listener, "listener"));
     }
 
     public Flow.Publisher<String> generatePublisher(GenerateRequest request) {
-        return subscriber -> publish(subscriber, listener -> generateStream(request, listener));
+        return new TextPublisher(listener -> generateStream(request, listener), callbacks);
     }
 
     /**
@@ -176,86 +214,96 @@ public final class Assistant implements AutoCloseable {
 
     // ---- plumbing ---------------------------------------------------------------------------------------------
 
-    private Completion run(Call call) {
+    /**
+     * Starts a call: the chain runs on this thread up to the engine's queue and returns; the engine (or the timer,
+     * or a cancel) ends it later. The caller's future is settled on the callback executor after the listener's last
+     * event, except that a cancel settles it at once and the deadline settles it on time whatever the listener does.
+     */
+    private CompletableFuture<Completion> start(ChatRequest chat, GenerateRequest generate, StreamListener listener) {
         checkOpen();
-        try {
-            return chain.proceed(call);
-        } catch (AssistantException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new AssistantException(ErrorCode.INTERNAL, "request " + call.requestId() + " failed: " + e, e);
-        }
-    }
-
-    private CompletableFuture<Completion> start(Call call, StreamListener listener) {
-        checkOpen();
+        long now = nanoClock.getAsLong();
+        GenerationOptions options = chat != null ? chat.options() : generate.options();
+        Duration timeout = options.timeout() != null ? options.timeout() : defaultTimeout;
+        long deadline = saturatedAdd(now, timeout.toNanos());
+        String id = newRequestId();
+        EventRelay relay = new EventRelay(id, listener, callbacks);
+        Call call = chat != null ? Call.chat(id, info.name(), chat, relay, now, deadline)
+                : Call.generate(id, info.name(), generate, relay, now, deadline);
         CompletableFuture<Completion> future = new CompletableFuture<>() {
             @Override
             public boolean cancel(boolean mayInterruptIfRunning) {
+                boolean cancelled = super.cancel(mayInterruptIfRunning); // first: the call's own end must not win
+                relay.discardPendingText();
                 call.cancel();
-                return super.cancel(mayInterruptIfRunning);
+                return cancelled;
             }
         };
-        callers.execute(() -> {
-            try {
-                Completion c = run(call);
-                safely(() -> listener.onComplete(c));
-                future.complete(c);
-            } catch (AssistantException e) {
-                safely(() -> listener.onError(e));
-                future.completeExceptionally(e);
+        ScheduledFuture<?> timer = scheduleDeadline(call, future, timeout, deadline - now);
+        chain.proceed(call).whenComplete((completion, error) -> {
+            if (timer != null) {
+                timer.cancel(false);
             }
+            AssistantException failure = error == null ? null : describe(call, error, timeout);
+            relay.finish(completion, failure, () -> {
+                if (failure == null) {
+                    future.complete(completion);
+                } else {
+                    future.completeExceptionally(failure);
+                }
+            });
         });
         return future;
     }
 
-    private void publish(Flow.Subscriber<? super String> subscriber,
-                         java.util.function.Function<StreamListener, CompletableFuture<Completion>> starter) {
-        SubmissionPublisher<String> publisher = new SubmissionPublisher<>(callers, Flow.defaultBufferSize());
-        publisher.subscribe(subscriber);
-        CompletableFuture<?>[] running = new CompletableFuture<?>[1];
-        running[0] = starter.apply(new StreamListener() {
-            @Override
-            public void onText(String delta) {
-                if (publisher.getNumberOfSubscribers() == 0) {
-                    CompletableFuture<?> f = running[0];
-                    if (f != null) {
-                        f.cancel(false); // the subscriber went away: stop generating
-                    }
-                    return;
-                }
-                publisher.submit(delta);
-            }
-
-            @Override
-            public void onComplete(Completion completion) {
-                publisher.close();
-            }
-
-            @Override
-            public void onError(AssistantException error) {
-                publisher.closeExceptionally(error);
-            }
-        });
-    }
-
-    /** A listener that cannot break generation: its failures are logged and cancel only its own request. */
-    private static StreamListener guard(StreamListener listener) {
-        return delta -> {
-            try {
-                listener.onText(delta);
-            } catch (RuntimeException e) {
-                LOG.warn("stream listener failed; the text piece is dropped", e);
-            }
-        };
-    }
-
-    private static void safely(Runnable r) {
-        try {
-            r.run();
-        } catch (RuntimeException e) {
-            LOG.warn("stream listener failed", e);
+    /** At the deadline: stop the call (the engine frees its place at its next step) and fail the future now. */
+    private ScheduledFuture<?> scheduleDeadline(Call call, CompletableFuture<Completion> future, Duration timeout,
+                                                long delayNanos) {
+        if (call.token().deadlineNanos() == Long.MAX_VALUE) {
+            return null;
         }
+        try {
+            return timers.schedule(() -> {
+                if (call.token().expire()) {
+                    AssistantException failure = describe(call, call.token().reason(), timeout);
+                    callbacks.execute(() -> future.completeExceptionally(failure)); // host code: not on the timer
+                }
+            }, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            return null; // closing: the engine fails the call anyway
+        }
+    }
+
+    private static AssistantException describe(Call call, Throwable error, Duration timeout) {
+        AssistantException e = Failures.asAssistantException(error, call.requestId());
+        if (e.code() == ErrorCode.TIMEOUT) {
+            return new AssistantException(ErrorCode.TIMEOUT, "request " + call.requestId() + " did not finish within "
+                    + timeout.toMillis() + " ms", e);
+        }
+        return e;
+    }
+
+    /** Waits for a call on the caller's own thread, unwrapping its failure; an interrupt cancels the call. */
+    private static Completion await(CompletableFuture<Completion> future) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            Throwable cause = Failures.unwrap(e);
+            if (cause instanceof AssistantException ae) {
+                throw ae;
+            }
+            throw new AssistantException(ErrorCode.INTERNAL, "the request failed: " + cause, cause);
+        } catch (CancellationException e) {
+            throw new AssistantException(ErrorCode.CANCELLED, "the request was cancelled", e);
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new AssistantException(ErrorCode.CANCELLED, "interrupted while waiting for the answer", e);
+        }
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 
     private String newRequestId() {
@@ -270,12 +318,19 @@ public final class Assistant implements AutoCloseable {
         }
     }
 
-    /** Stops the workers, then frees the model and tokenizer. Idempotent. */
+    /**
+     * Stops the engine (calls still queued or running fail with {@code ENGINE_UNAVAILABLE}), the timer and the
+     * callback pool it owns (after up to 5 s to deliver the events of the calls it ended; a host's own executor is
+     * left alone), then frees the model and tokenizer. When it returns, no thread of the assistant is left.
+     * Idempotent.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             scheduler.close();
-            callers.shutdownNow();
+            timers.shutdownNow();
+            timerThreads.awaitExit(CLOSE_GRACE_MILLIS);
+            stopCallbacks.run();
             model.close();
             tokenizer.close();
             metrics.modelUnloaded(info.name());

@@ -9,6 +9,8 @@ import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.generation.BatchingEngine;
 import dev.assistant.core.generation.BatchingSettings;
+import dev.assistant.core.delivery.CallbackPool;
+import dev.assistant.core.delivery.CallbackThreads;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.model.ModelFiles;
 import dev.assistant.core.pipeline.CallStep;
@@ -33,7 +35,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
 
 /**
@@ -63,6 +68,8 @@ public final class AssistantBuilder {
     private Authorizer authorizer;
     private RateLimiter rateLimiter;
     private Principal anonymous;
+    private Executor callbackExecutor;
+    private UnaryOperator<CausalLanguageModel> modelWrapper = UnaryOperator.identity();
     private final List<CallStep> steps = new ArrayList<>();
 
     AssistantBuilder() {
@@ -209,6 +216,20 @@ public final class AssistantBuilder {
         return this;
     }
 
+    /**
+     * Where stream listeners, future completions and the steps' outcome actions (metrics, token charging) run,
+     * never on the engine thread; each request's events run one at a time and in order. Default: a pool of
+     * {@value CallbackPool#DEFAULT_THREADS} daemon threads owned by the assistant (started on demand, stopped by
+     * {@code close()}). Pass your own (for example virtual threads) when listeners block for long: a blocked
+     * listener holds one thread of it. The assistant never shuts down an executor it was given; a task the executor
+     * refuses runs on the submitting thread.
+     */
+    public AssistantBuilder callbackExecutor(Executor executor) {
+        once(callbackExecutor, "callbackExecutor");
+        this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+        return this;
+    }
+
     /** The monotonic clock for timings (default {@link System#nanoTime()}); for tests. */
     public AssistantBuilder nanoClock(LongSupplier clock) {
         once(nanoClock, "nanoClock");
@@ -277,6 +298,12 @@ public final class AssistantBuilder {
         return this;
     }
 
+    /** For tests in this package: wraps the loaded model (to hold the engine inside a step, for example). */
+    AssistantBuilder modelWrapper(UnaryOperator<CausalLanguageModel> wrapper) {
+        this.modelWrapper = Objects.requireNonNull(wrapper);
+        return this;
+    }
+
     LoadOptions loadOptions() {
         LoadOptions.Builder b = LoadOptions.builder();
         if (backend != null) {
@@ -322,7 +349,7 @@ public final class AssistantBuilder {
         ModelTokenizer tokenizer = ModelTokenizer.load(modelPath);
         CausalLanguageModel model;
         try {
-            model = (engines != null ? engines : EngineProviders.discover()).load(dir, options);
+            model = modelWrapper.apply((engines != null ? engines : EngineProviders.discover()).load(dir, options));
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -339,8 +366,15 @@ public final class AssistantBuilder {
         }
         BatchingEngine engine = new BatchingEngine(model, batching.build(), clock, engineThreads(info.name()));
         SchedulingStep scheduler = new SchedulingStep(engine);
-        GenerationStep generation = new GenerationStep(engine, tokenizer, dir.generation().eosTokenIds(), clock, rng,
-                defaultTimeout != null ? defaultTimeout : Duration.ofMinutes(5));
+        CallbackPool pool = callbackExecutor == null
+                ? new CallbackPool("assistant-callback-" + info.name(), CallbackPool.DEFAULT_THREADS) : null;
+        Executor callbacks = pool != null ? pool : CallbackPool.inlineWhenRejected(callbackExecutor);
+        Runnable stopCallbacks = pool != null ? pool::close : () -> {
+        };
+        CallbackThreads timerThreads = new CallbackThreads("assistant-timer-" + info.name());
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, timerThreads);
+        timers.setRemoveOnCancelPolicy(true); // a call that ends before its deadline leaves nothing behind
+        GenerationStep generation = new GenerationStep(engine, tokenizer, dir.generation().eosTokenIds(), rng, callbacks);
         RequestMetrics requestMetrics = metrics == null ? RequestMetrics.NONE
                 : new RequestMetrics(metrics, clock::getAsLong);
         requestMetrics.modelLoaded(info.name(), loadNanos, info.weightBytes());
@@ -360,7 +394,8 @@ public final class AssistantBuilder {
         }
         all.addAll(steps);
         all.add(scheduler);
-        return new Assistant(info, model, tokenizer, scheduler, CallStep.link(all, generation), clock, rng,
+        return new Assistant(info, model, tokenizer, scheduler, CallStep.link(all, generation), callbacks, stopCallbacks,
+                timers, timerThreads, defaultTimeout != null ? defaultTimeout : Duration.ofMinutes(5), clock, rng,
                 requestMetrics, files);
     }
 

@@ -24,7 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -63,6 +62,7 @@ class AssistantMetricsTest {
         Ticker windowTicker = windowNanos::get;
         AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
         InstantSource wall = now::get;
+        AtomicReference<HoldingModel> held = new AtomicReference<>();
         AtomicReference<double[]> load = new AtomicReference<>(new double[]{0.30, 0.50}); // cpu, memory used
         InMemoryMetrics memory = InMemoryMetrics.builder().ticker(windowTicker).wallClock(wall).build();
         SystemMonitor monitor = new SystemMonitor(at -> {
@@ -79,21 +79,29 @@ class AssistantMetricsTest {
         AlertEngine alerts = AlertEngine.builder().requestMetrics(memory::snapshot).systemMetrics(monitor::latest)
                 .notifier(recording).ticker(windowTicker).wallClock(wall).build();
         try (Assistant assistant = Assistant.builder().modelPath(SharedModels.model("stories260K")).device("cpu")
-                .workers(8).metrics(memory).build()) {
+                .workers(8).metrics(memory).modelWrapper(m -> {
+                    HoldingModel h = new HoldingModel(m);
+                    held.set(h);
+                    return h;
+                }).build()) {
             // A healthy minute: quick successful calls, nothing fires.
             for (int i = 0; i < 20; i++) {
                 assistant.generate(GenerateRequest.builder().prompt("Once").maxNewTokens(2).build());
             }
             assertThat(tick(windowNanos, now, monitor, alerts, 1)).isEmpty();
 
-            // Trouble: the host is saturated, clients read slowly (each call takes > 600 ms), and callers send
+            // Trouble: the host is saturated, the engine is stuck (each call takes > 600 ms), and callers send
             // requests the assistant must refuse.
             load.set(new double[]{0.95, 0.96});
+            held.get().hold();
             List<CompletableFuture<Completion>> slow = new ArrayList<>();
             for (int i = 0; i < 24; i++) {
-                slow.add(assistant.generateStream(GenerateRequest.builder().prompt("Once").maxNewTokens(20)
-                        .ignoreStops(true).build(), delta -> LockSupport.parkNanos(Duration.ofMillis(40).toNanos())));
+                slow.add(assistant.generateAsync(GenerateRequest.builder().prompt("Once").maxNewTokens(20)
+                        .ignoreStops(true).build()));
             }
+            assertThat(held.get().awaitHeldStep()).isTrue();
+            Thread.sleep(700); // every call started at least this long before it can end
+            held.get().release();
             for (CompletableFuture<Completion> f : slow) {
                 f.get(120, TimeUnit.SECONDS);
             }

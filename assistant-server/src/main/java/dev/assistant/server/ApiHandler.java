@@ -1,5 +1,13 @@
 package dev.assistant.server;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.assistant.api.security.Action;
+import dev.assistant.api.security.Authorizer;
+import dev.assistant.api.security.Principal;
+import dev.assistant.core.registry.ModelRegistry;
+import dev.assistant.core.registry.ModelVersion;
+import java.nio.file.Path;
+import java.util.Locale;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.assistant.api.AssistantException;
@@ -57,6 +65,7 @@ final class ApiHandler extends Handler.Abstract {
     private final ServerMetrics metrics;
     private final InFlight inFlight;
     private final Authenticator authenticator;
+    private final Authorizer adminAuthorizer;
     private final BrowserGuard browserGuard;
     private final ClientFaultLog clientFaults;
     private final Duration bodyTimeout;
@@ -69,7 +78,7 @@ final class ApiHandler extends Handler.Abstract {
     ApiHandler(ModelCatalog catalog, ObjectMapper json, RequestParser parser, ResponseBodies bodies,
                CompletionEndpoint<ChatRequest> chat, CompletionEndpoint<GenerateRequest> completions,
                PrometheusMeterRegistry registry, ServerMetrics metrics, InFlight inFlight,
-               Authenticator authenticator, BooleanSupplier ready, LongSupplier nanoClock,
+               Authenticator authenticator, Authorizer adminAuthorizer, BooleanSupplier ready, LongSupplier nanoClock,
                long startedEpochSecond, ServerConfig config) {
         this.catalog = catalog;
         this.json = json;
@@ -81,6 +90,7 @@ final class ApiHandler extends Handler.Abstract {
         this.metrics = metrics;
         this.inFlight = inFlight;
         this.authenticator = authenticator;
+        this.adminAuthorizer = adminAuthorizer;
         this.browserGuard = new BrowserGuard(config);
         this.clientFaults = new ClientFaultLog(LOG, nanoClock);
         this.bodyTimeout = config.bodyTimeout();
@@ -91,12 +101,16 @@ final class ApiHandler extends Handler.Abstract {
         this.maxRequestBytes = config.maxRequestBytes();
     }
 
+    private static final String ADMIN_MODELS = "/admin/models/";
+    private static final String RELOAD_SUFFIX = "/reload";
+
     /** The fixed set of routes; also the bounded {@code route} tag of the request metrics. */
     enum Route {
         CHAT("/v1/chat/completions", "POST", true),
         COMPLETIONS("/v1/completions", "POST", true),
         MODELS("/v1/models", "GET", true),
         MODEL("/v1/models/{id}", "GET", true),
+        RELOAD("/admin/models/{id}/reload", "POST", true),
         HEALTHZ("/healthz", "GET", false),
         READYZ("/readyz", "GET", false),
         METRICS("/metrics", "GET", false),
@@ -115,6 +129,10 @@ final class ApiHandler extends Handler.Abstract {
         static Route match(String path) {
             if (path.startsWith("/v1/models/") && path.length() > "/v1/models/".length()) {
                 return MODEL;
+            }
+            if (path.startsWith(ADMIN_MODELS) && path.endsWith(RELOAD_SUFFIX)
+                    && path.length() > ADMIN_MODELS.length() + RELOAD_SUFFIX.length()) {
+                return RELOAD;
             }
             return Arrays.stream(values()).filter(r -> r.template.equals(path)).findFirst().orElse(UNKNOWN);
         }
@@ -150,7 +168,14 @@ final class ApiHandler extends Handler.Abstract {
                 throw new ApiException(ApiError.unavailable("server_shutting_down",
                         "The server is shutting down; retry on another instance."));
             }
-            admit(exchange);
+            Principal caller = admit(exchange);
+            if (route == Route.RELOAD) {
+                authorizeReload(caller, modelOf(path));
+                requireJson(exchange);
+                readBodyThenServe(exchange, route, method, start);
+                bodyPending = true;
+                return true;
+            }
             if (catalog.isEmpty()) {
                 throw new ApiException(ApiError.unavailable("model_loading", "The model is still loading; retry shortly."));
             }
@@ -176,20 +201,56 @@ final class ApiHandler extends Handler.Abstract {
      * keys, only requests a web page cannot forge (see {@link BrowserGuard}); with keys, a valid key, so that no
      * caller without one makes the server read a body or says whether a model exists.
      */
-    private void admit(Exchange exchange) {
+    private Principal admit(Exchange exchange) {
         Optional<String> bearer = exchange.bearerKey();
         if (authenticator == null) {
             guardBrowser(exchange);
-            return;
+            return null;
         }
         char[] key = bearer.map(String::toCharArray).orElse(null);
         try {
-            authenticator.authenticate(key);
+            return authenticator.authenticate(key);
         } finally {
             if (key != null) {
                 Arrays.fill(key, '\0');
             }
         }
+    }
+
+    /**
+     * Reloading needs a caller the admin authorizer allows {@code assistant:ReloadModel} on the model: a server
+     * without keys or without an admin authorizer has no admin routes (403), whoever asks.
+     */
+    private void authorizeReload(Principal caller, String model) {
+        if (caller == null || adminAuthorizer == null) {
+            throw new ApiException(new ApiError(403, "permission_error", "admin_disabled", null,
+                    "Admin routes need API keys and an admin policy (serve with --security-config).",
+                    OptionalLong.empty()));
+        }
+        adminAuthorizer.authorize(caller, Action.RELOAD_MODEL, Authorizer.modelResource(model));
+    }
+
+    private static String modelOf(String path) {
+        return path.substring(ADMIN_MODELS.length(), path.length() - RELOAD_SUFFIX.length());
+    }
+
+    /**
+     * {@code POST /admin/models/{name}/reload} with an optional {@code {"path": "..."}}: loads the new version
+     * beside the old, verifies it and switches to it (blocking this pooled thread for the load); a refused version
+     * is reported with its error while the old one keeps serving.
+     */
+    private void reload(Exchange exchange, String model, JsonNode body) {
+        ModelRegistry models = catalog.registry().filter(r -> r.contains(model)).orElseThrow(() -> catalog
+                .contains(model) ? new ApiException(ApiError.invalid("model", "Model '" + model
+                + "' was added as a fixed assistant and cannot be reloaded."))
+                : new ApiException(ApiError.modelNotFound(model)));
+        JsonNode path = body == null ? null : body.get("path");
+        if (path != null && !path.isNull() && (!path.isTextual() || path.asText().isBlank())) {
+            throw new ApiException(ApiError.invalid("path", "'path' must be a non-empty string."));
+        }
+        ModelVersion version = models.reload(model, path == null || path.isNull() ? null : Path.of(path.asText()));
+        ObjectNode answer = bodies.model(model, version.id(), "loaded", startedEpochSecond);
+        exchange.sendJson(200, answer);
     }
 
     private void guardBrowser(Exchange exchange) {
@@ -300,19 +361,28 @@ final class ApiHandler extends Handler.Abstract {
 
     private void listModels(Exchange exchange, Route route, String path) {
         switch (route) {
-            case MODELS -> exchange.sendJson(200, bodies.modelList(catalog.names(), startedEpochSecond));
+            case MODELS -> exchange.sendJson(200, bodies.modelList(catalog.entries().stream()
+                    .map(this::modelBody).toList()));
             case MODEL -> {
                 String id = path.substring("/v1/models/".length());
-                if (catalog.find(id).isEmpty()) {
-                    throw new ApiException(ApiError.modelNotFound(id));
-                }
-                exchange.sendJson(200, bodies.model(id, startedEpochSecond));
+                ModelCatalog.Entry entry = catalog.entry(id)
+                        .orElseThrow(() -> new ApiException(ApiError.modelNotFound(id)));
+                exchange.sendJson(200, modelBody(entry));
             }
             default -> throw new IllegalStateException("not a model route: " + route);
         }
     }
 
+    private ObjectNode modelBody(ModelCatalog.Entry entry) {
+        return bodies.model(entry.name(), entry.version(), entry.state().name().toLowerCase(Locale.ROOT),
+                startedEpochSecond);
+    }
+
     private void completion(Exchange exchange, Route route, JsonNode body) {
+        if (route == Route.RELOAD) {
+            reload(exchange, modelOf(exchange.path()), body);
+            return;
+        }
         exchange.tolerateSilence();
         try (CallerKey key = exchange.bearerKey().map(CallerKey::of).orElse(null)) {
             if (route == Route.CHAT) {

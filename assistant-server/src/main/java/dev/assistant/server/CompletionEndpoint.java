@@ -1,5 +1,6 @@
 package dev.assistant.server;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.assistant.api.AssistantException;
@@ -33,8 +34,9 @@ import java.util.function.Supplier;
  * Runs one parsed completion request against the addressed assistant and answers it, whole or as server-sent
  * events.
  *
- * <p>Streaming: the assistant's listener only enqueues (it runs on a generation worker, which must never wait
- * for a slow client); this request's HTTP thread takes events off the queue and writes them. The HTTP status is
+ * <p>Streaming: the assistant's listener only enqueues (it runs on the assistant's callback executor, whose threads
+ * are shared by every request and must not wait for a slow client); this request's HTTP thread takes events off the
+ * queue and writes them. The HTTP status is
  * chosen at the first event, so failures before any text (authentication, policy, rate limit, overload) are
  * proper 4xx/5xx answers, not a 200 stream with an error inside. When a write fails (the client went away or
  * stopped reading past the idle timeout), or the connection fails, the generation is cancelled: it stops at the
@@ -80,14 +82,15 @@ final class CompletionEndpoint<R> {
     }
 
     void handle(Exchange exchange, ApiCall<R> call) {
-        Assistant assistant = catalog.find(call.model())
-                .orElseThrow(() -> new ApiException(ApiError.modelNotFound(call.model())));
-        String id = kind.idPrefix() + ids.get();
-        long created = clock.instant().getEpochSecond();
-        if (call.stream()) {
-            stream(exchange, assistant, call, id, created);
-        } else {
-            whole(exchange, assistant, call, id, created);
+        try (ModelCatalog.Served served = catalog.serve(call.model())) {
+            Assistant assistant = served.assistant();
+            String id = kind.idPrefix() + ids.get();
+            long created = clock.instant().getEpochSecond();
+            if (call.stream()) {
+                stream(exchange, assistant, call, id, created, served.version());
+            } else {
+                whole(exchange, assistant, call, id, created, served.version());
+            }
         }
     }
 
@@ -104,7 +107,8 @@ final class CompletionEndpoint<R> {
         }
     }
 
-    private void whole(Exchange exchange, Assistant assistant, ApiCall<R> call, String id, long created) {
+    private void whole(Exchange exchange, Assistant assistant, ApiCall<R> call, String id, long created,
+                       String version) {
         CompletableFuture<Completion> future = starter.start(assistant, call.request(), delta -> {
         });
         exchange.onFailure(failure -> {
@@ -140,10 +144,11 @@ final class CompletionEndpoint<R> {
         } finally {
             release(cutHandle);
         }
-        exchange.sendJson(200, bodies.completion(kind, id, created, c));
+        exchange.sendJson(200, stamp(bodies.completion(kind, id, created, c), version));
     }
 
-    private void stream(Exchange exchange, Assistant assistant, ApiCall<R> call, String id, long created) {
+    private void stream(Exchange exchange, Assistant assistant, ApiCall<R> call, String id, long created,
+                        String version) {
         BlockingQueue<Object> events = new LinkedBlockingQueue<>();
         CompletableFuture<Completion> future = starter.start(assistant, call.request(), new StreamListener() {
             @Override
@@ -164,14 +169,14 @@ final class CompletionEndpoint<R> {
         exchange.onFailure(failure -> events.add(new Gone(failure)));
         AutoCloseable cutHandle = inFlight.onCut(() -> events.add(Cut.CUT));
         try {
-            stream(exchange, future, events, assistant, call, id, created);
+            stream(exchange, future, events, assistant, call, id, created, version);
         } finally {
             release(cutHandle);
         }
     }
 
     private void stream(Exchange exchange, CompletableFuture<Completion> future, BlockingQueue<Object> events,
-                        Assistant assistant, ApiCall<R> call, String id, long created) {
+                        Assistant assistant, ApiCall<R> call, String id, long created, String version) {
         String model = assistant.modelInfo().name();
         boolean started = false;
         boolean roleSent = false;
@@ -225,16 +230,16 @@ final class CompletionEndpoint<R> {
                         events.poll();
                         batch.append(more);
                     }
-                    exchange.writeEvent(bodies.chunk(kind, id, created, model, !roleSent, batch.toString(), null));
+                    exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, !roleSent, batch.toString(), null), version));
                     roleSent = true;
                 } else if (event instanceof Completion c) {
                     if (!roleSent) {
-                        exchange.writeEvent(bodies.chunk(kind, id, created, model, true, "", null));
+                        exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, true, "", null), version));
                     }
-                    exchange.writeEvent(bodies.chunk(kind, id, created, model, false, null,
-                            ResponseBodies.finishReason(c.finishReason())));
+                    exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, false, null,
+                            ResponseBodies.finishReason(c.finishReason())), version));
                     if (call.includeUsage()) {
-                        exchange.writeEvent(bodies.usageChunk(kind, id, created, model, c.usage()));
+                        exchange.writeEvent(stamp(bodies.usageChunk(kind, id, created, model, c.usage()), version));
                     }
                     exchange.writeEvent("[DONE]");
                     exchange.finishStream();
@@ -254,6 +259,14 @@ final class CompletionEndpoint<R> {
         metrics.abandoned();
         LOG.debug("client went away; generation cancelled: {}", cause.toString());
         exchange.abort(cause);
+    }
+
+    /** The body with the version of the model that answered as its {@code system_fingerprint}, when known. */
+    private static JsonNode stamp(JsonNode body, String version) {
+        if (version != null && body instanceof ObjectNode object && object.has("system_fingerprint")) {
+            object.put("system_fingerprint", version);
+        }
+        return body;
     }
 
     private static AssistantException asAssistantException(Throwable t) {

@@ -8,6 +8,8 @@ import dev.assistant.core.Assistant;
 import dev.assistant.core.ChatRequest;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.api.security.Authenticator;
+import dev.assistant.api.security.Authorizer;
+import dev.assistant.core.registry.ModelRegistry;
 import dev.assistant.server.openai.RequestParser;
 import dev.assistant.server.openai.ResponseBodies;
 import dev.assistant.server.openai.ResponseBodies.Kind;
@@ -68,6 +70,9 @@ public final class OpenAiServer implements AutoCloseable {
         this.config = b.config;
         this.registry = b.registry != null ? b.registry : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new ServerMetrics(registry, inFlight::count);
+        if (b.modelRegistry != null) {
+            catalog.use(b.modelRegistry);
+        }
         b.models.forEach(catalog::add);
         // One JSON value per body: "{...} garbage" is a 400, not a request with the garbage silently dropped.
         ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -78,7 +83,8 @@ public final class OpenAiServer implements AutoCloseable {
         CompletionEndpoint<GenerateRequest> completions = new CompletionEndpoint<>(Kind.TEXT, Assistant::generateStream,
                 catalog, bodies, json, b.clock, ids, metrics, inFlight, config.requestTimeout());
         ApiHandler handler = new ApiHandler(catalog, json, new RequestParser(config.requestTimeout()), bodies, chat,
-                completions, registry, metrics, inFlight, b.authenticator, this::isReady, System::nanoTime,
+                completions, registry, metrics, inFlight, b.authenticator, b.adminAuthorizer, this::isReady,
+                System::nanoTime,
                 b.clock.instant().getEpochSecond(), config);
 
         QueuedThreadPool threads = new QueuedThreadPool(config.maxThreads(), 4);
@@ -146,6 +152,14 @@ public final class OpenAiServer implements AutoCloseable {
     /** Serves another assistant (for example once its model has loaded, which makes the server ready). */
     public void addModel(Assistant assistant) {
         catalog.add(Objects.requireNonNull(assistant, "assistant"));
+    }
+
+    /**
+     * Serves the models of {@code models} (for example once they have loaded, which makes the server ready); see
+     * {@link Builder#models}.
+     */
+    public void addModels(ModelRegistry models) {
+        catalog.use(models);
     }
 
     /** Whether a model is served and the server is not draining: what {@code /readyz} answers. */
@@ -231,6 +245,8 @@ public final class OpenAiServer implements AutoCloseable {
         private final List<Assistant> models = new ArrayList<>();
         private PrometheusMeterRegistry registry;
         private Authenticator authenticator;
+        private Authorizer adminAuthorizer;
+        private ModelRegistry modelRegistry;
         private Clock clock = Clock.systemUTC();
         private Supplier<String> ids;
 
@@ -245,6 +261,31 @@ public final class OpenAiServer implements AutoCloseable {
         /** Serves {@code assistant} under {@code assistant.modelInfo().name()}; may be called once per model. */
         public Builder model(Assistant assistant) {
             models.add(Objects.requireNonNull(assistant, "assistant"));
+            return this;
+        }
+
+        /**
+         * Serves the models of {@code models} (several models by name, versions reloadable without downtime, idle
+         * unload): each request holds the version it started on until it ends, and its responses carry that
+         * version as {@code system_fingerprint}. The server does not close the registry: its owner does, after
+         * the server.
+         */
+        public Builder models(ModelRegistry models) {
+            if (modelRegistry != null) {
+                throw new IllegalStateException("models were already set");
+            }
+            this.modelRegistry = Objects.requireNonNull(models, "models");
+            return this;
+        }
+
+        /**
+         * Enables {@code POST /admin/models/{name}/reload}: a caller authenticated by the
+         * {@linkplain #authenticator authenticator} whom this authorizer allows {@code assistant:ReloadModel} on
+         * {@code model/<name>} may load a new version of a registry model. Without it (or without an
+         * authenticator) the admin routes answer 403.
+         */
+        public Builder adminAuthorizer(Authorizer authorizer) {
+            this.adminAuthorizer = Objects.requireNonNull(authorizer, "authorizer");
             return this;
         }
 

@@ -15,9 +15,11 @@ public final class Action {
     public static final Action GENERATE = new Action("assistant:Generate");
     public static final Action EMBED = new Action("assistant:Embed");
     public static final Action QUANTIZE = new Action("assistant:Quantize");
+    /** Loading a new version of a served model (the server's admin reload). */
+    public static final Action RELOAD_MODEL = new Action("assistant:ReloadModel");
 
     /** The actions the SDK performs; policy parsing rejects other literal action names as typos. */
-    public static final Set<Action> KNOWN = Set.of(CHAT, GENERATE, EMBED, QUANTIZE);
+    public static final Set<Action> KNOWN = Set.of(CHAT, GENERATE, EMBED, QUANTIZE, RELOAD_MODEL);
 
     private final String name;
     private final String lowerName;

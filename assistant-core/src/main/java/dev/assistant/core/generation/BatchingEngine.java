@@ -16,7 +16,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
@@ -34,8 +33,14 @@ import java.util.random.RandomGenerator;
  * safe because a failed step changes no sequence; a request that fails alone ends with {@code RESOURCE_EXHAUSTED}
  * (or {@code INTERNAL}) while the others carry on. The batch grows back after a run of successful steps.
  *
- * <p>Streaming callbacks ({@link Generator.Listener}, {@link Generator.TextStream}) run on the engine thread:
- * they must be quick, as they delay every request in the batch.
+ * <p>Stopping: each job carries one {@link CancellationToken}. When it is stopped (cancelled, or past its deadline)
+ * the job's result fails at once with the token's reason, a queued job leaves the queue at once, and a running one
+ * leaves the batch at the next step boundary, freeing its place and its KV cache. The engine also expires a token
+ * itself when it sees the deadline pass, so a job without an outside timer still times out.
+ *
+ * <p>Streaming callbacks ({@link Generator.Listener}, {@link Generator.TextStream}) and the result's completion run
+ * on the engine thread: they must only hand work on (the assistant enqueues it for its callback executor), as they
+ * delay every request in the batch.
  */
 public final class BatchingEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingEngine.class);
@@ -50,20 +55,18 @@ public final class BatchingEngine implements AutoCloseable {
      * @param listener      receives tokens and text as they are produced (on the engine thread)
      * @param random        the request's own random source for sampling
      * @param fairnessKey   requests with the same key queue behind each other; different keys take turns
-     * @param deadlineNanos when (on the engine's clock) the request times out, or {@link Long#MAX_VALUE}
-     * @param cancelled     polled between steps; true stops the request
+     * @param token         stops the request (cancellation, and the deadline on the engine's clock)
      * @param onAdmitted    told the queue depth when the request leaves the queue for the batch
      */
     public record Job(GenerationRequest request, Generator.TextStream stream, Generator.Listener listener,
-                      RandomGenerator random, String fairnessKey, long deadlineNanos, BooleanSupplier cancelled,
-                      IntConsumer onAdmitted) {
+                      RandomGenerator random, String fairnessKey, CancellationToken token, IntConsumer onAdmitted) {
         public Job {
             Objects.requireNonNull(request, "request");
             Objects.requireNonNull(stream, "stream");
             Objects.requireNonNull(listener, "listener");
             Objects.requireNonNull(random, "random");
             Objects.requireNonNull(fairnessKey, "fairnessKey");
-            Objects.requireNonNull(cancelled, "cancelled");
+            Objects.requireNonNull(token, "token");
             Objects.requireNonNull(onAdmitted, "onAdmitted");
         }
     }
@@ -71,27 +74,30 @@ public final class BatchingEngine implements AutoCloseable {
     /** A submitted job: its future result and a way to stop it. */
     public static final class Ticket {
         private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
-        private volatile boolean cancelled;
+        private final CancellationToken token;
+
+        private Ticket(CancellationToken token) {
+            this.token = token;
+        }
 
         /**
-         * Completes with the result (finish reason {@link FinishReason#CANCELLED} with the tokens so far when
-         * cancelled while generating), or exceptionally with an {@link AssistantException}: {@code CANCELLED} when
-         * cancelled while queued, {@code TIMEOUT}, {@code RESOURCE_EXHAUSTED}, {@code ENGINE_UNAVAILABLE} when the
-         * engine closes, {@code INTERNAL}.
+         * Completes (on the engine thread, or on the thread that stopped the job) with the result, or exceptionally
+         * with an {@link AssistantException}: the token's reason ({@code CANCELLED}, {@code TIMEOUT}) as soon as it
+         * is stopped, {@code RESOURCE_EXHAUSTED}, {@code ENGINE_UNAVAILABLE} when the engine closes, {@code INTERNAL}.
          */
         public CompletableFuture<GenerationResult> result() {
             return result;
         }
 
-        /** Stops the job at the next step boundary, freeing its place in the batch and its KV cache. */
+        /** Cancels the job's token: the result fails at once; the job leaves the batch at the next step boundary. */
         public void cancel() {
-            cancelled = true;
+            token.cancel();
         }
     }
 
     private record Pending(Job job, Ticket ticket, int capacity, long kvBytes) {
-        boolean cancelled() {
-            return ticket.cancelled || job.cancelled().getAsBoolean();
+        CancellationToken token() {
+            return job.token();
         }
     }
 
@@ -206,7 +212,7 @@ public final class BatchingEngine implements AutoCloseable {
                     + mib(alone) + " (KV cache " + mib(kv) + ") but the memory budget is "
                     + mib(settings.memoryBudgetBytes()) + "; lower max new tokens or raise the budget");
         }
-        Pending pending = new Pending(job, new Ticket(), capacity, kv);
+        Pending pending = new Pending(job, new Ticket(job.token()), capacity, kv);
         lock.lock();
         try {
             if (closed) {
@@ -223,7 +229,22 @@ public final class BatchingEngine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        job.token().whenStopped(reason -> stopped(pending, reason));
         return pending.ticket;
+    }
+
+    /**
+     * The job's token was stopped (on the stopping thread): its result fails now, and a queued job gives its place
+     * back at once; a running one is reaped at the next step boundary.
+     */
+    private void stopped(Pending pending, AssistantException reason) {
+        lock.lock();
+        try {
+            queue.removeIf(p -> p == pending);
+        } finally {
+            lock.unlock();
+        }
+        pending.ticket.result.completeExceptionally(reason);
     }
 
     // ---- engine thread ------------------------------------------------------------------------------------------
@@ -242,15 +263,14 @@ public final class BatchingEngine implements AutoCloseable {
                         return;
                     }
                     long now = nanoClock.getAsLong();
-                    expired = queue.removeIf(p -> p.cancelled() || now - p.job.deadlineNanos() >= 0);
+                    expired = queue.removeIf(p -> p.token().isStopped() || p.token().isPastDeadline(now));
                     admit(admitted);
                 } finally {
                     lock.unlock();
                 }
                 for (Pending p : expired) {
-                    p.ticket.result.completeExceptionally(p.cancelled()
-                            ? new AssistantException(ErrorCode.CANCELLED, "cancelled while queued")
-                            : new AssistantException(ErrorCode.TIMEOUT, "timed out while queued"));
+                    p.token().expire(); // no-op when already stopped; otherwise it was past its deadline
+                    p.ticket.result.completeExceptionally(p.token().reason());
                 }
                 for (Pending p : admitted) {
                     start(p);
@@ -312,12 +332,12 @@ public final class BatchingEngine implements AutoCloseable {
         long now = nanoClock.getAsLong();
         for (int i = active.size() - 1; i >= 0; i--) {
             Slot slot = active.get(i);
-            if (slot.pending.cancelled()) {
-                slot.decoding.finish(FinishReason.CANCELLED);
-                complete(i);
-            } else if (now - slot.pending.job.deadlineNanos() >= 0) {
-                fail(i, new AssistantException(ErrorCode.TIMEOUT, "timed out after " + slot.decoding.produced()
-                        + " tokens"));
+            CancellationToken token = slot.pending.token();
+            if (token.isPastDeadline(now)) {
+                token.expire();
+            }
+            if (token.isStopped()) {
+                fail(i, token.reason());
             }
         }
     }

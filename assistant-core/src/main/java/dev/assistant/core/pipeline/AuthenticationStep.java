@@ -6,6 +6,7 @@ import dev.assistant.api.security.Authenticator;
 import dev.assistant.api.security.Principal;
 
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Verifies the caller's API key and records who is calling. The key's characters are copied out of the request's
@@ -19,7 +20,7 @@ public final class AuthenticationStep implements CallStep {
     }
 
     @Override
-    public Completion handle(Call call, Chain next) {
+    public CompletableFuture<Completion> handle(Call call, Chain next) {
         CallerKey key = call.callerKey();
         char[] chars = key == null ? null : key.chars();
         Principal principal;

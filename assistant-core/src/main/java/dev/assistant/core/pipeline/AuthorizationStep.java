@@ -5,6 +5,8 @@ import dev.assistant.api.security.Principal;
 import dev.assistant.api.security.Action;
 import dev.assistant.api.security.Authorizer;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * Checks the caller's policies for the call's action ({@code assistant:Chat}, {@code assistant:Generate}) on the
  * model resource ({@code model/<name>}); explicit deny wins, no matching allow denies.
@@ -20,7 +22,7 @@ public final class AuthorizationStep implements CallStep {
     }
 
     @Override
-    public Completion handle(Call call, Chain next) {
+    public CompletableFuture<Completion> handle(Call call, Chain next) {
         authorizer.authorize(principalOf(call, anonymous), actionOf(call), Authorizer.modelResource(call.model()));
         return next.proceed(call);
     }

@@ -5,17 +5,19 @@ import dev.assistant.core.ChatRequest;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.GenerationOptions;
 import dev.assistant.core.StreamListener;
+import dev.assistant.core.generation.CancellationToken;
 import dev.assistant.api.metrics.RequestInfo;
 import dev.assistant.api.security.Principal;
 import dev.assistant.api.metrics.RequestMetrics;
 import dev.assistant.api.metrics.RequestTimer;
 
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One request on its way through the assistant's steps: what was asked, by whom, and the state steps share
- * (the authenticated principal, cancellation). Created by the facade; mutable only through the fields steps own.
+ * (the authenticated principal, the one {@link CancellationToken} that carries its cancellation and its deadline,
+ * and the tokens the model has worked on so far). Created by the facade; mutable only through the fields steps own.
  */
 public final class Call {
     /** What the caller wants done; the policy action is derived from it. */
@@ -46,12 +48,15 @@ public final class Call {
     private final GenerateRequest generate;
     private final StreamListener listener;
     private final long startNanos;
-    private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final CancellationToken token;
+    // Written by the engine thread as it works, read by whoever ends the call (possibly before the engine stops).
+    private final AtomicInteger promptTokensEvaluated = new AtomicInteger();
+    private final AtomicInteger completionTokensProduced = new AtomicInteger();
     private volatile Principal principal;
     private volatile RequestTimer timer;
 
     private Call(String requestId, Operation operation, String model, ChatRequest chat, GenerateRequest generate,
-                 StreamListener listener, long startNanos) {
+                 StreamListener listener, long startNanos, long deadlineNanos) {
         this.requestId = requestId;
         this.operation = operation;
         this.model = model;
@@ -59,16 +64,25 @@ public final class Call {
         this.generate = generate;
         this.listener = listener;
         this.startNanos = startNanos;
+        this.token = new CancellationToken(deadlineNanos);
         this.timer = RequestMetrics.NONE.start(requestInfo());
     }
 
-    public static Call chat(String requestId, String model, ChatRequest request, StreamListener listener, long startNanos) {
-        return new Call(requestId, Operation.CHAT, model, Objects.requireNonNull(request), null, listener, startNanos);
+    /**
+     * @param listener      where streamed text goes (the facade's per-request relay)
+     * @param startNanos    when the call was received, on the assistant's nano clock
+     * @param deadlineNanos when it times out, on the same clock ({@link Long#MAX_VALUE}: never)
+     */
+    public static Call chat(String requestId, String model, ChatRequest request, StreamListener listener, long startNanos,
+                            long deadlineNanos) {
+        return new Call(requestId, Operation.CHAT, model, Objects.requireNonNull(request), null, listener, startNanos,
+                deadlineNanos);
     }
 
     public static Call generate(String requestId, String model, GenerateRequest request, StreamListener listener,
-                                long startNanos) {
-        return new Call(requestId, Operation.GENERATE, model, null, Objects.requireNonNull(request), listener, startNanos);
+                                long startNanos, long deadlineNanos) {
+        return new Call(requestId, Operation.GENERATE, model, null, Objects.requireNonNull(request), listener, startNanos,
+                deadlineNanos);
     }
 
     public String requestId() {
@@ -112,12 +126,36 @@ public final class Call {
         return startNanos;
     }
 
-    public boolean isCancelled() {
-        return cancelled.get();
+    /** The call's one cancellation token; its deadline is the call's deadline. */
+    public CancellationToken token() {
+        return token;
     }
 
+    public boolean isCancelled() {
+        return token.isStopped();
+    }
+
+    /** Cancels the call: it ends with {@code CANCELLED} now and leaves the engine at its next step. */
     public void cancel() {
-        cancelled.set(true);
+        token.cancel();
+    }
+
+    /** The engine started evaluating the call's prompt of {@code tokens} tokens. */
+    public void promptEvaluating(int tokens) {
+        promptTokensEvaluated.set(tokens);
+    }
+
+    /** The engine produced one more token for the call. */
+    public void tokenProduced() {
+        completionTokensProduced.incrementAndGet();
+    }
+
+    /**
+     * Model tokens spent on the call so far: its prompt once the engine took it up, plus every token produced.
+     * What a call that ends early (cancelled, timed out, failed) is charged.
+     */
+    public long tokensSpent() {
+        return (long) promptTokensEvaluated.get() + completionTokensProduced.get();
     }
 
     /** The authenticated caller, set by the authentication step (null when callers are not authenticated). */

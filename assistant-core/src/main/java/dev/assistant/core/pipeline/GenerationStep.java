@@ -1,32 +1,32 @@
 package dev.assistant.core.pipeline;
 
-import dev.assistant.api.AssistantException;
-import dev.assistant.api.ErrorCode;
 import dev.assistant.core.Completion;
 import dev.assistant.core.GenerateRequest;
 import dev.assistant.core.GenerationOptions;
 import dev.assistant.core.generation.BatchingEngine;
 import dev.assistant.core.generation.GenerationRequest;
-import dev.assistant.core.generation.GenerationResult;
 import dev.assistant.core.generation.Generator;
 import dev.assistant.core.tokenizer.ModelTokenizer;
 import dev.assistant.core.tokenizer.StreamingDecoder;
 
-import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.LongSupplier;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.random.RandomGenerator;
 
 /**
  * The last step: prompt to tokens (chat template or plain text), then the request joins the {@link BatchingEngine}
- * and the calling thread waits for its answer until the call's deadline (its start plus its timeout, or the
- * default one). A call that runs out of time fails with {@code TIMEOUT} at the deadline, whatever the engine is
- * doing, and leaves the batch at the engine's next step; one cancelled by the caller fails with {@code CANCELLED}.
+ * and the step returns at once; the engine completes the call's future, so no thread waits for the model. The call's
+ * {@link dev.assistant.core.generation.CancellationToken} (its cancellation and its deadline) goes with the job: when
+ * it is stopped the future fails at once with {@code CANCELLED} or {@code TIMEOUT} and the engine frees the place
+ * and the KV cache at its next step.
+ *
+ * <p>Everything that follows the engine's result (the chain's outcome actions, then the caller's future) runs on
+ * the callback executor: the engine thread only hands the result over. Tokens and text reach the call's listener
+ * (the facade's per-request relay, which only enqueues) and its progress counters on the engine thread.
  */
 public final class GenerationStep implements CallStep.Chain {
     private static final String ANONYMOUS = "";
@@ -34,27 +34,24 @@ public final class GenerationStep implements CallStep.Chain {
     private final BatchingEngine engine;
     private final ModelTokenizer tokenizer;
     private final Set<Integer> eosIds;
-    private final LongSupplier nanoClock;
     private final RandomGenerator seeds;
-    private final Duration defaultTimeout;
+    private final Executor callbacks;
 
     /**
-     * @param nanoClock      the clock of {@link Call#startNanos()} and of the engine
-     * @param seeds          seeds of requests that set none
-     * @param defaultTimeout timeout of requests that set none
+     * @param seeds     seeds of requests that set none
+     * @param callbacks where the outcome is handed over from the engine thread (and metrics events run)
      */
-    public GenerationStep(BatchingEngine engine, ModelTokenizer tokenizer, Set<Integer> eosIds, LongSupplier nanoClock,
-                          RandomGenerator seeds, Duration defaultTimeout) {
+    public GenerationStep(BatchingEngine engine, ModelTokenizer tokenizer, Set<Integer> eosIds, RandomGenerator seeds,
+                          Executor callbacks) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.eosIds = Set.copyOf(eosIds);
-        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.seeds = Objects.requireNonNull(seeds, "seeds");
-        this.defaultTimeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
+        this.callbacks = Objects.requireNonNull(callbacks, "callbacks");
     }
 
     @Override
-    public Completion proceed(Call call) {
+    public CompletableFuture<Completion> proceed(Call call) {
         int[] promptIds = promptIds(call);
         GenerationOptions o = call.options();
         GenerationRequest request = new GenerationRequest(promptIds, o.maxNewTokens(), o.sampling(), o.stopStrings(),
@@ -77,9 +74,10 @@ public final class GenerationStep implements CallStep.Chain {
 
             @Override
             public void onToken(int id) {
+                call.tokenProduced();
                 if (first) {
                     first = false;
-                    call.timer().firstToken();
+                    callbacks.execute(() -> call.timer().firstToken()); // metrics listeners are host code
                 }
             }
 
@@ -88,50 +86,23 @@ public final class GenerationStep implements CallStep.Chain {
                 call.listener().onText(delta);
             }
         };
-        Duration timeout = o.timeout() != null ? o.timeout() : defaultTimeout;
-        long deadline = saturatedAdd(call.startNanos(), timeout.toNanos());
         // Fair turns between authenticated callers (by key id, never the key); unauthenticated callers share a turn.
         String fairnessKey = call.keyId() != null ? call.keyId() : ANONYMOUS;
-        BatchingEngine.Job job = new BatchingEngine.Job(request, stream, listener, random, fairnessKey, deadline,
-                call::isCancelled, depth -> call.timer().dequeued(depth));
+        BatchingEngine.Job job = new BatchingEngine.Job(request, stream, listener, random, fairnessKey, call.token(),
+                depth -> {
+                    call.promptEvaluating(promptIds.length);
+                    callbacks.execute(() -> call.timer().dequeued(depth));
+                });
         call.timer().enqueued(engine.queueDepth() + 1);
         BatchingEngine.Ticket ticket = engine.submit(job);
-        GenerationResult result = await(call, ticket, deadline, timeout);
-        if (result.finishReason() == dev.assistant.core.generation.FinishReason.CANCELLED && call.isCancelled()) {
-            throw new AssistantException(ErrorCode.CANCELLED, "request " + call.requestId() + " was cancelled after "
-                    + result.usage().completionTokens() + " tokens");
-        }
-        return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), result.text(), result.usage());
-    }
-
-    private GenerationResult await(Call call, BatchingEngine.Ticket ticket, long deadline, Duration timeout) {
-        try {
-            return ticket.result().get(Math.max(0, deadline - nanoClock.getAsLong()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            ticket.cancel();
-            throw new AssistantException(ErrorCode.TIMEOUT, "request " + call.requestId() + " did not finish within "
-                    + timeout.toMillis() + " ms");
-        } catch (InterruptedException e) {
-            ticket.cancel();
-            Thread.currentThread().interrupt();
-            throw new AssistantException(ErrorCode.CANCELLED, "interrupted while waiting for request " + call.requestId());
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof AssistantException ae) {
-                if (ae.code() == ErrorCode.TIMEOUT) {
-                    throw new AssistantException(ErrorCode.TIMEOUT, "request " + call.requestId()
-                            + " did not finish within " + timeout.toMillis() + " ms (" + ae.getMessage() + ")", ae);
-                }
-                throw ae;
+        // The ticket completes on the engine thread or on whichever thread stopped the token: hand over at once.
+        return ticket.result().handleAsync((result, error) -> {
+            if (error != null) {
+                throw new CompletionException(Failures.unwrap(error));
             }
-            throw new AssistantException(ErrorCode.INTERNAL, "generation failed for request " + call.requestId() + ": "
-                    + cause, cause);
-        }
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long sum = a + b;
-        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+            return new Completion(call.requestId(), call.model(), promptIds, result.outputIds(), result.text(),
+                    result.usage());
+        }, callbacks);
     }
 
     private synchronized long nextSeed() {

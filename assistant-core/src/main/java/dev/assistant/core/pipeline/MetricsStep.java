@@ -4,6 +4,8 @@ import dev.assistant.core.Completion;
 import dev.assistant.api.metrics.RequestMetrics;
 import dev.assistant.api.metrics.RequestTimer;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * The first step: starts the call's timer and records its outcome, so that every call, including those refused
  * by authentication, policies, rate limits or overload, is measured and logged exactly once.
@@ -16,16 +18,15 @@ public final class MetricsStep implements CallStep {
     }
 
     @Override
-    public Completion handle(Call call, Chain next) {
+    public CompletableFuture<Completion> handle(Call call, Chain next) {
         RequestTimer timer = metrics.start(call.requestInfo());
         call.timer(timer);
-        try {
-            Completion c = next.proceed(call);
-            timer.succeeded(c.usage().promptTokens(), c.usage().completionTokens());
-            return c;
-        } catch (RuntimeException | Error e) {
-            timer.failed(e);
-            throw e;
-        }
+        return next.proceed(call).whenComplete((c, e) -> {
+            if (e == null) {
+                timer.succeeded(c.usage().promptTokens(), c.usage().completionTokens());
+            } else {
+                timer.failed(Failures.unwrap(e));
+            }
+        });
     }
 }

@@ -4,10 +4,14 @@ import dev.assistant.core.Completion;
 import dev.assistant.api.security.Principal;
 import dev.assistant.api.security.RateLimiter;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * Holds each key (and optionally key x model) to its request rate before the call is scheduled, and charges the
- * tokens it actually used to the key's token budget afterwards. A refusal is {@code RATE_LIMITED} with the time
- * to wait.
+ * model tokens the call used to the key's token budget however it ends: all of them when it completes, and the
+ * prompt (once the engine took it up) plus every token produced so far when it is cancelled, times out or fails,
+ * so that dropping a stream early does not escape the budget. A refusal is {@code RATE_LIMITED} with the time to
+ * wait.
  */
 public final class RateLimitStep implements CallStep {
     private final RateLimiter limiter;
@@ -19,11 +23,12 @@ public final class RateLimitStep implements CallStep {
     }
 
     @Override
-    public Completion handle(Call call, Chain next) {
+    public CompletableFuture<Completion> handle(Call call, Chain next) {
         Principal principal = AuthorizationStep.principalOf(call, anonymous);
         limiter.acquire(principal, call.model());
-        Completion c = next.proceed(call);
-        limiter.chargeTokens(principal, call.model(), c.usage().totalTokens());
-        return c;
+        return next.proceed(call).whenComplete((c, e) -> {
+            long tokens = e == null ? c.usage().totalTokens() : call.tokensSpent();
+            limiter.chargeTokens(principal, call.model(), tokens); // never throws, ignores 0
+        });
     }
 }

@@ -6,6 +6,7 @@ import dev.assistant.core.Completion;
 import dev.assistant.core.generation.BatchingEngine;
 
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The scheduler's place in the request path: calls reach the {@link BatchingEngine} (bounded batch, bounded queue
@@ -33,7 +34,7 @@ public final class SchedulingStep implements CallStep, AutoCloseable {
     }
 
     @Override
-    public Completion handle(Call call, Chain next) {
+    public CompletableFuture<Completion> handle(Call call, Chain next) {
         if (closed) {
             throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "the assistant is closed");
         }

@@ -22,7 +22,7 @@ final class BundledLibrary {
         this.unavailable = load(name);
     }
 
-    /** The native Llama layers ({@code src/main/c/llama_layers.c}), loaded on first use. */
+    /** The native Llama layers ({@code src/main/c}), loaded on first use. */
     static BundledLibrary layers() {
         return Layers.INSTANCE;
     }
@@ -46,7 +46,9 @@ final class BundledLibrary {
             return Optional.of("no native build for " + System.getProperty("os.name") + " on "
                     + System.getProperty("os.arch"));
         }
-        String resource = "/native/" + platform + "/lib" + name + ".so";
+        // under this package, not a shared top-level folder: another jar's (or an older build's) library of the same
+        // name earlier on the class path must not be found instead
+        String resource = "/dev/assistant/engine/cpu/native/" + platform + "/lib" + name + ".so";
         try (InputStream in = BundledLibrary.class.getResourceAsStream(resource)) {
             if (in == null) {
                 return Optional.of("this build of the SDK has no " + resource + " (it was built without a C compiler)");

@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
 /**
  * Keys and values of every layer for one sequence, in direct buffers this cache owns, preallocated to the
  * sequence's capacity: keys [kvHeads, headDim, capacity] and values [kvHeads, capacity, headDim] per layer, the
- * layout {@code llama_layers.c} reads and writes. {@link #close()} frees them at once (not at some later garbage
+ * layout {@code llama_model.c} reads and writes. {@link #close()} frees them at once (not at some later garbage
  * collection), so a closed sequence gives its memory back.
  */
 final class NativeKvCache implements AutoCloseable {

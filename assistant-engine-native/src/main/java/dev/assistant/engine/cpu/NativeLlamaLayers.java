@@ -3,6 +3,7 @@ package dev.assistant.engine.cpu;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.model.RopeScaling;
 import dev.assistant.quant.QuantizedMatrix;
 
 import java.nio.ByteBuffer;
@@ -11,10 +12,11 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A Llama-family model's forward pass computed by the bundled native library ({@code llama_layers.c}): one call
- * per pass looks up (or takes) the rows' embeddings, runs every layer for every row over the sequences' KV caches
- * (direct buffers the sequences own, written in place), then the final norm and the output head for the rows whose
- * logits are wanted. Weights are float32 or per-channel INT8.
+ * A Llama-family model's forward pass computed by the bundled native library ({@code src/main/c}: the model in plain
+ * C, {@code llama_model.c}, behind the JNI glue {@code llama_jni.c}): one call per pass looks up (or takes) the
+ * rows' embeddings, computes their rotary factors from the config, runs every layer for every row over the
+ * sequences' KV caches (direct buffers the sequences own, written in place), then the final norm and the output head
+ * for the rows whose logits are wanted, copied once into the caller's array. Weights are float32 or per-channel INT8.
  *
  * <p>Why: run as libtorch operators a layer is ~70 operators of a few microseconds each; on a SmolLM-135M-shaped
  * model that was as much time per decoded token as the weight products themselves, which held INT8 to ~2.3x FP32.
@@ -36,10 +38,15 @@ final class NativeLlamaLayers implements AutoCloseable {
     /** The layer index the native library reads as "the output head". */
     private static final int HEAD = -1;
 
+    /** The rope scaling types, in the order of the native library's ({@code LlamaRopeType}). */
+    private static final List<String> ROPE_TYPES = List.of("none", "linear", "llama3");
+
+    private final ModelConfig config;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private long handle;
 
-    private NativeLlamaLayers(long handle) {
+    private NativeLlamaLayers(ModelConfig config, long handle) {
+        this.config = config;
         this.handle = handle;
     }
 
@@ -57,15 +64,23 @@ final class NativeLlamaLayers implements AutoCloseable {
 
     /**
      * Native layers for a model of config {@code c} computing on {@code threads} threads with kernels no wider than
-     * {@code widest} (one of {@link #KERNELS}); weights are set next.
+     * {@code widest} (one of {@link #KERNELS}); weights are set next. The native side derives the rotary frequencies
+     * from the config's {@code rope_theta} and {@code rope_scaling} (none, {@code linear} or {@code llama3}).
      */
     static NativeLlamaLayers create(ModelConfig c, int threads, String widest) {
         Optional<String> unavailable = unavailableBecause();
         if (unavailable.isPresent()) {
             throw new IllegalStateException(unavailable.get());
         }
-        return new NativeLlamaLayers(create(c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
-                c.intermediateSize(), c.numLayers(), c.vocabSize(), (float) c.normEps(), threads, kernelIndex(widest)));
+        RopeScaling rope = c.ropeScaling();
+        int ropeType = ROPE_TYPES.indexOf(rope.type());
+        if (ropeType < 0) {
+            throw new IllegalArgumentException("native layers have no rope scaling " + rope.type());
+        }
+        return new NativeLlamaLayers(c, create(c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.intermediateSize(), c.numLayers(), c.vocabSize(), (float) c.normEps(), ropeType, c.ropeTheta(),
+                rope.factor(), rope.lowFreqFactor(), rope.highFreqFactor(), rope.originalMaxPositionEmbeddings(),
+                threads, kernelIndex(widest)));
     }
 
     private static int kernelIndex(String widest) {
@@ -145,19 +160,62 @@ final class NativeLlamaLayers implements AutoCloseable {
      * {@code values}: the addresses of each sequence's per-layer buffers, sequence-major, of {@code capacities[s]}
      * positions). Writes the logits of the rows {@code logitRows} into {@code logits}
      * ([logitRows.length * vocab]). {@code embedded} holds the rows already embedded ([rows * hidden]), or is null
-     * for a lookup in the table of {@link #setEmbedding}; {@code cos}/{@code sin} are the rows' RoPE key factors.
+     * for a lookup in the table of {@link #setEmbedding}. Allocates nothing: every array is the caller's.
      */
     void step(int[] ids, float[] embedded, int[] lengths, int[] past, int[] capacities, long[] keys, long[] values,
-              float[] cos, float[] sin, int[] logitRows, float[] logits) {
+              int[] logitRows, float[] logits) {
+        checkStep(ids, embedded, lengths, past, capacities, keys, values, logitRows, logits);
         lock.readLock().lock();
         try {
             checkOpen();
-            step(handle, ids, embedded, lengths, past, capacities, keys, values, cos, sin, logitRows, logits);
+            step(handle, ids, embedded, lengths, past, capacities, keys, values, logitRows, logits);
         } catch (OutOfMemoryError e) {
             throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "no native memory for a forward pass of "
                     + ids.length + " rows", e);
         } finally {
             lock.readLock().unlock();
+        }
+    }
+
+    /** What the native side checks again: refused here first, with a message naming the argument. */
+    private void checkStep(int[] ids, float[] embedded, int[] lengths, int[] past, int[] capacities, long[] keys,
+                           long[] values, int[] logitRows, float[] logits) {
+        int segments = lengths.length;
+        long caches = (long) segments * config.numLayers();
+        if (segments < 1 || past.length != segments || capacities.length != segments || keys.length != caches
+                || values.length != caches) {
+            throw new IllegalArgumentException("segment arguments do not match each other");
+        }
+        long rows = 0;
+        for (int s = 0; s < segments; s++) {
+            if (lengths[s] < 1 || past[s] < 0 || (long) past[s] + lengths[s] > capacities[s]) {
+                throw new IllegalArgumentException("segment " + s + " does not fit its cache");
+            }
+            rows += lengths[s];
+        }
+        if (ids.length != rows) {
+            throw new IllegalArgumentException(ids.length + " token ids for " + rows + " rows");
+        }
+        if (embedded != null && embedded.length != rows * config.hiddenSize()) {
+            throw new IllegalArgumentException("embedded rows are not [rows, hidden]");
+        }
+        if (embedded == null) {
+            for (int id : ids) {
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary");
+                }
+            }
+        }
+        if (logitRows.length < 1 || logitRows.length > rows) {
+            throw new IllegalArgumentException(logitRows.length + " logit rows for " + rows + " rows");
+        }
+        for (int r : logitRows) {
+            if (r < 0 || r >= rows) {
+                throw new IllegalArgumentException("logit row " + r + " is outside the batch");
+            }
+        }
+        if (logits.length != (long) logitRows.length * config.vocabSize()) {
+            throw new IllegalArgumentException("the logits array is not [logit rows, vocab]");
         }
     }
 
@@ -213,7 +271,9 @@ final class NativeLlamaLayers implements AutoCloseable {
     }
 
     private static native long create(int hidden, int heads, int kvHeads, int headDim, int ffn, int layers, int vocab,
-                                      float eps, int threads, int widestKernels);
+                                      float eps, int ropeType, double ropeTheta, double ropeFactor,
+                                      double lowFreqFactor, double highFreqFactor, int originalMaxPositions,
+                                      int threads, int widestKernels);
 
     private static native void destroy(long handle);
 
@@ -237,8 +297,7 @@ final class NativeLlamaLayers implements AutoCloseable {
     private static native void setFinalNorm(long handle, float[] weight);
 
     private static native void step(long handle, int[] ids, float[] embedded, int[] lengths, int[] past,
-                                    int[] capacities, long[] keys, long[] values, float[] cos, float[] sin,
-                                    int[] logitRows, float[] logits);
+                                    int[] capacities, long[] keys, long[] values, int[] logitRows, float[] logits);
 
     private static native long address(ByteBuffer buffer);
 }

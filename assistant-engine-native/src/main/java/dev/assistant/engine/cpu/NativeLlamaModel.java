@@ -3,7 +3,6 @@ package dev.assistant.engine.cpu;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.CausalLanguageModel;
-import dev.assistant.core.engine.RotaryFactors;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.safetensors.DirectBuffers;
@@ -28,7 +27,6 @@ final class NativeLlamaModel implements CausalLanguageModel {
     private final NativeLlamaLayers layers;
     private final List<ByteBuffer> float32Weights;
     private final Embedder embedder;
-    private final RotaryFactors rope;
     private final String computeType;
     private final long weightBytes;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -67,8 +65,6 @@ final class NativeLlamaModel implements CausalLanguageModel {
         this.embedder = embedder;
         this.computeType = computeType;
         this.weightBytes = weightBytes;
-        this.rope = new RotaryFactors(config.headDim(),
-                config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim()));
     }
 
     @Override
@@ -98,6 +94,11 @@ final class NativeLlamaModel implements CausalLanguageModel {
 
     int threads() {
         return layers.threads();
+    }
+
+    /** The native forward pass (for tests of its calls). */
+    NativeLlamaLayers layers() {
+        return layers;
     }
 
     @Override
@@ -154,7 +155,6 @@ final class NativeLlamaModel implements CausalLanguageModel {
             rows += inputs[s].length;
         }
         int[] ids = new int[rows];
-        int[] positions = new int[rows];
         int[] lengths = new int[count];
         int[] past = new int[count];
         int[] capacities = new int[count];
@@ -166,7 +166,6 @@ final class NativeLlamaModel implements CausalLanguageModel {
             NativeSequence sequence = sequences[s];
             for (int i = 0; i < inputs[s].length; i++, r++) {
                 ids[r] = inputs[s][i];
-                positions[r] = sequence.length + i;
                 if (allRows) {
                     logitRows[r] = r;
                 }
@@ -180,15 +179,13 @@ final class NativeLlamaModel implements CausalLanguageModel {
             System.arraycopy(sequence.cache.keyAddresses(), 0, keys, s * layerCount, layerCount);
             System.arraycopy(sequence.cache.valueAddresses(), 0, values, s * layerCount, layerCount);
         }
-        float[][] factors = rope.keyFactors(positions);
         float[] logits = new float[logitRows.length * config.vocabSize()];
         passes.readLock().lock();
         try {
             for (NativeSequence sequence : sequences) {
                 sequence.checkOpen(); // under the lock: no cache is freed while the pass reads it
             }
-            layers.step(ids, embedder.rows(ids), lengths, past, capacities, keys, values, factors[0], factors[1],
-                    logitRows, logits);
+            layers.step(ids, embedder.rows(ids), lengths, past, capacities, keys, values, logitRows, logits);
         } finally {
             passes.readLock().unlock();
         }

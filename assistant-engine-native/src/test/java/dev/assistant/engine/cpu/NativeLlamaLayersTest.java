@@ -6,7 +6,6 @@ import dev.assistant.core.demo.ModelShape;
 import dev.assistant.core.demo.RandomModelWriter;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.EngineProviders;
-import dev.assistant.core.engine.RotaryFactors;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.WeightType;
@@ -33,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The native forward pass ({@link NativeLlamaLayers}, {@code llama_layers.c}): the same logits on every kernel the
+ * The native forward pass ({@link NativeLlamaLayers}, {@code src/main/c}): the same logits on every kernel the
  * library has; a sequence's logits independent of its batch and of the thread count, bit for bit; concurrent callers
  * serialized; malformed calls refused with exceptions, not crashes. (Its agreement with libtorch's layers is tested
  * in assistant-engine-pytorch, which has both.)
@@ -206,11 +205,27 @@ class NativeLlamaLayersTest {
         ModelConfig c = ModelDirectory.read(SharedModels.model("stories260K"), false).config();
         try (NativeLlamaLayers layers = NativeLlamaLayers.create(c, 2, "avx512");
              NativeKvCache cache = new NativeKvCache(c.numLayers(), c.numKvHeads(), 8, c.headDim())) {
-            float[][] rope = new RotaryFactors(c.headDim(), new float[c.headDim() / 2]).keyFactors(new int[]{0});
             float[] logits = new float[c.vocabSize()];
+            long[] keys = cache.keyAddresses();
+            long[] values = cache.valueAddresses();
             assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
-                    cache.keyAddresses(), cache.valueAddresses(), rope[0], rope[1], new int[]{0}, logits))
+                    keys, values, new int[]{0}, logits))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("missing weights");
+            assertThatThrownBy(() -> layers.step(new int[]{c.vocabSize()}, null, new int[]{1}, new int[]{0},
+                    new int[]{8}, keys, values, new int[]{0}, logits))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("vocabulary");
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{8}, new int[]{8},
+                    keys, values, new int[]{0}, logits))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not fit");
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
+                    keys, values, new int[]{1}, logits))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logit row");
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
+                    keys, values, new int[]{0}, new float[3]))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logits");
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
+                    new long[1], values, new int[]{0}, logits))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("segment arguments");
             Quantizer quantizer = new Quantizer(QuantScheme.perChannel());
             assertThatThrownBy(() -> layers.setInt8Linear(0, NativeLlamaLayers.O,
                     quantizer.quantize(new float[4 * 4], 4, 4), null))
@@ -220,6 +235,43 @@ class NativeLlamaLayersTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("layer");
             assertThatThrownBy(() -> layers.setNorms(0, new float[3], new float[64]))
                     .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    /**
+     * A native decode step allocates nothing on the Java heap beyond its caller's arrays (measured with the thread's
+     * allocation counter over 100 steps after warm-up): token ids, cache addresses and logits go in and out as they
+     * are.
+     */
+    @Test
+    void aNativeStepAllocatesNothingInJava() {
+        try (CausalLanguageModel model = load(SharedModels.model("stories260K"), WeightType.F32, 1)) {
+            ModelConfig c = model.config();
+            NativeLlamaLayers layers = ((NativeLlamaModel) model).layers();
+            try (NativeKvCache cache = new NativeKvCache(c.numLayers(), c.numKvHeads(), 160, c.headDim())) {
+                int[] ids = {5};
+                int[] one = {1};
+                int[] past = {0};
+                int[] capacity = {160};
+                int[] rows = {0};
+                long[] keys = cache.keyAddresses();
+                long[] values = cache.valueAddresses();
+                float[] logits = new float[c.vocabSize()];
+                for (int i = 0; i < 50; i++) {
+                    past[0] = i;
+                    layers.step(ids, null, one, past, capacity, keys, values, rows, logits);
+                }
+                com.sun.management.ThreadMXBean threads =
+                        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 50; i < 150; i++) {
+                    past[0] = i;
+                    layers.step(ids, null, one, past, capacity, keys, values, rows, logits);
+                }
+                long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                assertThat(allocated).as("bytes allocated by 100 steps").isLessThan(1024);
+                assertThat(logits).as("the steps wrote the caller's array").isNotEqualTo(new float[c.vocabSize()]);
+            }
         }
     }
 

@@ -120,6 +120,38 @@ class NativeVersusLibtorchTest {
     }
 
     /**
+     * The native library computes the rotary factors itself from the config: with {@code linear} and {@code llama3}
+     * scaling (the llama3 settings put stories260K's four frequencies in all three of its bands) its logits are
+     * libtorch's, whose factors the Java side computes.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{\"type\": \"linear\", \"factor\": 2.0}",
+            "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, "
+                    + "\"original_max_position_embeddings\": 64}"})
+    void ropeScalingMatchesLibtorchLayers(String scaling, @TempDir Path dir) throws java.io.IOException {
+        Path source = SharedModels.model("stories260K");
+        try (var files = java.nio.file.Files.list(source)) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                java.nio.file.Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
+        Path config = dir.resolve("config.json");
+        String json = java.nio.file.Files.readString(config);
+        assertThat(json).contains("\"rope_scaling\": null");
+        java.nio.file.Files.writeString(config, json.replace("\"rope_scaling\": null", "\"rope_scaling\": " + scaling));
+        try (CausalLanguageModel nat = load(dir, WeightType.F32, 1, "native");
+             CausalLanguageModel torch = load(dir, WeightType.F32, 1, "pytorch");
+             CausalLanguageModel unscaled = load(source, WeightType.F32, 1, "native")) {
+            int[] prompt = prompt(60, nat.config().vocabSize(), 6);
+            float[] a = run(nat, prompt, 0).get(0);
+            assertThat(maxAbsDifference(a, run(torch, prompt, 0).get(0))).isLessThan(1e-4);
+            assertThat(maxAbsDifference(a, run(unscaled, prompt, 0).get(0))).as("scaling changes the logits")
+                    .isGreaterThan(1e-2);
+        }
+    }
+
+    /**
      * INT8: the same quantized weights as libtorch's fbgemm layers, whose activations are rounded to 8 bits (the
      * native products use 16): close, and each as close to FP32 as the accuracy tests ask.
      */

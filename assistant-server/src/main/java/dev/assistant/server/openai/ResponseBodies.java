@@ -8,6 +8,7 @@ import dev.assistant.core.generation.FinishReason;
 import dev.assistant.core.generation.Usage;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -102,24 +103,27 @@ public final class ResponseBodies {
         return root;
     }
 
-    /** {@code GET /v1/models}. */
-    public ObjectNode modelList(Collection<String> names, long created) {
+    /** {@code GET /v1/models}: entries of {@link #model}. */
+    public ObjectNode modelList(List<ObjectNode> models) {
         ObjectNode root = json.createObjectNode();
         root.put("object", "list");
-        ArrayNode data = root.putArray("data");
-        for (String name : names) {
-            data.add(model(name, created));
-        }
+        root.putArray("data").addAll(models);
         return root;
     }
 
-    /** {@code GET /v1/models/{id}}. */
-    public ObjectNode model(String name, long created) {
+    /**
+     * {@code GET /v1/models/{id}}: OpenAI's fields, plus the model's {@code version} (null when the server does
+     * not know it) and load {@code state} ({@code loaded}, {@code loading} or {@code unloaded}); clients ignore
+     * fields they do not know.
+     */
+    public ObjectNode model(String name, String version, String state, long created) {
         ObjectNode m = json.createObjectNode();
         m.put("id", name);
         m.put("object", "model");
         m.put("created", created);
         m.put("owned_by", "assistant");
+        m.put("version", version);
+        m.put("state", state);
         return m;
     }
 

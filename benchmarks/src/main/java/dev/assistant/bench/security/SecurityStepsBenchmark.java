@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -110,7 +111,7 @@ public class SecurityStepsBenchmark {
         Principal anonymous = Principal.anonymous(Environment.PROD);
         Completion done = new Completion("bench", "qwen2-0.5b", new int[0], new int[0], "", new Usage(0, 0, 0, 0, FinishReason.LENGTH));
         securitySteps = CallStep.link(List.of(new AuthenticationStep(authenticator),
-                new AuthorizationStep(authorizer, anonymous), new RateLimitStep(limiter, anonymous)), call -> done);
+                new AuthorizationStep(authorizer, anonymous), new RateLimitStep(limiter, anonymous)), call -> CompletableFuture.completedFuture(done));
         request = ChatRequest.builder().user("hi").callerKey(CallerKey.of(key)).build();
         principal = authenticator.authenticate(key);
 
@@ -127,8 +128,8 @@ public class SecurityStepsBenchmark {
     /** The whole security chain a facade call pays: authenticate + authorize + local rate-limit (+ the call). */
     @Benchmark
     public Completion authenticateAuthorizeRateLimit() {
-        Call call = Call.chat("r" + requestNumber++, "qwen2-0.5b", request, delta -> { }, 0L);
-        return securitySteps.proceed(call);
+        Call call = Call.chat("r" + requestNumber++, "qwen2-0.5b", request, delta -> { }, 0L, Long.MAX_VALUE);
+        return securitySteps.proceed(call).join();
     }
 
     @Benchmark

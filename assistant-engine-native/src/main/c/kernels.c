@@ -1,0 +1,104 @@
+/*
+ * The kernel variants (llama_kernels.h compiled for AVX-512, for AVX2 with FMA and for any x86-64) and the run-time
+ * choice among them. Each variant's extension list (kernels.h) is both its compiler target and what the CPU is
+ * checked for before the variant is used.
+ */
+#include <immintrin.h> /* here, outside the per-target regions below, so each intrinsic keeps its own target */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define DO_PRAGMA(x) _Pragma(#x)
+/* #pragma GCC target(features), with features a macro naming a string literal */
+#define TARGET(features) DO_PRAGMA(GCC target(features))
+
+static const char name_avx512[] = "avx512", features_avx512[] = KERNELS_AVX512_FEATURES;
+static const char name_avx2[] = "avx2", features_avx2[] = KERNELS_AVX2_FEATURES;
+static const char name_generic[] = "x86-64", features_generic[] = KERNELS_GENERIC_FEATURES;
+
+#pragma GCC push_options
+TARGET(KERNELS_AVX512_FEATURES)
+#define ISA(name) name##_avx512
+#include "llama_kernels.h"
+#undef ISA
+#pragma GCC pop_options
+
+#pragma GCC push_options
+TARGET(KERNELS_AVX2_FEATURES)
+#define ISA(name) name##_avx2
+#include "llama_kernels.h"
+#undef ISA
+#pragma GCC pop_options
+
+#define ISA(name) name##_generic
+#include "llama_kernels.h"
+#undef ISA
+
+const Kernels *kernels_variant(int index) {
+    switch (index) {
+        case KERNELS_AVX512: return &kernels_avx512;
+        case KERNELS_AVX2: return &kernels_avx2;
+        case KERNELS_GENERIC: return &kernels_generic;
+        default: return NULL;
+    }
+}
+
+/* 1 or 0 when the CPU has or lacks extension `name` (`length` bytes), -1 when this function cannot check it.
+ * __builtin_cpu_supports also checks that the OS saves the registers the extension uses. */
+static int cpu_supports(const char *name, size_t length) {
+#define CHECK(feature)                                                             \
+    if (length == sizeof(feature) - 1 && memcmp(name, feature, length) == 0) { \
+        return __builtin_cpu_supports(feature) ? 1 : 0;                         \
+    }
+    CHECK("avx512f")
+    CHECK("avx512bw")
+    CHECK("avx512dq")
+    CHECK("avx512vl")
+    CHECK("avx512vnni")
+    CHECK("avx2")
+    CHECK("fma")
+    CHECK("avx")
+    CHECK("sse4.2")
+#undef CHECK
+    return -1;
+}
+
+int cpu_feature_known(const char *name, size_t length) {
+    __builtin_cpu_init();
+    return cpu_supports(name, length) >= 0;
+}
+
+/* Whether the comma-separated `list` (may be NULL) names `name` (`length` bytes). */
+static int listed(const char *list, const char *name, size_t length) {
+    if (!list) return 0;
+    for (const char *at = list; *at;) {
+        const char *comma = strchr(at, ',');
+        size_t n = comma ? (size_t)(comma - at) : strlen(at);
+        if (n == length && memcmp(at, name, n) == 0) return 1;
+        if (!comma) break;
+        at = comma + 1;
+    }
+    return 0;
+}
+
+int cpu_has_all(const char *features, const char *absent) {
+    __builtin_cpu_init();
+    for (const char *at = features; *at;) {
+        const char *comma = strchr(at, ',');
+        size_t n = comma ? (size_t)(comma - at) : strlen(at);
+        if (n > 0 && (listed(absent, at, n) || cpu_supports(at, n) != 1)) return 0;
+        if (!comma) break;
+        at = comma + 1;
+    }
+    return 1;
+}
+
+const Kernels *kernels_select(int widest, const char *absent) {
+    for (int v = widest < 0 ? 0 : widest; v < KERNELS_VARIANTS; v++) {
+        const Kernels *k = kernels_variant(v);
+        if (cpu_has_all(k->features, absent)) return k;
+    }
+    return &kernels_generic;
+}

@@ -1,0 +1,623 @@
+/*
+ * The model of llama_model.h: per pass the embedding lookup, then per layer RMSNorm, q|k|v, rotate-half RoPE,
+ * grouped-query attention over each sequence's KV cache, o, the residual, RMSNorm, gate|up, SwiGLU, down, the
+ * residual; then the final norm and the output head for the rows whose logits are wanted. Weights are float32 or
+ * symmetric INT8 with one float scale per output row. Activations stay float32, except as the input of an INT8
+ * product on AVX-512 VNNI, where each row is quantized to 16 bits (see llama_kernels.h).
+ *
+ * Why it exists: decoding one token reads every weight once, so its speed should be set by memory bandwidth. Run as
+ * libtorch operators (about 70 per layer, a few microseconds each) a SmolLM-135M-shaped token spent about as long
+ * outside the weight products as in them, which held INT8 to ~2.3x FP32 where the products alone allow ~3.3x.
+ * Here a layer is a handful of loops and the products run at memory speed.
+ *
+ * Determinism: every output element is computed by the same sequence of operations whatever the batch holds
+ * (vector lanes accumulated in input order, then reduced in a fixed tree; INT8 sums are exact integers), so a
+ * sequence's logits do not depend on which other sequences share its forward pass, nor on the thread count.
+ *
+ * Memory: INT8 weights and the norms are copied into memory the model owns (freed by llama_destroy); float32
+ * weights, the float32 embedding table and the KV caches belong to the caller. A pass's scratch is one block, kept
+ * for the next pass when it is small (SCRATCH_KEPT), so decoding allocates nothing per token.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "llama_model.h"
+#include "thread_pool.h"
+
+typedef struct {
+    float *attention_norm, *mlp_norm; /* [hidden] (owned) */
+    Linear linear[LLAMA_SLOTS];
+} Layer;
+
+struct LlamaModel {
+    LlamaConfig config; /* as created (absent_cpu_features cleared) */
+    int hidden, heads, kv_heads, head_dim, ffn, layers, vocab;
+    float eps;
+    float *inv_freq;    /* [head_dim / 2] RoPE inverse frequencies (owned) */
+    Layer *layer;
+    Linear head;        /* [vocab, hidden] */
+    float *final_norm;  /* [hidden] (owned) */
+    const float *embedding; /* [vocab, hidden] float32 (the caller's), or NULL when rows come embedded */
+    pthread_mutex_t pass_lock; /* one pass at a time: a pass uses every thread of the pool */
+    char *scratch;      /* the last pass's scratch block, kept for the next (see SCRATCH_KEPT) */
+    size_t scratch_size;
+    Pool *pool;
+    const Kernels *k;
+    long owned_bytes;
+};
+
+/* One forward pass's rows and caches. */
+typedef struct {
+    int rows, segments;
+    const int *row_segment;   /* [rows] */
+    const int *row_position;  /* [rows] */
+    const int *capacity;      /* [segments] */
+    float *const *keys;       /* [segments * layers]: [kv_heads, head_dim, capacity] */
+    float *const *values;     /* [segments * layers]: [kv_heads, capacity, head_dim] */
+} Batch;
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * RoPE.
+ */
+LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error) {
+    int half = head_dim / 2;
+    if (!(rope->theta > 0) || head_dim < 2) {
+        *error = "rope_theta must be positive";
+        return LLAMA_BAD_ARGUMENT;
+    }
+    if (rope->type != LLAMA_ROPE_NONE && !(rope->factor > 0)) {
+        *error = "rope scaling factor must be positive";
+        return LLAMA_BAD_ARGUMENT;
+    }
+    if (rope->type == LLAMA_ROPE_LLAMA3 && !(rope->low_freq_factor > 0 && rope->high_freq_factor > rope->low_freq_factor
+                                             && rope->original_max_positions > 0)) {
+        *error = "llama3 rope scaling needs 0 < low_freq_factor < high_freq_factor and original positions";
+        return LLAMA_BAD_ARGUMENT;
+    }
+    if (rope->type != LLAMA_ROPE_NONE && rope->type != LLAMA_ROPE_LINEAR && rope->type != LLAMA_ROPE_LLAMA3) {
+        *error = "unknown rope scaling";
+        return LLAMA_BAD_ARGUMENT;
+    }
+    /* in float32 where PyTorch computes in float32 (and the SDK's Java side did), so the factors match theirs */
+    for (int j = 0; j < half; j++) {
+        float exponent = (float)(2 * j) / (float)head_dim;
+        float inv = (float)(1.0 / (double)(float)pow(rope->theta, (double)exponent));
+        if (rope->type == LLAMA_ROPE_LINEAR) {
+            inv = (float)(inv / rope->factor);
+        } else if (rope->type == LLAMA_ROPE_LLAMA3) {
+            /* Llama 3.1: long wavelengths slowed by factor, short ones kept, a linear blend between */
+            double original = rope->original_max_positions;
+            double low_wavelen = original / rope->low_freq_factor, high_wavelen = original / rope->high_freq_factor;
+            double wavelen = 2 * 3.14159265358979323846 / inv;
+            if (wavelen > low_wavelen) {
+                inv = (float)(inv / rope->factor);
+            } else if (wavelen >= high_wavelen) {
+                double smooth = (original / wavelen - rope->low_freq_factor)
+                        / (rope->high_freq_factor - rope->low_freq_factor);
+                inv = (float)((1 - smooth) * inv / rope->factor + smooth * inv);
+            }
+        }
+        out[j] = inv;
+    }
+    return LLAMA_OK;
+}
+
+/* cos and rotate-half's signed sin ([head_dim] each) for a row at `position`: each frequency serves both halves,
+ * the sine negated on the first half, so that x * cos + [x2, x1] * sin is rotate-half RoPE. */
+static void rope_factors(const LlamaModel *m, int position, float *cos_out, float *sin_out) {
+    int half = m->head_dim / 2;
+    for (int j = 0; j < half; j++) {
+        float angle = (float)position * m->inv_freq[j]; /* float32 product, as PyTorch computes it */
+        float c = (float)cos((double)angle), s = (float)sin((double)angle);
+        cos_out[j] = c;
+        cos_out[j + half] = c;
+        sin_out[j] = -s;
+        sin_out[j + half] = s;
+    }
+}
+
+/*
+ * Rotates q (scaled by 1/sqrt(head_dim)) and k of every row in place with the rows' factors ([rows, head_dim]) and
+ * writes k and v into the caches at the rows' positions.
+ */
+static void rotate_and_cache(const LlamaModel *m, const Batch *b, int layer, float *qkv, const float *cos,
+                             const float *sin) {
+    int hd = m->head_dim, half = hd / 2, width = (m->heads + 2 * m->kv_heads) * hd;
+    float scale = (float)(1.0 / sqrt((double)hd));
+    float rotated[hd];
+    for (int r = 0; r < b->rows; r++) {
+        float *row = qkv + (size_t)r * width;
+        const float *c = cos + (size_t)r * hd, *sn = sin + (size_t)r * hd;
+        for (int h = 0; h < m->heads + m->kv_heads; h++) {
+            float *x = row + (size_t)h * hd;
+            int query = h < m->heads;
+            for (int j = 0; j < hd; j++) {
+                float cj = query ? c[j] * scale : c[j], sj = query ? sn[j] * scale : sn[j];
+                float other = j < half ? x[j + half] : x[j - half];
+                rotated[j] = x[j] * cj + other * sj;
+            }
+            memcpy(x, rotated, sizeof rotated);
+        }
+        int s = b->row_segment[r], cap = b->capacity[s], p = b->row_position[r];
+        float *keys = b->keys[(size_t)s * m->layers + layer], *values = b->values[(size_t)s * m->layers + layer];
+        const float *k = row + (size_t)m->heads * hd, *v = k + (size_t)m->kv_heads * hd;
+        for (int g = 0; g < m->kv_heads; g++) {
+            for (int d = 0; d < hd; d++) keys[((size_t)g * hd + d) * cap + p] = k[g * hd + d];
+            memcpy(values + ((size_t)g * cap + p) * hd, v + (size_t)g * hd, (size_t)hd * sizeof(float));
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * The parallel loops: the weight products (split by output rows) and attention (split by row and head).
+ */
+typedef struct {
+    const LlamaModel *m;
+    const Linear *L;
+    const float *x;
+    const Wide *wide; /* x quantized for the VNNI products, or NULL */
+    int rows;
+    float *y;
+} LinearTask;
+
+static void linear_task(void *ctx, int begin, int end) {
+    LinearTask *k = ctx;
+    if (k->wide) {
+        k->m->k->linear_range_wide(k->L, k->wide, k->rows, k->y, begin, end);
+    } else {
+        k->m->k->linear_range(k->L, k->x, k->rows, k->y, begin, end);
+    }
+}
+
+/* The smallest chunk of outputs a thread takes: a multiple of the 8-output block, so blocks are never split. */
+#define LINEAR_GRAIN 32
+
+/* y = L(x) on all threads; `wide` is scratch for x's 16-bit form when the INT8 products use it. */
+static void linear_run(LlamaModel *m, const Linear *L, const float *x, int rows, float *y, Wide *wide) {
+    int quantized = L->i8 && m->k->quantize_rows;
+    if (quantized) m->k->quantize_rows(x, rows, L->in, wide);
+    LinearTask task = {m, L, x, quantized ? wide : NULL, rows, y};
+    pool_run(m->pool, L->out, LINEAR_GRAIN, 1, linear_task, &task);
+}
+
+typedef struct {
+    const LlamaModel *m;
+    const Batch *b;
+    int layer;
+    const float *qkv;   /* [rows, (heads + 2 kv) * head_dim], q and k rotated, q scaled */
+    float *out;         /* [rows, heads * head_dim] */
+    float *scores;      /* [chunks, longest]: a chunk's scratch */
+    int longest;
+    int grain;          /* (row, head) pairs per chunk */
+} AttentionTask;
+
+static void attention_task(void *ctx, int begin, int end) {
+    AttentionTask *a = ctx;
+    const LlamaModel *m = a->m;
+    int hd = m->head_dim, group = m->heads / m->kv_heads, width = (m->heads + 2 * m->kv_heads) * hd;
+    float *scores = a->scores + (size_t)begin / a->grain * a->longest;
+    for (int i = begin; i < end; i++) {
+        int r = i / m->heads, h = i % m->heads, g = h / group;
+        int s = a->b->row_segment[r], cap = a->b->capacity[s];
+        const float *keys = a->b->keys[(size_t)s * m->layers + a->layer] + (size_t)g * hd * cap;
+        const float *values = a->b->values[(size_t)s * m->layers + a->layer] + (size_t)g * cap * hd;
+        m->k->attend(a->qkv + (size_t)r * width + (size_t)h * hd, keys, values, cap, a->b->row_position[r] + 1, hd,
+               scores, a->out + (size_t)r * m->heads * hd + (size_t)h * hd);
+    }
+}
+
+static void add_into(float *x, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] += y[i];
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * A pass's scratch.
+ */
+typedef struct {
+    int *row_segment, *row_position;        /* each row's segment and position */
+    float *x, *cos, *sin;                   /* the rows and their RoPE factors */
+    float *h, *qkv, *att, *tmp, *gu, *mlp;  /* a layer's intermediate rows */
+    float *scores;                          /* attention scratch: 4 chunks per thread (pool_grain) */
+    float *last;                            /* the rows whose logits are wanted, normed */
+    Wide wide;                              /* activations in 16-bit form for the VNNI products */
+} Pass;
+
+/* Places `count` items of `size` bytes at *at in base (64-byte aligned) and advances *at; NULL when measuring. */
+static void *carve(char *base, size_t *at, size_t count, size_t size) {
+    void *p = base ? base + *at : NULL;
+    *at += (count * size + 63) / 64 * 64;
+    return p;
+}
+
+/*
+ * Lays out the scratch of a pass of `rows` rows, `selected` of them with logits, attending over at most `longest`
+ * positions, in `base`; with base NULL it only measures. Returns the bytes needed.
+ */
+static size_t pass_layout(const LlamaModel *m, size_t rows, size_t selected, size_t longest, char *base, Pass *p) {
+    Pass ignored;
+    if (!p) p = &ignored;
+    size_t at = 0, width = (size_t)(m->heads + 2 * m->kv_heads) * m->head_dim, attended = (size_t)m->heads * m->head_dim;
+    p->row_segment = carve(base, &at, rows, sizeof(int));
+    p->row_position = carve(base, &at, rows, sizeof(int));
+    p->x = carve(base, &at, rows * m->hidden, sizeof(float));
+    p->cos = carve(base, &at, rows * m->head_dim, sizeof(float));
+    p->sin = carve(base, &at, rows * m->head_dim, sizeof(float));
+    p->h = carve(base, &at, rows * m->hidden, sizeof(float));
+    p->qkv = carve(base, &at, rows * width, sizeof(float));
+    p->att = carve(base, &at, rows * attended, sizeof(float));
+    p->tmp = carve(base, &at, rows * m->hidden, sizeof(float));
+    p->gu = carve(base, &at, rows * 2 * m->ffn, sizeof(float));
+    p->mlp = carve(base, &at, rows * m->ffn, sizeof(float));
+    p->scores = carve(base, &at, (size_t)4 * pool_threads(m->pool) * longest, sizeof(float));
+    p->last = carve(base, &at, selected * m->hidden, sizeof(float));
+    size_t widest = (size_t)(m->hidden > m->ffn ? m->hidden : m->ffn);
+    widest = widest > attended ? widest : attended;
+    p->wide.padded = (int)((widest + 63) / 64 * 64);
+    int wide = m->k->quantize_rows != NULL;
+    p->wide.hi = carve(base, &at, wide ? rows * p->wide.padded : 0, 1);
+    p->wide.lo = carve(base, &at, wide ? rows * p->wide.padded : 0, 1);
+    p->wide.scale = carve(base, &at, wide ? rows : 0, sizeof(float));
+    return at;
+}
+
+/* Passes up to this size keep their scratch block for the next pass (no page faults per token); larger ones
+ * (long prompts) allocate their own and free it. */
+#define SCRATCH_KEPT (32u << 20)
+
+static char *scratch_acquire(LlamaModel *m, size_t bytes) {
+    if (bytes <= m->scratch_size) return m->scratch;
+    char *block = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (block && bytes <= SCRATCH_KEPT) {
+        free(m->scratch);
+        m->scratch = block;
+        m->scratch_size = bytes;
+    }
+    return block;
+}
+
+static void scratch_release(LlamaModel *m, char *block) {
+    if (block != m->scratch) free(block);
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * The forward pass.
+ */
+
+/* Runs every layer over the rows p->x ([rows, hidden], in place). */
+static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
+    int rows = b->rows, hidden = m->hidden;
+    for (int l = 0; l < m->layers; l++) {
+        Layer *layer = &m->layer[l];
+        m->k->rms_norm(p->x, layer->attention_norm, m->eps, rows, hidden, p->h);
+        linear_run(m, &layer->linear[LLAMA_QKV], p->h, rows, p->qkv, &p->wide);
+        rotate_and_cache(m, b, l, p->qkv, p->cos, p->sin);
+        int pairs = rows * m->heads, grain = pool_grain(m->pool, pairs);
+        AttentionTask task = {m, b, l, p->qkv, p->att, p->scores, longest, grain};
+        pool_run(m->pool, pairs, grain, 0, attention_task, &task);
+        linear_run(m, &layer->linear[LLAMA_O], p->att, rows, p->tmp, &p->wide);
+        add_into(p->x, p->tmp, (size_t)rows * hidden);
+        m->k->rms_norm(p->x, layer->mlp_norm, m->eps, rows, hidden, p->h);
+        linear_run(m, &layer->linear[LLAMA_GATE_UP], p->h, rows, p->gu, &p->wide);
+        m->k->swiglu(p->gu, rows, m->ffn, p->mlp);
+        linear_run(m, &layer->linear[LLAMA_DOWN], p->mlp, rows, p->tmp, &p->wide);
+        add_into(p->x, p->tmp, (size_t)rows * hidden);
+    }
+}
+
+/* Whether every layer has its norms and all four products, and the final norm and head are there. */
+static int complete(const LlamaModel *m) {
+    if (!m->final_norm || !(m->head.f32 || (m->head.i8 && m->head.scale))) return 0;
+    for (int l = 0; l < m->layers; l++) {
+        const Layer *layer = &m->layer[l];
+        if (!layer->attention_norm || !layer->mlp_norm) return 0;
+        for (int s = 0; s < LLAMA_SLOTS; s++) {
+            const Linear *L = &layer->linear[s];
+            if (!(L->f32 || (L->i8 && L->scale))) return 0;
+        }
+    }
+    return 1;
+}
+
+#define REFUSE(message)            \
+    do {                           \
+        *error = (message);        \
+        return LLAMA_BAD_ARGUMENT; \
+    } while (0)
+
+/* Checks a pass against the model; sets the longest attended span. */
+static LlamaStatus check_pass(const LlamaModel *m, const LlamaPass *a, int *longest, const char **error) {
+    long segments = a->n_lengths, rows = a->n_ids, selected = a->n_logit_rows, caches = segments * m->layers;
+    if (rows < 1 || rows > LLAMA_MAX_ROWS) REFUSE("a pass needs 1 to 2^20 rows");
+    if (segments < 1 || segments > rows) REFUSE("a pass needs 1 segment or more, no more than its rows");
+    if (selected < 1 || selected > rows) REFUSE("a pass needs 1 to rows logit rows");
+    if (!a->ids || !a->lengths || !a->past || !a->capacities || !a->keys || !a->values || !a->logit_rows
+            || !a->logits) {
+        REFUSE("a pass argument is missing");
+    }
+    if (a->n_past != segments || a->n_capacities != segments || a->n_keys != caches || a->n_values != caches) {
+        REFUSE("segment arguments do not match each other");
+    }
+    if (a->n_logits != selected * m->vocab) REFUSE("the logits array is not [logit rows, vocab]");
+    if (a->embedded ? a->n_embedded != rows * m->hidden : !m->embedding) {
+        REFUSE(a->embedded ? "embedded rows are not [rows, hidden]" : "no embedding table and no embedded rows");
+    }
+    long total = 0;
+    *longest = 0;
+    for (long s = 0; s < segments; s++) {
+        if (a->lengths[s] < 1 || a->past[s] < 0 || a->capacities[s] < 1
+                || (long)a->past[s] + a->lengths[s] > a->capacities[s]) {
+            REFUSE("a segment does not fit its cache");
+        }
+        total += a->lengths[s];
+        if (a->past[s] + a->lengths[s] > *longest) *longest = a->past[s] + a->lengths[s];
+    }
+    if (total != rows) REFUSE("segment lengths do not add up to the rows");
+    for (long i = 0; i < caches; i++) {
+        if (!a->keys[i] || !a->values[i]) REFUSE("a cache is missing");
+    }
+    for (long i = 0; i < selected; i++) {
+        if (a->logit_rows[i] < 0 || a->logit_rows[i] >= rows) REFUSE("a logit row is outside the batch");
+    }
+    if (!a->embedded) {
+        for (long r = 0; r < rows; r++) {
+            if (a->ids[r] < 0 || a->ids[r] >= m->vocab) REFUSE("a token id is outside the vocabulary");
+        }
+    }
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *a, const char **error) {
+    if (!complete(m)) {
+        *error = "the model is missing weights";
+        return LLAMA_INCOMPLETE;
+    }
+    int longest;
+    LlamaStatus status = check_pass(m, a, &longest, error);
+    if (status != LLAMA_OK) return status;
+    int rows = (int)a->n_ids, segments = (int)a->n_lengths, selected = (int)a->n_logit_rows;
+    pthread_mutex_lock(&m->pass_lock);
+    Pass p;
+    char *block = scratch_acquire(m, pass_layout(m, rows, selected, longest, NULL, NULL));
+    if (!block) {
+        pthread_mutex_unlock(&m->pass_lock);
+        *error = "no memory for a forward pass's scratch";
+        return LLAMA_NO_MEMORY;
+    }
+    pass_layout(m, rows, selected, longest, block, &p);
+    for (int s = 0, r = 0; s < segments; s++) {
+        for (int j = 0; j < a->lengths[s]; j++, r++) {
+            p.row_segment[r] = s;
+            p.row_position[r] = a->past[s] + j;
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        rope_factors(m, p.row_position[r], p.cos + (size_t)r * m->head_dim, p.sin + (size_t)r * m->head_dim);
+        const float *source = a->embedded ? a->embedded + (size_t)r * m->hidden
+                                          : m->embedding + (size_t)a->ids[r] * m->hidden;
+        memcpy(p.x + (size_t)r * m->hidden, source, (size_t)m->hidden * sizeof(float));
+    }
+    Batch batch = {rows, segments, p.row_segment, p.row_position, a->capacities, a->keys, a->values};
+    run_layers(m, &batch, &p, longest);
+    for (int i = 0; i < selected; i++) {
+        m->k->rms_norm(p.x + (size_t)a->logit_rows[i] * m->hidden, m->final_norm, m->eps, 1, m->hidden,
+                       p.last + (size_t)i * m->hidden);
+    }
+    linear_run(m, &m->head, p.last, selected, a->logits, &p.wide);
+    scratch_release(m, block);
+    pthread_mutex_unlock(&m->pass_lock);
+    return LLAMA_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Creating the model and setting its weights.
+ */
+static void free_linear(Linear *L) {
+    free(L->i8);
+    free(L->scale);
+    free(L->bias);
+    free(L->row_sum);
+    memset(L, 0, sizeof *L);
+}
+
+void llama_destroy(LlamaModel *m) {
+    if (!m) return;
+    pool_destroy(m->pool);
+    if (m->layer) {
+        for (int l = 0; l < m->layers; l++) {
+            free(m->layer[l].attention_norm);
+            free(m->layer[l].mlp_norm);
+            for (int s = 0; s < LLAMA_SLOTS; s++) free_linear(&m->layer[l].linear[s]);
+        }
+        free(m->layer);
+    }
+    free_linear(&m->head);
+    free(m->final_norm);
+    free(m->inv_freq);
+    free(m->scratch);
+    pthread_mutex_destroy(&m->pass_lock);
+    free(m);
+}
+
+LlamaStatus llama_create(const LlamaConfig *c, LlamaModel **out, const char **error) {
+    *out = NULL;
+    if (c->hidden < 1 || c->heads < 1 || c->kv_heads < 1 || c->heads % c->kv_heads || c->head_dim < 2
+            || c->head_dim % 2 || c->ffn < 1 || c->layers < 1 || c->vocab < 1 || c->threads < 1 || c->threads > 1024
+            || c->head_dim > 1024 || c->hidden > 65536 || c->ffn > 65536 || (long)c->heads * c->head_dim > 65536
+            || c->layers > 65536 || c->vocab > (1 << 24) || !(c->eps >= 0)) {
+        REFUSE("invalid model dimensions");
+    }
+    float *inv_freq = malloc((size_t)c->head_dim / 2 * sizeof(float));
+    if (!inv_freq) {
+        *error = "no memory for the model";
+        return LLAMA_NO_MEMORY;
+    }
+    LlamaStatus status = llama_rope_frequencies(&c->rope, c->head_dim, inv_freq, error);
+    if (status != LLAMA_OK) {
+        free(inv_freq);
+        return status;
+    }
+    LlamaModel *m = calloc(1, sizeof *m);
+    if (!m) {
+        free(inv_freq);
+        *error = "no memory for the model";
+        return LLAMA_NO_MEMORY;
+    }
+    m->config = *c;
+    m->config.absent_cpu_features = NULL;
+    m->hidden = c->hidden;
+    m->heads = c->heads;
+    m->kv_heads = c->kv_heads;
+    m->head_dim = c->head_dim;
+    m->ffn = c->ffn;
+    m->layers = c->layers;
+    m->vocab = c->vocab;
+    m->eps = c->eps;
+    m->inv_freq = inv_freq;
+    m->k = kernels_select(c->widest_kernels, c->absent_cpu_features);
+    pthread_mutex_init(&m->pass_lock, NULL);
+    m->layer = calloc((size_t)c->layers, sizeof(Layer));
+    m->pool = pool_create(c->threads);
+    if (!m->layer || !m->pool) {
+        llama_destroy(m);
+        *error = "no memory for the model";
+        return LLAMA_NO_MEMORY;
+    }
+    *out = m;
+    return LLAMA_OK;
+}
+
+const LlamaConfig *llama_config(const LlamaModel *m) {
+    return &m->config;
+}
+
+const char *llama_kernels_name(const LlamaModel *m) {
+    return m->k->name;
+}
+
+int llama_threads(const LlamaModel *m) {
+    return pool_threads(m->pool);
+}
+
+long llama_owned_bytes(const LlamaModel *m) {
+    return m->owned_bytes;
+}
+
+/* A copy of `count` floats in owned memory (NULL without memory), counted in owned_bytes. */
+static float *copy_floats(LlamaModel *m, const float *a, long count) {
+    float *p = aligned_alloc(64, ((size_t)count * sizeof(float) + 63) / 64 * 64);
+    if (!p) return NULL;
+    memcpy(p, a, (size_t)count * sizeof(float));
+    m->owned_bytes += count * (long)sizeof(float);
+    return p;
+}
+
+#define NO_MEMORY()                       \
+    do {                                  \
+        *error = "no memory for weights"; \
+        return LLAMA_NO_MEMORY;           \
+    } while (0)
+
+LlamaStatus llama_set_norms(LlamaModel *m, int layer, const float *attention, long attention_count, const float *mlp,
+                            long mlp_count, const char **error) {
+    if (layer < 0 || layer >= m->layers) REFUSE("no such layer");
+    if (!attention || !mlp || attention_count != m->hidden || mlp_count != m->hidden) {
+        REFUSE("norm weights are not [hidden]");
+    }
+    Layer *l = &m->layer[layer];
+    free(l->attention_norm);
+    free(l->mlp_norm);
+    l->mlp_norm = NULL;
+    l->attention_norm = copy_floats(m, attention, m->hidden);
+    if (l->attention_norm) l->mlp_norm = copy_floats(m, mlp, m->hidden);
+    if (!l->mlp_norm) NO_MEMORY();
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_final_norm(LlamaModel *m, const float *weight, long count, const char **error) {
+    if (!weight || count != m->hidden) REFUSE("the final norm is not [hidden]");
+    free(m->final_norm);
+    m->final_norm = copy_floats(m, weight, m->hidden);
+    if (!m->final_norm) NO_MEMORY();
+    return LLAMA_OK;
+}
+
+/* The [out, in] shape slot s of a layer must have. */
+static void slot_shape(const LlamaModel *m, int slot, int *out, int *in) {
+    int q = m->heads * m->head_dim, kv = m->kv_heads * m->head_dim;
+    switch (slot) {
+        case LLAMA_QKV: *out = q + 2 * kv; *in = m->hidden; break;
+        case LLAMA_O: *out = m->hidden; *in = q; break;
+        case LLAMA_GATE_UP: *out = 2 * m->ffn; *in = m->hidden; break;
+        default: *out = m->hidden; *in = m->ffn; break;
+    }
+}
+
+/* The Linear of `slot` of `layer` (or the head), with the shape it must have in *out / *in; NULL if no such slot. */
+static Linear *linear_slot(LlamaModel *m, int layer, int slot, int *out, int *in) {
+    if (layer == LLAMA_HEAD) {
+        *out = m->vocab;
+        *in = m->hidden;
+        return &m->head;
+    }
+    if (layer < 0 || layer >= m->layers || slot < 0 || slot >= LLAMA_SLOTS) return NULL;
+    slot_shape(m, slot, out, in);
+    return &m->layer[layer].linear[slot];
+}
+
+LlamaStatus llama_set_float_linear(LlamaModel *m, int layer, int slot, const float *weight, long count,
+                                   const float *bias, long bias_count, const char **error) {
+    int out, in;
+    Linear *L = linear_slot(m, layer, slot, &out, &in);
+    if (!L) REFUSE("no such layer or slot");
+    if (!weight || count != (long)out * in) REFUSE("the float weight is not [out, in]");
+    if (bias && (bias_count != out || layer == LLAMA_HEAD)) REFUSE("the bias is not [out] (or is the head's)");
+    free_linear(L);
+    L->out = out;
+    L->in = in;
+    if (bias && !(L->bias = copy_floats(m, bias, out))) NO_MEMORY();
+    L->f32 = weight;
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_int8_linear(LlamaModel *m, int layer, int slot, const int8_t *values, long count,
+                                  const float *scales, long scale_count, const float *bias, long bias_count,
+                                  const char **error) {
+    int out, in;
+    Linear *L = linear_slot(m, layer, slot, &out, &in);
+    if (!L) REFUSE("no such layer or slot");
+    if (!values || count != (long)out * in) REFUSE("the INT8 values are not [out, in]");
+    if (!scales || scale_count != out) REFUSE("the INT8 scales are not [out]");
+    if (bias && (bias_count != out || layer == LLAMA_HEAD)) REFUSE("the bias is not [out] (or is the head's)");
+    free_linear(L);
+    size_t n = (size_t)count, padded = (n + 63) / 64 * 64 + 64;
+    /* 64 bytes beyond the last row: the VNNI products read whole 64-byte blocks (see quantize_rows) */
+    int8_t *copy = aligned_alloc(64, padded);
+    int32_t *row_sum = malloc((size_t)out * sizeof(int32_t));
+    float *scale = copy_floats(m, scales, out), *bias_copy = bias ? copy_floats(m, bias, out) : NULL;
+    if (!copy || !row_sum || !scale || (bias && !bias_copy)) {
+        free(copy);
+        free(row_sum);
+        free(scale);
+        free(bias_copy);
+        NO_MEMORY();
+    }
+    memcpy(copy, values, n);
+    memset(copy + n, 0, padded - n);
+    for (int o = 0; o < out; o++) {
+        int32_t sum = 0;
+        for (int i = 0; i < in; i++) sum += copy[(size_t)o * in + i];
+        row_sum[o] = sum;
+    }
+    *L = (Linear){out, in, NULL, copy, scale, bias_copy, row_sum};
+    m->owned_bytes += (long)n + (long)out * (long)sizeof(int32_t);
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_embedding(LlamaModel *m, const float *table, long count, const char **error) {
+    if (!table || count != (long)m->vocab * m->hidden) REFUSE("the embedding table is not [vocab, hidden]");
+    m->embedding = table;
+    return LLAMA_OK;
+}

@@ -1,0 +1,115 @@
+/*
+ * A Llama-family model's forward pass on the CPU, in plain C (no JVM): a model is created from its dimensions, given
+ * its weights, then runs forward passes of ragged batches of rows over KV caches the caller owns.
+ *
+ * Every function checks its arguments against the model and returns a status instead of touching memory it was not
+ * given room for: a bad call (a token outside the vocabulary, more rows than allowed, a segment past its cache, an
+ * array shorter than the model needs, a missing weight) is refused with LLAMA_BAD_ARGUMENT or LLAMA_INCOMPLETE and a
+ * message, never a crash. Counts are element counts of the arrays passed, so a caller (the JNI glue, the C tests)
+ * passes what it has and the model decides whether it fits.
+ */
+#ifndef ASSISTANT_LLAMA_MODEL_H
+#define ASSISTANT_LLAMA_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    LLAMA_OK = 0,
+    LLAMA_BAD_ARGUMENT = 1, /* the call does not fit the model or itself */
+    LLAMA_NO_MEMORY = 2,
+    LLAMA_INCOMPLETE = 3    /* a forward pass before every weight was set */
+} LlamaStatus;
+
+/* How rotary position frequencies are scaled (config.json's rope_scaling). */
+typedef enum { LLAMA_ROPE_NONE = 0, LLAMA_ROPE_LINEAR = 1, LLAMA_ROPE_LLAMA3 = 2 } LlamaRopeType;
+
+typedef struct {
+    LlamaRopeType type;
+    double theta;             /* rope_theta */
+    double factor;            /* linear and llama3 */
+    double low_freq_factor;   /* llama3 */
+    double high_freq_factor;  /* llama3 */
+    int original_max_positions; /* llama3: original_max_position_embeddings */
+} LlamaRope;
+
+typedef struct {
+    int hidden, heads, kv_heads, head_dim, ffn, layers, vocab;
+    float eps;                /* RMSNorm epsilon */
+    LlamaRope rope;
+    int threads;              /* threads of a forward pass, the caller's included */
+    int widest_kernels;       /* KERNELS_AVX512 (the widest the CPU runs), KERNELS_AVX2 or KERNELS_GENERIC */
+    const char *absent_cpu_features; /* test hook: extensions to treat as missing (comma-separated), or NULL */
+} LlamaConfig;
+
+typedef struct LlamaModel LlamaModel;
+
+/* The linear slots of a layer, and the layer index meaning "the output head" (its slot is ignored). */
+enum { LLAMA_QKV, LLAMA_O, LLAMA_GATE_UP, LLAMA_DOWN, LLAMA_SLOTS };
+#define LLAMA_HEAD (-1)
+
+/* Largest batch of one pass. */
+#define LLAMA_MAX_ROWS (1 << 20)
+
+/* A new model in *out; on failure *out is NULL and *error says why. */
+LlamaStatus llama_create(const LlamaConfig *c, LlamaModel **out, const char **error);
+
+/* Waits for nothing (the caller ensures no pass runs), stops the threads and frees everything the model owns. */
+void llama_destroy(LlamaModel *m);
+
+/* The dimensions the model was created with. */
+const LlamaConfig *llama_config(const LlamaModel *m);
+const char *llama_kernels_name(const LlamaModel *m);
+int llama_threads(const LlamaModel *m);
+/* Bytes of weights copied into memory the model owns. */
+long llama_owned_bytes(const LlamaModel *m);
+
+/* RMSNorm weights of `layer` ([hidden] each), copied. */
+LlamaStatus llama_set_norms(LlamaModel *m, int layer, const float *attention, long attention_count, const float *mlp,
+                            long mlp_count, const char **error);
+
+/* The final RMSNorm's weight ([hidden]), copied. */
+LlamaStatus llama_set_final_norm(LlamaModel *m, const float *weight, long count, const char **error);
+
+/*
+ * A float32 [out, in] matrix as `slot` of `layer` (or LLAMA_HEAD), read in place: the caller keeps it alive and
+ * unchanged while the model is open. `bias` ([out], or NULL) is copied; the head takes none.
+ */
+LlamaStatus llama_set_float_linear(LlamaModel *m, int layer, int slot, const float *weight, long count,
+                                   const float *bias, long bias_count, const char **error);
+
+/* A symmetric INT8 [out, in] matrix with one scale per output row as `slot` of `layer` (or LLAMA_HEAD), copied. */
+LlamaStatus llama_set_int8_linear(LlamaModel *m, int layer, int slot, const int8_t *values, long count,
+                                  const float *scales, long scale_count, const float *bias, long bias_count,
+                                  const char **error);
+
+/* The float32 embedding table [vocab, hidden], read in place (rows are otherwise passed in embedded). */
+LlamaStatus llama_set_embedding(LlamaModel *m, const float *table, long count, const char **error);
+
+/*
+ * One forward pass of a ragged batch. Its rows are the token ids `ids`, looked up in the embedding table, or, when
+ * `embedded` is not NULL, those rows already embedded ([rows * hidden]). Segment s is lengths[s] consecutive rows
+ * extending a sequence from position past[s], whose caches (capacity capacities[s] positions) are
+ * keys[s * layers + layer] ([kv_heads, head_dim, capacity], keys transposed) and values[s * layers + layer]
+ * ([kv_heads, capacity, head_dim]); the pass writes the rows' keys and values there. The logits of the rows listed in
+ * logit_rows go to logits ([n_logit_rows * vocab]).
+ */
+typedef struct {
+    const int *ids;               long n_ids; /* the rows: n_ids is the row count */
+    const float *embedded;        long n_embedded;
+    const int *lengths;           long n_lengths; /* n_lengths is the segment count */
+    const int *past;              long n_past;
+    const int *capacities;        long n_capacities;
+    float *const *keys;           long n_keys;
+    float *const *values;         long n_values;
+    const int *logit_rows;        long n_logit_rows;
+    float *logits;                long n_logits;
+} LlamaPass;
+
+/* Runs a pass; passes on one model are serialized (a pass uses every thread of the model). */
+LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *pass, const char **error);
+
+/* The inverse frequencies ([head_dim / 2]) the model rotates with, as config.json's rope settings define them. */
+LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error);
+
+#endif
