@@ -2,18 +2,23 @@ package dev.assistant.core;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.tools.ToolCall;
+
+import java.util.List;
 
 /**
  * One message of a conversation.
  *
- * @param role    who said it
- * @param content what was said; never null (may be empty)
+ * @param role       who said it
+ * @param content    what was said; never null (may be empty, e.g. an assistant message that only calls tools)
+ * @param toolCalls  the tools an assistant message called (empty for other roles and plain answers)
+ * @param toolCallId for a {@link Role#TOOL} message, the id of the call whose result it carries; else null
  */
-public record ChatMessage(Role role, String content) {
+public record ChatMessage(Role role, String content, List<ToolCall> toolCalls, String toolCallId) {
 
     /** The speaker of a message, with the name chat templates expect in {@code message['role']}. */
     public enum Role {
-        SYSTEM("system"), USER("user"), ASSISTANT("assistant");
+        SYSTEM("system"), USER("user"), ASSISTANT("assistant"), TOOL("tool");
 
         private final String templateName;
 
@@ -34,6 +39,22 @@ public record ChatMessage(Role role, String content) {
         if (content == null) {
             throw new AssistantException(ErrorCode.INVALID_REQUEST, "chat message content must not be null");
         }
+        toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
+        if (!toolCalls.isEmpty() && role != Role.ASSISTANT) {
+            throw new AssistantException(ErrorCode.INVALID_REQUEST, "only assistant messages carry tool calls");
+        }
+        if (role == Role.TOOL && (toolCallId == null || toolCallId.isBlank())) {
+            throw new AssistantException(ErrorCode.INVALID_REQUEST,
+                    "a tool message needs the id of the tool call it answers");
+        }
+        if (role != Role.TOOL && toolCallId != null) {
+            throw new AssistantException(ErrorCode.INVALID_REQUEST, "only tool messages carry a tool call id");
+        }
+    }
+
+    /** A message without tool calls. */
+    public ChatMessage(Role role, String content) {
+        this(role, content, List.of(), null);
     }
 
     public static ChatMessage system(String content) {
@@ -46,5 +67,15 @@ public record ChatMessage(Role role, String content) {
 
     public static ChatMessage assistant(String content) {
         return new ChatMessage(Role.ASSISTANT, content);
+    }
+
+    /** An assistant turn that called tools (content may be empty), to send back with the tools' results. */
+    public static ChatMessage assistant(String content, List<ToolCall> toolCalls) {
+        return new ChatMessage(Role.ASSISTANT, content == null ? "" : content, toolCalls, null);
+    }
+
+    /** The result of the tool call {@code toolCallId}, as text (often JSON). */
+    public static ChatMessage tool(String toolCallId, String content) {
+        return new ChatMessage(Role.TOOL, content, List.of(), toolCallId);
     }
 }

@@ -1,6 +1,7 @@
 package dev.assistant.core;
 
 import dev.assistant.core.generation.SamplingParams;
+import dev.assistant.core.structured.ResponseFormat;
 
 import java.time.Duration;
 import java.util.List;
@@ -43,6 +44,31 @@ abstract class RequestBuilder<B extends RequestBuilder<B>> {
     /** The longest the request may take, queueing included (default: the assistant's). */
     public B timeout(Duration timeout) {
         options.timeout = timeout;
+        return self();
+    }
+
+    /**
+     * The shape of the answer (default free text). With a JSON format the answer is generated under a grammar and
+     * always parses and validates; see {@link ResponseFormat} for the details.
+     */
+    public B responseFormat(ResponseFormat format) {
+        options.responseFormat = java.util.Objects.requireNonNull(format, "format");
+        return self();
+    }
+
+    /**
+     * Report the log-probability of each generated token and of the {@code top} most likely alternatives at each
+     * position (0-20), in {@link Completion#logprobs()}.
+     */
+    public B logprobs(int top) {
+        options.logprobs = true;
+        options.topLogprobs = top;
+        return self();
+    }
+
+    /** Generate {@code n} independent answers from the one prompt (default 1); see {@link Completion#choices()}. */
+    public B n(int n) {
+        options.n = n;
         return self();
     }
 

@@ -1,6 +1,7 @@
 package dev.assistant.core;
 
 import dev.assistant.api.AssistantException;
+import dev.assistant.core.tools.ToolCallDelta;
 
 /**
  * Receives an answer as it is produced. Methods run on the assistant's callback executor (never on the engine
@@ -13,6 +14,23 @@ public interface StreamListener {
 
     /** More text of the answer. */
     void onText(String delta);
+
+    /**
+     * A piece of a tool call (requests with tools only): first the call's id and name, then fragments of its
+     * arguments. Text inside tool calls never reaches {@link #onText}.
+     */
+    default void onToolCall(ToolCallDelta delta) {
+    }
+
+    /**
+     * More text of choice {@code index} when the request asked for several ({@code n > 1}). By default the first
+     * choice's text goes to {@link #onText} and the others' is not streamed (it is in the completion).
+     */
+    default void onChoiceText(int index, String delta) {
+        if (index == 0) {
+            onText(delta);
+        }
+    }
 
     /** The answer is complete. */
     default void onComplete(Completion completion) {

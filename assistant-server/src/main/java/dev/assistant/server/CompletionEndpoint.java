@@ -8,6 +8,7 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.core.Assistant;
 import dev.assistant.core.Completion;
 import dev.assistant.core.StreamListener;
+import dev.assistant.core.tools.ToolCallDelta;
 import dev.assistant.server.openai.ApiCall;
 import dev.assistant.server.openai.ApiError;
 import dev.assistant.server.openai.ApiException;
@@ -153,6 +154,16 @@ final class CompletionEndpoint<R> {
         CompletableFuture<Completion> future = starter.start(assistant, call.request(), new StreamListener() {
             @Override
             public void onText(String delta) {
+                onChoiceText(0, delta);
+            }
+
+            @Override
+            public void onChoiceText(int index, String delta) {
+                events.add(new Delta(index, delta));
+            }
+
+            @Override
+            public void onToolCall(ToolCallDelta delta) {
                 events.add(delta);
             }
 
@@ -179,7 +190,7 @@ final class CompletionEndpoint<R> {
                         Assistant assistant, ApiCall<R> call, String id, long created, String version) {
         String model = assistant.modelInfo().name();
         boolean started = false;
-        boolean roleSent = false;
+        java.util.Set<Integer> roleSent = new java.util.HashSet<>();
         long deadline = System.nanoTime() + maxWait.toNanos();
         try {
             while (true) {
@@ -223,21 +234,34 @@ final class CompletionEndpoint<R> {
                     exchange.startStream();
                     started = true;
                 }
-                if (event instanceof String text) {
-                    StringBuilder batch = new StringBuilder(text);
+                if (event instanceof Delta text) {
+                    StringBuilder batch = new StringBuilder(text.text());
                     // Coalesce what is already queued: fewer, larger writes when the client is slower than the model.
-                    while (events.peek() instanceof String more) {
+                    while (events.peek() instanceof Delta more && more.index() == text.index()) {
                         events.poll();
-                        batch.append(more);
+                        batch.append(more.text());
                     }
-                    exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, !roleSent, batch.toString(), null), version));
-                    roleSent = true;
+                    exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, text.index(),
+                            roleSent.add(text.index()), batch.toString(), null, java.util.List.of()), version));
+                } else if (event instanceof ToolCallDelta piece) {
+                    ToolCallDelta merged = piece;
+                    // Coalesce queued argument fragments of the same call, as for text.
+                    while (events.peek() instanceof ToolCallDelta more && !more.isStart() && more.index() == piece.index()) {
+                        events.poll();
+                        merged = new ToolCallDelta(merged.index(), merged.id(), merged.name(),
+                                merged.arguments() + more.arguments());
+                    }
+                    // tool calls come with one choice only (n > 1 is refused with tools)
+                    exchange.writeEvent(stamp(bodies.toolCallChunk(id, created, model, roleSent.add(0), merged), version));
                 } else if (event instanceof Completion c) {
-                    if (!roleSent) {
-                        exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, true, "", null), version));
+                    for (Completion.Choice choice : c.choices()) {
+                        if (!roleSent.contains(choice.index())) {
+                            exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, choice.index(), true, "", null,
+                                    java.util.List.of()), version));
+                        }
+                        exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, choice.index(), false, null,
+                                ResponseBodies.finishReason(choice.finishReason()), choice.logprobs()), version));
                     }
-                    exchange.writeEvent(stamp(bodies.chunk(kind, id, created, model, false, null,
-                            ResponseBodies.finishReason(c.finishReason())), version));
                     if (call.includeUsage()) {
                         exchange.writeEvent(stamp(bodies.usageChunk(kind, id, created, model, c.usage()), version));
                     }
@@ -274,6 +298,10 @@ final class CompletionEndpoint<R> {
             return e;
         }
         return new AssistantException(ErrorCode.INTERNAL, "The request failed: " + t.getClass().getSimpleName(), t);
+    }
+
+    /** Text of one choice. */
+    private record Delta(int index, String text) {
     }
 
     /** The server cut the request at the end of its shutdown grace. */

@@ -88,9 +88,10 @@ class RobustnessTest {
                 "{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":\"hot\"}"));
         assertThat(badField.statusCode()).isEqualTo(400);
         assertThat(error(badField).get("param").asText()).isEqualTo("temperature");
-        HttpResponse<String> twoChoices = post("/chat/completions", HttpRequest.BodyPublishers.ofString(
-                "{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":2}"));
-        assertThat(twoChoices.statusCode()).isEqualTo(400);
+        HttpResponse<String> tooManyChoices = post("/chat/completions", HttpRequest.BodyPublishers.ofString(
+                "{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":17}"));
+        assertThat(tooManyChoices.statusCode()).isEqualTo(400);
+        assertThat(error(tooManyChoices).get("param").asText()).isEqualTo("n");
         assertStillServing();
     }
 

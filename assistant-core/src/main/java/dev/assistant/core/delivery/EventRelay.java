@@ -3,6 +3,7 @@ package dev.assistant.core.delivery;
 import dev.assistant.api.AssistantException;
 import dev.assistant.core.Completion;
 import dev.assistant.core.StreamListener;
+import dev.assistant.core.tools.ToolCallDelta;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +35,25 @@ public final class EventRelay implements StreamListener {
         this.serial = listener == null ? null : new SerialExecutor(callbacks);
     }
 
-    /** Enqueues a text piece (on the engine thread); dropped once the request has ended. */
+    /** Enqueues a text piece of the first choice (on the engine thread); dropped once the request has ended. */
     @Override
     public void onText(String delta) {
+        onChoiceText(0, delta);
+    }
+
+    /** Enqueues a text piece of choice {@code index}; the choices' pieces keep the order they were produced in. */
+    @Override
+    public void onChoiceText(int index, String delta) {
+        enqueue(() -> listener.onChoiceText(index, delta));
+    }
+
+    /** Enqueues a piece of a tool call, in order with the text around it. */
+    @Override
+    public void onToolCall(ToolCallDelta delta) {
+        enqueue(() -> listener.onToolCall(delta));
+    }
+
+    private void enqueue(Runnable event) {
         if (listener == null) {
             return;
         }
@@ -44,7 +61,7 @@ public final class EventRelay implements StreamListener {
             if (ended) {
                 return;
             }
-            serial.execute(() -> deliver(delta));
+            serial.execute(() -> deliver(event));
         }
     }
 
@@ -101,12 +118,12 @@ public final class EventRelay implements StreamListener {
         discarding = true;
     }
 
-    private void deliver(String delta) {
+    private void deliver(Runnable event) {
         if (discarding) {
             return;
         }
         try {
-            listener.onText(delta);
+            event.run();
         } catch (RuntimeException e) {
             failed(e);
         }

@@ -30,6 +30,17 @@ public interface Sequence extends AutoCloseable {
      */
     void truncate(int length);
 
+    /**
+     * A new sequence of {@code capacity} tokens that starts as a copy of this one (its tokens and KV cache), so
+     * several continuations of one prompt share a single prefill. Empty when the backend cannot copy a cache (the
+     * caller then evaluates the prompt again); the default.
+     *
+     * @throws IllegalArgumentException if {@code capacity} is below {@link #length()}
+     */
+    default java.util.Optional<Sequence> fork(int capacity) {
+        return java.util.Optional.empty();
+    }
+
     /** Frees the KV cache. Idempotent. */
     @Override
     void close();

@@ -95,9 +95,17 @@ public final class BatchingEngine implements AutoCloseable {
         }
     }
 
-    private record Pending(Job job, Ticket ticket, int capacity, long kvBytes) {
+    /**
+     * A queued job; {@code followers} are further choices of the same prompt, admitted with it, that continue from
+     * a copy of its KV cache once its prompt is evaluated.
+     */
+    private record Pending(Job job, Ticket ticket, int capacity, long kvBytes, List<Pending> followers) {
         CancellationToken token() {
             return job.token();
+        }
+
+        long groupKvBytes() {
+            return kvBytes * (1 + followers.size());
         }
     }
 
@@ -107,6 +115,7 @@ public final class BatchingEngine implements AutoCloseable {
         final Decoding decoding;
         final Sequence sequence;
         int fed; // prompt tokens evaluated so far
+        List<Pending> followers = List.of(); // choices waiting to fork this slot's prompt
 
         Slot(Pending pending, Decoding decoding, Sequence sequence) {
             this.pending = pending;
@@ -202,17 +211,46 @@ public final class BatchingEngine implements AutoCloseable {
      *                            alone, {@code INVALID_REQUEST}/{@code CONTEXT_OVERFLOW} for a request that cannot run
      */
     public Ticket submit(Job job) {
-        Decoding.validate(job.request(), model.contextLength(), model.config().vocabSize());
-        int capacity = Decoding.capacity(job.request(), model.contextLength());
-        long kv = model.kvCacheBytes(capacity);
-        long alone = kv + model.activationBytes(Math.min(job.request().promptIds().length, settings.prefillChunkTokens()),
-                capacity);
-        if (alone > settings.memoryBudgetBytes()) {
-            throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "a request of " + capacity + " tokens needs "
-                    + mib(alone) + " (KV cache " + mib(kv) + ") but the memory budget is "
-                    + mib(settings.memoryBudgetBytes()) + "; lower max new tokens or raise the budget");
+        return submitChoices(List.of(job)).get(0);
+    }
+
+    /**
+     * Queues several choices of one prompt (the same request, each with its own random source and listener) as one
+     * group: they join the batch together, the prompt is evaluated once, and each choice continues from a copy of
+     * its KV cache ({@link Sequence#fork}). A backend that cannot copy a cache evaluates the prompt once per choice.
+     *
+     * @return one ticket per job, in order
+     * @throws AssistantException as {@link #submit}; also {@code INVALID_REQUEST} when the jobs' prompts differ
+     */
+    public List<Ticket> submitChoices(List<Job> jobs) {
+        if (jobs.isEmpty()) {
+            throw new IllegalArgumentException("no jobs");
         }
-        Pending pending = new Pending(job, new Ticket(job.token()), capacity, kv);
+        Job head = jobs.get(0);
+        for (Job j : jobs) {
+            if (!java.util.Arrays.equals(j.request().promptIds(), head.request().promptIds())
+                    || j.request().maxNewTokens() != head.request().maxNewTokens()) {
+                throw new AssistantException(ErrorCode.INVALID_REQUEST, "the choices of one request must share "
+                        + "the prompt and the new-token limit");
+            }
+        }
+        Decoding.validate(head.request(), model.contextLength(), model.config().vocabSize());
+        int capacity = Decoding.capacity(head.request(), model.contextLength());
+        long kv = model.kvCacheBytes(capacity);
+        long alone = kv * jobs.size() + model.activationBytes(Math.min(head.request().promptIds().length,
+                settings.prefillChunkTokens()), capacity);
+        if (alone > settings.memoryBudgetBytes()) {
+            throw new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "a request of " + capacity + " tokens"
+                    + (jobs.size() > 1 ? " x " + jobs.size() + " choices" : "") + " needs " + mib(alone)
+                    + " (KV cache " + mib(kv * jobs.size()) + ") but the memory budget is "
+                    + mib(settings.memoryBudgetBytes()) + "; lower max new tokens" + (jobs.size() > 1 ? " or n" : "")
+                    + " or raise the budget");
+        }
+        List<Pending> followers = new ArrayList<>();
+        for (Job j : jobs.subList(1, jobs.size())) {
+            followers.add(new Pending(j, new Ticket(j.token()), capacity, kv, List.of()));
+        }
+        Pending pending = new Pending(head, new Ticket(head.token()), capacity, kv, List.copyOf(followers));
         lock.lock();
         try {
             if (closed) {
@@ -224,13 +262,19 @@ public final class BatchingEngine implements AutoCloseable {
                         + " running, " + queue.size() + " queued); retry later", null, null,
                         drainRate.retryAfterNanos(queue.size()));
             }
-            queue.add(job.fairnessKey(), pending);
+            queue.add(head.fairnessKey(), pending);
             work.signal();
         } finally {
             lock.unlock();
         }
-        job.token().whenStopped(reason -> stopped(pending, reason));
-        return pending.ticket;
+        head.token().whenStopped(reason -> stopped(pending, reason));
+        // A follower still waiting for its head (queued, or waiting to fork) fails at once too; a running one is
+        // reaped at the next step boundary like any job.
+        followers.forEach(f -> f.token().whenStopped(reason -> f.ticket.result.completeExceptionally(reason)));
+        List<Ticket> tickets = new ArrayList<>(jobs.size());
+        tickets.add(pending.ticket);
+        followers.forEach(f -> tickets.add(f.ticket));
+        return tickets;
     }
 
     /**
@@ -270,7 +314,9 @@ public final class BatchingEngine implements AutoCloseable {
                 }
                 for (Pending p : expired) {
                     p.token().expire(); // no-op when already stopped; otherwise it was past its deadline
-                    p.ticket.result.completeExceptionally(p.token().reason());
+                    AssistantException why = p.token().reason();
+                    p.ticket.result.completeExceptionally(why);
+                    p.followers.forEach(f -> f.ticket.result.completeExceptionally(why)); // they queued as one
                 }
                 for (Pending p : admitted) {
                     start(p);
@@ -294,37 +340,85 @@ public final class BatchingEngine implements AutoCloseable {
         while (!queue.isEmpty() && activeCount < settings.maxBatch()) {
             Pending next = queue.peek();
             int longest = Math.max(longestActiveCapacity, next.capacity);
-            long need = reservedKvBytes + next.kvBytes + model.activationBytes(activeCount + 1, longest);
+            int group = 1 + next.followers.size();
+            long need = reservedKvBytes + next.groupKvBytes() + model.activationBytes(activeCount + group, longest);
             if (activeCount > 0 && need > settings.memoryBudgetBytes()) {
                 break; // waits for memory to be freed by requests that finish; fits alone (checked at submit)
             }
             queue.poll();
-            activeCount++;
-            reservedKvBytes += next.kvBytes;
+            activeCount += group;
+            reservedKvBytes += next.groupKvBytes();
             longestActiveCapacity = longest;
             admitted.add(next);
         }
     }
 
     private void start(Pending p) {
+        Slot slot = open(p, null);
+        if (slot == null) {
+            p.followers.forEach(this::start); // they evaluate the prompt themselves
+            return;
+        }
+        slot.followers = p.followers;
+        try {
+            p.job.onAdmitted().accept(queueDepth());
+        } catch (RuntimeException e) {
+            LOG.warn("an admission callback failed", e);
+        }
+    }
+
+    /**
+     * Puts {@code p} in the batch with a new sequence, or with {@code forked} (a copy of a prompt already
+     * evaluated); null when no sequence could be had (the ticket is then failed).
+     */
+    private Slot open(Pending p, Sequence forked) {
         Sequence sequence;
+        if (forked != null) {
+            sequence = forked;
+        } else {
         try {
             sequence = model.newSequence(p.capacity);
         } catch (RuntimeException | OutOfMemoryError e) {
             release(p);
             p.ticket.result.completeExceptionally(e instanceof AssistantException ae ? ae
                     : new AssistantException(ErrorCode.RESOURCE_EXHAUSTED, "cannot allocate the KV cache: " + e.getMessage(), e));
-            return;
+            return null;
+        }
         }
         Decoding decoding = new Decoding(p.job.request(), model.contextLength(), p.job.stream(), p.job.listener(),
                 p.job.random());
         decoding.started(nanoClock.getAsLong());
-        active.add(new Slot(p, decoding, sequence));
-        try {
-            p.job.onAdmitted().accept(queueDepth());
-        } catch (RuntimeException e) {
-            LOG.warn("an admission callback failed", e);
+        Slot slot = new Slot(p, decoding, sequence);
+        if (forked != null) {
+            slot.fed = decoding.prompt().length;
         }
+        active.add(slot);
+        return slot;
+    }
+
+    /**
+     * The prompt of {@code slot} is evaluated: its followers continue from copies of its cache and take their first
+     * token from the same logits. Followers whose copy fails (or a backend that cannot copy) evaluate the prompt
+     * themselves.
+     */
+    private List<Slot> fork(Slot slot) {
+        List<Slot> forked = new ArrayList<>(slot.followers.size());
+        for (Pending f : slot.followers) {
+            java.util.Optional<Sequence> copy;
+            try {
+                copy = slot.sequence.fork(f.capacity);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                LOG.debug("copying a KV cache for another choice failed ({}); it evaluates the prompt itself", e.toString());
+                copy = java.util.Optional.empty();
+            }
+            if (copy.isPresent()) {
+                forked.add(open(f, copy.get()));
+            } else {
+                start(f);
+            }
+        }
+        slot.followers = List.of();
+        return forked;
     }
 
     /** Ends requests that were cancelled or ran out of time, freeing their caches before the next step. */
@@ -401,16 +495,27 @@ public final class BatchingEngine implements AutoCloseable {
                     continue; // more of the prompt to evaluate before the first token
                 }
             }
-            boolean done;
-            try {
-                done = slot.decoding.accept(logits[i], slot.sequence.length(), now);
-            } catch (RuntimeException e) {
-                fail(active.indexOf(slot), new AssistantException(ErrorCode.INTERNAL, "decoding failed: " + e, e));
-                continue;
+            List<Slot> takers = new ArrayList<>(1 + slot.followers.size());
+            if (prefilling && !slot.followers.isEmpty()) {
+                takers.addAll(fork(slot)); // before the head may finish and free its cache
             }
-            if (done) {
-                complete(active.indexOf(slot));
+            takers.add(0, slot);
+            for (Slot taker : takers) {
+                accept(taker, logits[i], now);
             }
+        }
+    }
+
+    private void accept(Slot slot, float[] logits, long now) {
+        boolean done;
+        try {
+            done = slot.decoding.accept(logits, slot.sequence.length(), now);
+        } catch (RuntimeException e) {
+            fail(active.indexOf(slot), new AssistantException(ErrorCode.INTERNAL, "decoding failed: " + e, e));
+            return;
+        }
+        if (done) {
+            complete(active.indexOf(slot));
         }
     }
 
@@ -502,6 +607,29 @@ public final class BatchingEngine implements AutoCloseable {
         } finally {
             release(slot.pending);
         }
+        List<Pending> waiting = slot.followers;
+        slot.followers = List.of();
+        for (Pending f : waiting) {
+            if (f.token().isStopped()) {
+                release(f);
+                f.ticket.result.completeExceptionally(f.token().reason());
+            } else if (closed()) {
+                release(f);
+                f.ticket.result.completeExceptionally(new AssistantException(ErrorCode.ENGINE_UNAVAILABLE,
+                        "the engine was closed"));
+            } else {
+                start(f); // the first choice left before its prompt was evaluated: this one evaluates its own
+            }
+        }
+    }
+
+    private boolean closed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void release(Pending p) {
@@ -529,6 +657,7 @@ public final class BatchingEngine implements AutoCloseable {
         AssistantException gone = new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "the engine was closed");
         for (Pending p : queued) {
             p.ticket.result.completeExceptionally(gone);
+            p.followers.forEach(f -> f.ticket.result.completeExceptionally(gone));
         }
         while (!active.isEmpty()) {
             fail(active.size() - 1, gone);

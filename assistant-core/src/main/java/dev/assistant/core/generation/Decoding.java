@@ -21,6 +21,11 @@ final class Decoding {
     private final int capacity;
     private final int[] history;
     private final int[] output;
+    private final TokenConstraint constraint;
+    private long[] allowed;
+    /** How often each token was generated, and the distinct ones in order (for the presence/frequency penalties). */
+    private final java.util.Map<Integer, Integer> generatedCounts;
+    private final java.util.List<TokenScores> scores = new java.util.ArrayList<>();
     private int historyLength;
     private int produced;
     private long startNanos = -1;
@@ -35,7 +40,12 @@ final class Decoding {
         int[] prompt = request.promptIds();
         this.capacity = capacity(request, contextLength);
         this.sampler = new Sampler(request.sampling(), random, request.textVocab());
-        this.stops = new StopStrings(request.ignoreStops() ? List.of() : request.stopStrings());
+        this.constraint = request.constraint() == null ? null : request.constraint().create();
+        // Stop strings could cut a structured document: the grammar ends it instead.
+        this.stops = new StopStrings(request.ignoreStops() || constraint != null ? List.of() : request.stopStrings());
+        SamplingParams p = request.sampling();
+        this.generatedCounts = p.presencePenalty() != 0 || p.frequencyPenalty() != 0
+                ? new java.util.LinkedHashMap<>() : null;
         this.history = Arrays.copyOf(prompt, capacity + 1);
         this.historyLength = prompt.length;
         this.output = new int[request.maxNewTokens()];
@@ -61,6 +71,13 @@ final class Decoding {
             if (id < 0 || id >= vocab) {
                 throw new AssistantException(ErrorCode.INVALID_REQUEST, "token id " + id + " is outside the vocabulary [0, "
                         + vocab + ")");
+            }
+        }
+        int limit = Math.min(vocab, request.textVocab());
+        for (int id : request.sampling().logitBias().keySet()) {
+            if (id >= limit) {
+                throw new AssistantException(ErrorCode.INVALID_REQUEST, "logit_bias names token id " + id
+                        + ", outside the vocabulary [0, " + limit + ")");
             }
         }
         if (request.maxNewTokens() < 1) {
@@ -103,12 +120,22 @@ final class Decoding {
      * @return whether generation is finished ({@link #lastToken()} must then not be evaluated)
      */
     boolean accept(float[] logits, int sequenceLength, long nowNanos) {
-        int token = sampler.next(logits, history, historyLength);
+        float[] adjusted = adjusted(logits, sequenceLength);
+        int token = sampler.next(adjusted, history, historyLength);
         if (firstTokenNanos < 0) {
             firstTokenNanos = nowNanos;
         }
+        if (request.logprobs() >= 0) {
+            scores.add(TokenScores.of(adjusted, token, request.logprobs()));
+        }
         if (!request.ignoreStops() && request.eosIds().contains(token)) {
             return finish(FinishReason.EOS);
+        }
+        if (constraint != null) {
+            constraint.accept(token);
+        }
+        if (generatedCounts != null) {
+            generatedCounts.merge(token, 1, Integer::sum);
         }
         output[produced++] = token;
         history[historyLength++] = token;
@@ -120,6 +147,9 @@ final class Decoding {
         if (stops.stopped()) {
             return finish(FinishReason.STOP_STRING);
         }
+        if (constraint != null && constraint.complete()) {
+            return finish(FinishReason.EOS); // the document is closed: nothing may follow
+        }
         if (produced == request.maxNewTokens()) {
             return finish(FinishReason.LENGTH);
         }
@@ -127,6 +157,65 @@ final class Decoding {
             return finish(FinishReason.CONTEXT_LENGTH);
         }
         return false;
+    }
+
+    /**
+     * The logits sampling sees: the model's, cut to the text vocabulary, plus the logit bias, minus the presence and
+     * frequency penalties, with tokens the response format forbids at negative infinity. The model's array is
+     * copied only when something changes it.
+     */
+    private float[] adjusted(float[] logits, int sequenceLength) {
+        SamplingParams p = request.sampling();
+        boolean changes = constraint != null || generatedCounts != null || !p.logitBias().isEmpty();
+        if (!changes) {
+            return logits;
+        }
+        float[] out = Arrays.copyOf(logits, Math.min(logits.length, request.textVocab()));
+        p.logitBias().forEach((id, bias) -> {
+            if (id < out.length) {
+                out[id] += bias.floatValue();
+            }
+        });
+        if (generatedCounts != null) {
+            generatedCounts.forEach((id, count) -> {
+                if (id < out.length) {
+                    out[id] -= (float) (p.presencePenalty() + p.frequencyPenalty() * count);
+                }
+            });
+        }
+        if (constraint != null) {
+            mask(out, sequenceLength);
+        }
+        return out;
+    }
+
+    private void mask(float[] scores, int sequenceLength) {
+        if (allowed == null || allowed.length != (scores.length + 63) / 64) {
+            allowed = new long[(scores.length + 63) / 64];
+        }
+        Arrays.fill(allowed, 0);
+        // Tokens this generation may still produce, this one included: the new-token limit, and the context (the
+        // last token need not be evaluated).
+        int remaining = Math.min(request.maxNewTokens() - produced, capacity - sequenceLength + 1);
+        constraint.allowedTokens(allowed, Math.max(1, remaining));
+        if (constraint.accepting() && !request.ignoreStops()) {
+            for (int eos : request.eosIds()) {
+                if (eos < allowed.length * 64) {
+                    allowed[eos >>> 6] |= 1L << eos;
+                }
+            }
+        }
+        boolean any = false;
+        for (int id = 0; id < scores.length; id++) {
+            if ((allowed[id >>> 6] & (1L << id)) == 0) {
+                scores[id] = Float.NEGATIVE_INFINITY;
+            } else {
+                any |= true;
+            }
+        }
+        if (!any) {
+            throw new IllegalStateException("the response format allows no token at this point");
+        }
     }
 
     /** Ends generation with {@code why} (the first reason wins). */
@@ -153,6 +242,6 @@ final class Decoding {
         long start = startNanos < 0 ? endNanos : startNanos;
         Usage usage = new Usage(request.promptIds().length, produced, (firstTokenNanos < 0 ? endNanos : firstTokenNanos)
                 - start, endNanos - start, reason);
-        return new GenerationResult(Arrays.copyOf(output, produced), stops.textSoFar(), usage);
+        return new GenerationResult(Arrays.copyOf(output, produced), stops.textSoFar(), usage, scores);
     }
 }

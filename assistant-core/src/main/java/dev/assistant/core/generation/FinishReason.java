@@ -11,5 +11,7 @@ public enum FinishReason {
     /** The model's context is full. */
     CONTEXT_LENGTH,
     /** The caller cancelled. */
-    CANCELLED
+    CANCELLED,
+    /** The answer called tools (a chat request with tools; the calls are in the completion). */
+    TOOL_CALLS
 }

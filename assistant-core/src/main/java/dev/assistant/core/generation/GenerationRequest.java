@@ -14,9 +14,12 @@ import java.util.Set;
  * @param ignoreStops  generate exactly {@code maxNewTokens} tokens, ignoring EOS and stop strings
  * @param textVocab    only ids below this may be sampled: some models (Qwen2) have more output rows than their
  *                     tokenizer has tokens, and an id the tokenizer cannot decode must never be produced
+ * @param constraint   restricts the tokens (structured output), or null for none
+ * @param logprobs     -1 for no log-probabilities, else how many top alternatives to record per token (0-20)
  */
 public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParams sampling, List<String> stopStrings,
-                                Set<Integer> eosIds, boolean ignoreStops, int textVocab) {
+                                Set<Integer> eosIds, boolean ignoreStops, int textVocab,
+                                TokenConstraint.Factory constraint, int logprobs) {
     public GenerationRequest {
         promptIds = promptIds.clone();
         stopStrings = List.copyOf(stopStrings);
@@ -24,6 +27,15 @@ public record GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParam
         if (textVocab < 1) {
             throw new IllegalArgumentException("textVocab must be positive, was " + textVocab);
         }
+        if (logprobs < -1 || logprobs > 20) {
+            throw new IllegalArgumentException("logprobs must be -1 (off) or 0-20, was " + logprobs);
+        }
+    }
+
+    /** A request without constraint or log-probabilities. */
+    public GenerationRequest(int[] promptIds, int maxNewTokens, SamplingParams sampling, List<String> stopStrings,
+                             Set<Integer> eosIds, boolean ignoreStops, int textVocab) {
+        this(promptIds, maxNewTokens, sampling, stopStrings, eosIds, ignoreStops, textVocab, null, -1);
     }
 
     /** A request that may sample any id the model outputs. */

@@ -87,6 +87,10 @@ public final class Sampler {
             probs[i] = Math.exp((scores[order[i]] - max) / temperature);
             total += probs[i];
         }
+        // Tokens of probability 0 (masked to negative infinity by a response format) can never be picked.
+        while (count > 1 && probs[count - 1] == 0) {
+            count--;
+        }
         if (params.topP() < 1) {
             double acc = 0;
             int keep = count;

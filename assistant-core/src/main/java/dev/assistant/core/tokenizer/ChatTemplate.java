@@ -9,10 +9,10 @@ import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.ChatMessage;
+import dev.assistant.core.tools.ToolCall;
+import dev.assistant.core.tools.ToolSpec;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,6 +44,7 @@ public final class ChatTemplate implements ChatFormat {
     /** What {@code strftime_now is defined} sees; calls resolve to the registered function. */
     private static final String FUNCTION_MARKER = "<function>";
     private static final List<ChatMessage> PROBE_CONVERSATION = List.of(ChatMessage.user("Hello"));
+    private static final ToolSpec PROBE_TOOL = ToolSpec.of("probe_tool_5e0c", "Probes tool support", null);
 
     private final String name;
     private final String source;
@@ -51,6 +52,8 @@ public final class ChatTemplate implements ChatFormat {
     private final Map<String, Object> globals;
     private final Clock clock;
     private final Jinjava jinjava;
+    private final boolean supportsTools;
+    private final boolean supportsToolCalls;
 
     private ChatTemplate(Builder b) {
         this.name = b.name;
@@ -64,6 +67,8 @@ public final class ChatTemplate implements ChatFormat {
         this.clock = b.clock;
         this.jinjava = newJinjava();
         validate();
+        this.supportsTools = probeTools();
+        this.supportsToolCalls = supportsTools && probeToolCalls();
     }
 
     /** Starts a template from its Jinja source (e.g. {@code tokenizer_config.json}'s {@code chat_template}). */
@@ -90,22 +95,27 @@ public final class ChatTemplate implements ChatFormat {
      */
     @Override
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, List.of(), addGenerationPrompt);
+    }
+
+    /**
+     * Renders the conversation with tools, as HF {@code apply_chat_template(messages, tools=...)} does: the template
+     * sees {@code tools} (a list of {@code {"type": "function", "function": {name, description, parameters}}},
+     * undefined when empty), assistant messages' {@code tool_calls} ({@code {id, type, function: {name,
+     * arguments}}}, arguments as a mapping when they parse) and {@code tool} messages with {@code tool_call_id} and
+     * the called tool's {@code name}. Whether the template uses them: {@link #supportsTools()},
+     * {@link #supportsToolCalls()}.
+     */
+    public String render(List<ChatMessage> messages, List<ToolSpec> tools, boolean addGenerationPrompt) {
         if (messages == null || messages.isEmpty()) {
             throw new AssistantException(ErrorCode.INVALID_REQUEST, "a conversation needs at least one message");
         }
-        List<Map<String, Object>> maps = new ArrayList<>(messages.size());
-        for (ChatMessage m : messages) {
-            if (m == null) {
-                throw new AssistantException(ErrorCode.INVALID_REQUEST, "chat messages must not be null");
-            }
-            Map<String, Object> map = new LinkedHashMap<>();
-            map.put("role", m.role().templateName());
-            map.put("content", m.content());
-            maps.add(map);
-        }
         TemplateFunctions.RenderState state = new TemplateFunctions.RenderState(clock);
         Map<String, Object> context = new HashMap<>(globals);
-        context.put("messages", maps);
+        context.put("messages", TemplateMessages.of(messages));
+        if (tools != null && !tools.isEmpty()) {
+            context.put("tools", TemplateMessages.tools(tools));
+        }
         context.put("add_generation_prompt", addGenerationPrompt);
         context.put("strftime_now", FUNCTION_MARKER);
         context.put("raise_exception", FUNCTION_MARKER);
@@ -126,6 +136,36 @@ public final class ChatTemplate implements ChatFormat {
             throw failure(state, null, null);
         }
         return result.getOutput();
+    }
+
+    /** Whether the template shows the {@code tools} variable to the model (probed once, at build). */
+    public boolean supportsTools() {
+        return supportsTools;
+    }
+
+    /** Whether the template renders assistant {@code tool_calls} and {@code tool} results (probed once, at build). */
+    public boolean supportsToolCalls() {
+        return supportsToolCalls;
+    }
+
+    private boolean probeTools() {
+        try {
+            return render(PROBE_CONVERSATION, List.of(PROBE_TOOL), true).contains(PROBE_TOOL.name());
+        } catch (AssistantException e) {
+            return false;
+        }
+    }
+
+    private boolean probeToolCalls() {
+        ToolCall call = new ToolCall("call_probe", PROBE_TOOL.name(), "{}");
+        List<ChatMessage> conversation = List.of(ChatMessage.user("Hello"), ChatMessage.assistant("", List.of(call)),
+                ChatMessage.tool("call_probe", "probe result 6b1d"), ChatMessage.user("Thanks"));
+        try {
+            String out = render(conversation, List.of(PROBE_TOOL), true);
+            return out.contains(PROBE_TOOL.name()) && out.contains("probe result 6b1d");
+        } catch (AssistantException e) {
+            return false;
+        }
     }
 
     /** HF tokenizes a rendered template with {@code add_special_tokens=False}: the template writes BOS itself. */

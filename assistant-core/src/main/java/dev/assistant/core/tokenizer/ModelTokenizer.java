@@ -43,6 +43,7 @@ public final class ModelTokenizer implements AutoCloseable {
     private final Map<String, ChatTemplate> templates;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
+    private volatile byte[][] tokenBytes;
 
     private ModelTokenizer(HuggingFaceTokenizer tokenizer, TokenizerFiles files, Map<String, ChatTemplate> templates) {
         this.hfTokenizer = tokenizer;
@@ -184,6 +185,52 @@ public final class ModelTokenizer implements AutoCloseable {
     /** The token string of an id (raw vocabulary form, e.g. {@code "▁the"} or {@code "Ġthe"}), if the id exists. */
     public Optional<String> idToToken(int id) {
         return id < 0 || id >= files.idToToken.length ? Optional.empty() : Optional.ofNullable(files.idToToken[id]);
+    }
+
+    /**
+     * The exact bytes each token adds to the decoded text (a partial UTF-8 character for some tokens), or null for
+     * added tokens; indexed by id, {@link #vocabSize()} entries. Derived once (and checked against this
+     * tokenizer's decoding), then cached; the returned arrays are copies.
+     *
+     * @throws AssistantException INVALID_REQUEST when the vocabulary is neither byte-level nor SentencePiece-style
+     */
+    public byte[][] tokenBytes() {
+        byte[][] table = tokenBytesTable();
+        byte[][] copy = new byte[table.length][];
+        for (int i = 0; i < copy.length; i++) {
+            copy[i] = table[i] == null ? null : table[i].clone();
+        }
+        return copy;
+    }
+
+    /**
+     * The bytes {@code id} adds to the decoded text ({@link #tokenBytes()}); for an added token, the UTF-8 of its
+     * content.
+     *
+     * @throws AssistantException INVALID_REQUEST for an id outside the vocabulary or an unsupported vocabulary
+     */
+    public byte[] tokenBytes(int id) {
+        checkId(id);
+        byte[] b = tokenBytesTable()[id];
+        if (b != null) {
+            return b.clone();
+        }
+        String token = files.idToToken[id];
+        return token == null ? new byte[0] : token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private byte[][] tokenBytesTable() {
+        byte[][] table = tokenBytes;
+        if (table == null) {
+            synchronized (this) {
+                table = tokenBytes;
+                if (table == null) {
+                    table = TokenBytes.derive(this, files);
+                    tokenBytes = table;
+                }
+            }
+        }
+        return table;
     }
 
     public SpecialTokens specialTokens() {

@@ -55,6 +55,7 @@ public final class PlainChatFormat implements ChatFormat {
             case SYSTEM -> "System";
             case USER -> "User";
             case ASSISTANT -> "Assistant";
+            case TOOL -> "Tool";
         };
     }
 

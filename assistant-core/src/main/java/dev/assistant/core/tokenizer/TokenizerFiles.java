@@ -57,10 +57,13 @@ final class TokenizerFiles {
     final Map<String, String> chatTemplates;
     /** Every special-token attribute of the config (bos_token, eos_token, ..., additional_special_tokens). */
     final Map<String, Object> specialTokenStrings;
+    /** Ids of the added tokens (special or not): they are matched literally, never produced by the model's merges. */
+    final java.util.Set<Integer> addedIds;
 
     private TokenizerFiles(Path tokenizerJson, byte[] tokenizerJsonBytes, String[] idToToken, Map<String, Integer> tokenToId,
             SpecialTokens specialTokens, boolean cleanUp, Map<String, String> chatTemplates,
-            Map<String, Object> specialTokenStrings) {
+            Map<String, Object> specialTokenStrings, java.util.Set<Integer> addedIds) {
+        this.addedIds = java.util.Set.copyOf(addedIds);
         this.tokenizerJson = tokenizerJson;
         this.tokenizerJsonBytes = tokenizerJsonBytes;
         this.idToToken = idToToken;
@@ -140,8 +143,8 @@ final class TokenizerFiles {
         // transformers >= 4.45 defaults this to false when the config does not say.
         boolean cleanUp = config != null && config.path("clean_up_tokenization_spaces").asBoolean(false);
         // not Map.copyOf: its open addressing takes seconds on 150k similar token strings
-        return new TokenizerFiles(tokenizerJson, tokenizerJsonBytes, idToToken, Collections.unmodifiableMap(tokenToId), specialTokens, cleanUp,
-                templates, specialStrings);
+        return new TokenizerFiles(tokenizerJson, tokenizerJsonBytes, idToToken, Collections.unmodifiableMap(tokenToId),
+                specialTokens, cleanUp, templates, specialStrings, addedSpecial.keySet());
     }
 
     /**

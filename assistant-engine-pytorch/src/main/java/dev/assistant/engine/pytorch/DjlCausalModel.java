@@ -237,6 +237,25 @@ abstract class DjlCausalModel implements CausalLanguageModel {
         }
 
         @Override
+        public java.util.Optional<Sequence> fork(int newCapacity) {
+            if (newCapacity < length) {
+                throw new IllegalArgumentException("a fork of " + length + " tokens cannot have capacity " + newCapacity);
+            }
+            if (!open || closed.get()) {
+                throw new IllegalStateException("sequence or model is closed");
+            }
+            DjlSequence copy = new DjlSequence(newCapacity);
+            try {
+                copy.cache.copyPrefix(cache, length);
+            } catch (RuntimeException | Error e) {
+                copy.close();
+                throw e;
+            }
+            copy.length = length;
+            return java.util.Optional.of(copy);
+        }
+
+        @Override
         public void truncate(int newLength) {
             if (newLength < 0 || newLength > length) {
                 throw new IllegalArgumentException("cannot truncate a sequence of " + length + " tokens to " + newLength);

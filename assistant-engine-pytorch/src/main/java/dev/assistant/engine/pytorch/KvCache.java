@@ -57,6 +57,21 @@ final class KvCache {
         return values[layer];
     }
 
+    /** Copies the first {@code length} positions of every layer of {@code source} into this cache. */
+    void copyPrefix(KvCache source, int length) {
+        if (length == 0) {
+            return;
+        }
+        NDIndex keyRange = new NDIndex().addAllDim(2).addSliceDim(0, length);
+        NDIndex valueRange = new NDIndex().addAllDim().addSliceDim(0, length);
+        for (int layer = 0; layer < keys.length; layer++) {
+            try (NDArray k = source.keys[layer].get(keyRange); NDArray v = source.values[layer].get(valueRange)) {
+                keys[layer].set(keyRange, k);
+                values[layer].set(valueRange, v);
+            }
+        }
+    }
+
     /**
      * Writes the keys {@code kT} ([kvHeads, headDim, n]) and values {@code vT} ([kvHeads, n, headDim]) of positions
      * {@code [past, past + n)} of {@code layer} and returns views of positions {@code [0, past + n)} attached to

@@ -6,11 +6,16 @@ import dev.assistant.core.CallerKey;
 import dev.assistant.core.ChatMessage;
 import dev.assistant.core.ChatRequest;
 import dev.assistant.core.GenerateRequest;
+import dev.assistant.core.GenerationOptions;
 import dev.assistant.core.generation.SamplingParams;
+import dev.assistant.core.structured.ResponseFormat;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -19,23 +24,28 @@ import java.util.Set;
  * anything this server cannot honour rather than silently ignoring it.
  *
  * <p>Supported: {@code model}, {@code messages} (roles {@code system}/{@code developer}/{@code user}/
- * {@code assistant}; content a string or text parts), {@code prompt} (string, one-element array or token ids),
+ * {@code assistant} (with {@code tool_calls})/{@code tool}; content a string or text parts), {@code tools}
+ * (functions), {@code tool_choice}, {@code parallel_tool_calls}, {@code prompt} (string, one-element array or token ids),
  * {@code max_tokens}/{@code max_completion_tokens}, {@code temperature} (0-2, default 1 as in OpenAI),
- * {@code top_p}, {@code stop} (string or up to 4 strings), {@code seed}, {@code n} (1 only), {@code user}
- * (accepted, not used), {@code stream}, {@code stream_options.include_usage}. Zero penalties and
- * {@code logprobs: false} are accepted; other values of those are 400.
+ * {@code top_p}, {@code stop} (string or up to 4 strings), {@code seed}, {@code n} (1-16), {@code user}
+ * (accepted, not used), {@code stream}, {@code stream_options.include_usage}, {@code presence_penalty} and
+ * {@code frequency_penalty} (-2 to 2), {@code logit_bias} (token id to -100..100), {@code response_format}
+ * ({@code text}, {@code json_object}, {@code json_schema} with {@code strict}), and log-probabilities: chat's
+ * {@code logprobs} + {@code top_logprobs} (0-20), the legacy completions' integer {@code logprobs} (0-5).
  */
 public final class RequestParser {
     /** OpenAI's default sampling temperature, used when the request gives none. */
     public static final double DEFAULT_TEMPERATURE = 1.0;
     private static final int MAX_STOPS = 4;
-    private static final Set<String> IGNORED_TRUE_FALSE = Set.of("logprobs", "echo");
+    private static final Set<String> IGNORED_TRUE_FALSE = Set.of("echo");
+    /** The legacy completions API's limit on {@code logprobs}. */
+    private static final int MAX_LEGACY_LOGPROBS = 5;
     /**
      * OpenAI fields this server cannot honour in any form: present (other than {@code null} or empty), the request
      * is a 400 naming the field rather than an answer that silently ignores it. A field leaves this list when it
      * is implemented.
      */
-    static final List<String> UNSUPPORTED = List.of("logit_bias", "best_of");
+    static final List<String> UNSUPPORTED = List.of("best_of");
 
     private final Duration requestTimeout;
 
@@ -55,9 +65,12 @@ public final class RequestParser {
         for (int i = 0; i < messages.size(); i++) {
             b.message(message(messages.get(i), i));
         }
+        ToolRequests.apply(body, b);
         Common c = common(body, "max_completion_tokens", "max_tokens");
+        chatLogprobs(body, b);
         try {
-            b.maxNewTokens(c.maxTokens).sampling(c.sampling).stop(c.stops.toArray(String[]::new)).timeout(requestTimeout);
+            c.applyTo(b);
+            b.timeout(requestTimeout);
             if (key != null) {
                 b.callerKey(key);
             }
@@ -94,8 +107,10 @@ public final class RequestParser {
             throw bad("suffix", "'suffix' is not supported.");
         }
         Common c = common(body, "max_tokens");
+        legacyLogprobs(body, b);
         try {
-            b.maxNewTokens(c.maxTokens).sampling(c.sampling).stop(c.stops.toArray(String[]::new)).timeout(requestTimeout);
+            c.applyTo(b);
+            b.timeout(requestTimeout);
             if (key != null) {
                 b.callerKey(key);
             }
@@ -106,7 +121,46 @@ public final class RequestParser {
     }
 
     private record Common(String model, int maxTokens, SamplingParams sampling, List<String> stops, boolean stream,
-                          boolean includeUsage) {
+                          boolean includeUsage, int n, ResponseFormat format) {
+        void applyTo(ChatRequest.Builder b) {
+            b.maxNewTokens(maxTokens).sampling(sampling).stop(stops.toArray(String[]::new)).n(n).responseFormat(format);
+        }
+
+        void applyTo(GenerateRequest.Builder b) {
+            b.maxNewTokens(maxTokens).sampling(sampling).stop(stops.toArray(String[]::new)).n(n).responseFormat(format);
+        }
+    }
+
+    /** Chat: {@code logprobs} (boolean) and {@code top_logprobs} (0-20). */
+    private static void chatLogprobs(JsonNode body, ChatRequest.Builder b) {
+        boolean logprobs = bool(body, "logprobs");
+        JsonNode top = body.get("top_logprobs");
+        int n = 0;
+        if (top != null && !top.isNull()) {
+            if (!top.isIntegralNumber() || top.intValue() < 0 || top.intValue() > GenerationOptions.MAX_TOP_LOGPROBS) {
+                throw bad("top_logprobs", "'top_logprobs' must be an integer from 0 to "
+                        + GenerationOptions.MAX_TOP_LOGPROBS + ".");
+            }
+            if (!logprobs) {
+                throw bad("top_logprobs", "'top_logprobs' requires 'logprobs' to be true.");
+            }
+            n = top.intValue();
+        }
+        if (logprobs) {
+            b.logprobs(n);
+        }
+    }
+
+    /** Legacy completions: {@code logprobs} is how many top alternatives to return (0-5), or null for none. */
+    private static void legacyLogprobs(JsonNode body, GenerateRequest.Builder b) {
+        JsonNode logprobs = body.get("logprobs");
+        if (logprobs == null || logprobs.isNull()) {
+            return;
+        }
+        if (!logprobs.isIntegralNumber() || logprobs.intValue() < 0 || logprobs.intValue() > MAX_LEGACY_LOGPROBS) {
+            throw bad("logprobs", "'logprobs' must be an integer from 0 to " + MAX_LEGACY_LOGPROBS + ".");
+        }
+        b.logprobs(logprobs.intValue());
     }
 
     private static Common common(JsonNode body, String... maxTokenFields) {
@@ -141,33 +195,28 @@ public final class RequestParser {
             }
             sampling.seed(seed.longValue());
         }
-        JsonNode n = body.get("n");
-        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.intValue() == 1)) {
-            throw bad("n", "Only n=1 is supported.");
+        JsonNode nNode = body.get("n");
+        int n = 1;
+        if (nNode != null && !nNode.isNull()) {
+            if (!nNode.isIntegralNumber() || nNode.intValue() < 1 || nNode.intValue() > GenerationOptions.MAX_CHOICES) {
+                throw bad("n", "'n' must be an integer from 1 to " + GenerationOptions.MAX_CHOICES + ".");
+            }
+            n = nNode.intValue();
         }
         JsonNode user = body.get("user");
         if (user != null && !user.isNull() && !user.isTextual()) {
             throw bad("user", "'user' must be a string.");
         }
-        for (String penalty : List.of("frequency_penalty", "presence_penalty")) {
-            if (number(body, penalty, -2, 2, 0) != 0) {
-                throw bad(penalty, "'" + penalty + "' is not supported (only 0).");
-            }
-        }
+        sampling.presencePenalty(number(body, "presence_penalty", -2, 2, 0));
+        sampling.frequencyPenalty(number(body, "frequency_penalty", -2, 2, 0));
+        sampling.logitBias(logitBias(body.get("logit_bias")));
         for (String flag : IGNORED_TRUE_FALSE) {
             JsonNode f = body.get(flag);
             if (f != null && !f.isNull() && !(f.isBoolean() && !f.booleanValue())) {
                 throw bad(flag, "'" + flag + "' is not supported.");
             }
         }
-        JsonNode tools = body.get("tools");
-        if (tools != null && !tools.isNull() && !(tools.isArray() && tools.isEmpty())) {
-            throw bad("tools", "Tools are not supported by this server.");
-        }
-        JsonNode format = body.get("response_format");
-        if (format != null && !format.isNull() && !"text".equals(format.path("type").asText())) {
-            throw bad("response_format", "Only the 'text' response format is supported.");
-        }
+        ResponseFormat format = responseFormat(body.get("response_format"));
         boolean stream = bool(body, "stream");
         boolean includeUsage = false;
         JsonNode options = body.get("stream_options");
@@ -177,7 +226,73 @@ public final class RequestParser {
             }
             includeUsage = bool(options, "include_usage");
         }
-        return new Common(model.asText(), maxTokens, sampling.build(), stops(body.get("stop")), stream, includeUsage);
+        return new Common(model.asText(), maxTokens, sampling.build(), stops(body.get("stop")), stream, includeUsage,
+                n, format);
+    }
+
+    /** {@code logit_bias}: an object from token ids (as strings) to biases in [-100, 100]. */
+    private static Map<Integer, Double> logitBias(JsonNode bias) {
+        Map<Integer, Double> out = new HashMap<>();
+        if (bias == null || bias.isNull()) {
+            return out;
+        }
+        if (!bias.isObject()) {
+            throw bad("logit_bias", "'logit_bias' must be an object from token ids to numbers from -100 to 100.");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = bias.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException ex) {
+                throw bad("logit_bias", "'logit_bias' keys must be token ids, was '" + e.getKey() + "'.");
+            }
+            JsonNode v = e.getValue();
+            if (id < 0 || !v.isNumber() || !(v.doubleValue() >= -100 && v.doubleValue() <= 100)) {
+                throw bad("logit_bias", "'logit_bias' maps token ids (>= 0) to numbers from -100 to 100.");
+            }
+            out.put(id, v.doubleValue());
+        }
+        return out;
+    }
+
+    /** {@code response_format}: text, json_object, or json_schema {name, schema, strict}. */
+    private static ResponseFormat responseFormat(JsonNode format) {
+        if (format == null || format.isNull()) {
+            return ResponseFormat.text();
+        }
+        if (!format.isObject()) {
+            throw bad("response_format", "'response_format' must be an object with a 'type'.");
+        }
+        String type = format.path("type").asText("");
+        switch (type) {
+            case "text":
+                return ResponseFormat.text();
+            case "json_object":
+                return ResponseFormat.jsonObject();
+            case "json_schema":
+                JsonNode spec = format.get("json_schema");
+                if (spec == null || !spec.isObject()) {
+                    throw bad("response_format.json_schema", "'json_schema' must be an object with 'name' and 'schema'.");
+                }
+                JsonNode schema = spec.get("schema");
+                if (schema == null || schema.isNull()) {
+                    schema = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(); // any JSON
+                }
+                JsonNode strict = spec.get("strict");
+                if (strict != null && !strict.isNull() && !strict.isBoolean()) {
+                    throw bad("response_format.json_schema.strict", "'strict' must be a boolean.");
+                }
+                try {
+                    return ResponseFormat.jsonSchema(spec.path("name").asText(""), schema,
+                            strict != null && strict.asBoolean(false));
+                } catch (AssistantException e) {
+                    throw bad("response_format.json_schema", e.getMessage());
+                }
+            default:
+                throw bad("response_format.type", "'response_format.type' must be 'text', 'json_object' or "
+                        + "'json_schema'.");
+        }
     }
 
     private static ChatMessage message(JsonNode m, int index) {
@@ -186,14 +301,23 @@ public final class RequestParser {
             throw bad(param, "Each message must be an object with 'role' and 'content'.");
         }
         String role = m.path("role").asText("");
-        ChatMessage.Role r = switch (role) {
-            case "system", "developer" -> ChatMessage.Role.SYSTEM;
-            case "user" -> ChatMessage.Role.USER;
-            case "assistant" -> ChatMessage.Role.ASSISTANT;
+        JsonNode contentNode = m.get("content");
+        String text = contentNode == null || contentNode.isNull() ? null : content(contentNode, param + ".content");
+        return switch (role) {
+            case "system", "developer" -> new ChatMessage(ChatMessage.Role.SYSTEM, required(text, param));
+            case "user" -> new ChatMessage(ChatMessage.Role.USER, required(text, param));
+            case "assistant" -> ToolRequests.assistant(m, text, param);
+            case "tool" -> ToolRequests.toolResult(m, text, param);
             default -> throw bad(param + ".role", "Unsupported role '" + role
-                    + "': use system, developer, user or assistant.");
+                    + "': use system, developer, user, assistant or tool.");
         };
-        return new ChatMessage(r, content(m.get("content"), param + ".content"));
+    }
+
+    private static String required(String text, String param) {
+        if (text == null) {
+            throw bad(param + ".content", "Message content must be a string or an array of text parts.");
+        }
+        return text;
     }
 
     private static String content(JsonNode content, String param) {

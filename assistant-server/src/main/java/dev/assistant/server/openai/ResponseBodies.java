@@ -3,9 +3,14 @@ package dev.assistant.server.openai;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import dev.assistant.core.Completion;
+import dev.assistant.core.TokenLogprob;
 import dev.assistant.core.generation.FinishReason;
 import dev.assistant.core.generation.Usage;
+import dev.assistant.core.tools.ToolCall;
+import dev.assistant.core.tools.ToolCallDelta;
 
 import java.util.Collection;
 import java.util.List;
@@ -48,37 +53,59 @@ public final class ResponseBodies {
         return switch (reason) {
             case EOS, STOP_STRING, CANCELLED -> "stop";
             case LENGTH, CONTEXT_LENGTH -> "length";
+            case TOOL_CALLS -> "tool_calls";
         };
     }
 
-    /** A complete (non-streamed) answer. */
+    /** A complete (non-streamed) answer: one entry in {@code choices} per choice. */
     public ObjectNode completion(Kind kind, String id, long created, Completion c) {
         ObjectNode root = header(kind.object, id, created, c.model());
-        ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (kind == Kind.CHAT) {
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", c.text());
-            message.putNull("refusal");
-        } else {
-            choice.put("text", c.text());
+        ArrayNode choices = root.putArray("choices");
+        for (Completion.Choice ch : c.choices()) {
+            ObjectNode choice = choices.addObject();
+            choice.put("index", ch.index());
+            if (kind == Kind.CHAT) {
+                ObjectNode message = choice.putObject("message");
+                message.put("role", "assistant");
+                // tool calls belong to the first (only) choice: n > 1 is refused with tools
+                boolean calls = ch.index() == 0 && c.hasToolCalls();
+                if (calls && ch.text().isEmpty()) {
+                    message.putNull("content"); // as OpenAI answers a turn that only calls tools
+                } else {
+                    message.put("content", ch.text());
+                }
+                message.putNull("refusal");
+                if (calls) {
+                    message.set("tool_calls", toolCalls(c.toolCalls()));
+                }
+            } else {
+                choice.put("text", ch.text());
+            }
+            choice.set("logprobs", logprobs(kind, ch.logprobs()));
+            choice.put("finish_reason", finishReason(ch.finishReason()));
         }
-        choice.putNull("logprobs");
-        choice.put("finish_reason", finishReason(c.finishReason()));
         root.set("usage", usage(c.usage()));
         return root;
     }
 
     /**
-     * One streamed chunk. For chat, {@code role} is sent on the first chunk only; {@code finishReason} is null
-     * except on the last content chunk.
+     * One streamed chunk of the first choice. For chat, {@code role} is sent on the first chunk only;
+     * {@code finishReason} is null except on the last content chunk.
      */
     public ObjectNode chunk(Kind kind, String id, long created, String model, boolean first, String text,
                             String finishReason) {
+        return chunk(kind, id, created, model, 0, first, text, finishReason, List.of());
+    }
+
+    /**
+     * One streamed chunk of choice {@code index}. Log-probabilities (when asked for) travel on the choice's last
+     * chunk, the one with its {@code finishReason}, for all its tokens at once; otherwise {@code logprobs} is null.
+     */
+    public ObjectNode chunk(Kind kind, String id, long created, String model, int index, boolean first, String text,
+                            String finishReason, List<TokenLogprob> logprobs) {
         ObjectNode root = header(kind.chunkObject, id, created, model);
         ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         if (kind == Kind.CHAT) {
             ObjectNode delta = choice.putObject("delta");
             if (first) {
@@ -90,9 +117,103 @@ public final class ResponseBodies {
         } else {
             choice.put("text", text == null ? "" : text);
         }
-        choice.putNull("logprobs");
+        choice.set("logprobs", logprobs(kind, logprobs));
         choice.put("finish_reason", finishReason);
         return root;
+    }
+
+    /**
+     * One streamed piece of a tool call, as OpenAI streams them: the first piece of a call carries {@code index},
+     * {@code id}, {@code type} and {@code function.name} with empty {@code arguments} (and, on the answer's first
+     * chunk, {@code role} with null {@code content}); later pieces carry the index and an arguments fragment.
+     */
+    public ObjectNode toolCallChunk(String id, long created, String model, boolean first, ToolCallDelta call) {
+        ObjectNode root = header(Kind.CHAT.chunkObject, id, created, model);
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode delta = choice.putObject("delta");
+        if (first) {
+            delta.put("role", "assistant");
+            delta.putNull("content");
+        }
+        ObjectNode t = delta.putArray("tool_calls").addObject();
+        t.put("index", call.index());
+        if (call.isStart()) {
+            t.put("id", call.id());
+            t.put("type", "function");
+        }
+        ObjectNode function = t.putObject("function");
+        if (call.isStart()) {
+            function.put("name", call.name());
+        }
+        function.put("arguments", call.arguments());
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        return root;
+    }
+
+    private ArrayNode toolCalls(List<ToolCall> calls) {
+        ArrayNode out = json.createArrayNode();
+        for (ToolCall call : calls) {
+            ObjectNode t = out.addObject();
+            t.put("id", call.id());
+            t.put("type", "function");
+            ObjectNode function = t.putObject("function");
+            function.put("name", call.name());
+            function.put("arguments", call.arguments());
+        }
+        return out;
+    }
+
+    /**
+     * OpenAI's log-probability shapes: chat's {@code {content: [{token, logprob, bytes, top_logprobs}]}}, and the
+     * legacy completions' {@code {tokens, token_logprobs, top_logprobs, text_offset}}. Null when there are none.
+     */
+    private JsonNode logprobs(Kind kind, List<TokenLogprob> tokens) {
+        if (tokens.isEmpty()) {
+            return NullNode.getInstance();
+        }
+        ObjectNode out = json.createObjectNode();
+        if (kind == Kind.CHAT) {
+            ArrayNode content = out.putArray("content");
+            for (TokenLogprob t : tokens) {
+                ObjectNode entry = tokenEntry(t.token(), t.logprob(), t.bytes());
+                ArrayNode top = entry.putArray("top_logprobs");
+                for (TokenLogprob.Alternative a : t.top()) {
+                    top.add(tokenEntry(a.token(), a.logprob(), a.bytes()));
+                }
+                content.add(entry);
+            }
+            out.putNull("refusal");
+            return out;
+        }
+        ArrayNode texts = out.putArray("tokens");
+        ArrayNode values = out.putArray("token_logprobs");
+        ArrayNode tops = out.putArray("top_logprobs");
+        ArrayNode offsets = out.putArray("text_offset");
+        int offset = 0;
+        for (TokenLogprob t : tokens) {
+            texts.add(t.token());
+            values.add(t.logprob());
+            ObjectNode top = tops.addObject();
+            for (TokenLogprob.Alternative a : t.top()) {
+                top.put(a.token(), a.logprob());
+            }
+            offsets.add(offset);
+            offset += t.token().length();
+        }
+        return out;
+    }
+
+    private ObjectNode tokenEntry(String token, double logprob, byte[] bytes) {
+        ObjectNode e = json.createObjectNode();
+        e.put("token", token);
+        e.put("logprob", logprob);
+        ArrayNode b = e.putArray("bytes");
+        for (byte x : bytes) {
+            b.add(x & 0xff);
+        }
+        return e;
     }
 
     /** The extra last chunk with token usage ({@code stream_options.include_usage}): no choices. */
