@@ -16,9 +16,9 @@ import java.nio.file.Path;
 
 /** Options every model-running command shares. */
 final class ModelOptions {
-    @Option(names = "--model", paramLabel = "DIR",
-            description = "HuggingFace model directory (config.json, *.safetensors, tokenizer.json). "
-                    + "Default: the random-weights demo model. serve takes it several times as NAME=DIR.")
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "HuggingFace model directory (config.json, *.safetensors, tokenizer.json) or a .gguf file. "
+                    + "Default: the random-weights demo model. serve takes it several times as NAME=PATH.")
     List<String> models = new ArrayList<>();
 
     @Option(names = "--dtype", defaultValue = "f32", description = "f32, f16 or int8 (default: ${DEFAULT-VALUE})")

@@ -76,7 +76,7 @@ public final class AssistantBuilder {
     AssistantBuilder() {
     }
 
-    /** The HuggingFace model directory (config.json, *.safetensors, tokenizer.json). Required. */
+    /** The HuggingFace model directory (config.json, *.safetensors, tokenizer.json) or a {@code .gguf} file. Required. */
     public AssistantBuilder modelPath(Path path) {
         once(modelPath, "modelPath");
         this.modelPath = Objects.requireNonNull(path, "path");
@@ -355,7 +355,7 @@ public final class AssistantBuilder {
      */
     public Assistant build() {
         if (modelPath == null) {
-            throw invalid("modelPath is required: point it at a HuggingFace model directory");
+            throw invalid("modelPath is required: point it at a HuggingFace model directory or a .gguf file");
         }
         LoadOptions options = loadOptions();
         LongSupplier clock = nanoClock != null ? nanoClock : System::nanoTime;

@@ -2,12 +2,14 @@ package dev.assistant.core.model;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.gguf.GgufFile;
+import dev.assistant.core.gguf.GgufModel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A HuggingFace model directory, checked and read: its config, generation defaults and (optionally) verified
+ * A HuggingFace model directory (or a GGUF file, whose metadata stands for config.json), checked and read: its config, generation defaults and (optionally) verified
  * checksums. Weights are opened separately through {@link #openWeights()} because they hold file handles.
  */
 public record ModelDirectory(Path path, ModelConfig config, GenerationDefaults generation) {
@@ -20,6 +22,9 @@ public record ModelDirectory(Path path, ModelConfig config, GenerationDefaults g
      *                            {@code MODEL_CORRUPTED} when its files are wrong
      */
     public static ModelDirectory read(Path dir, boolean verifyChecksums) {
+        if (Files.isRegularFile(dir)) {
+            return readGguf(dir);
+        }
         if (!Files.isDirectory(dir)) {
             throw new AssistantException(ErrorCode.MODEL_NOT_FOUND, "model directory not found: " + dir
                     + " (point it at a HuggingFace model directory with config.json, *.safetensors and tokenizer.json)");
@@ -32,6 +37,18 @@ public record ModelDirectory(Path path, ModelConfig config, GenerationDefaults g
         return new ModelDirectory(dir, config, GenerationDefaults.read(dir, config));
     }
 
+    private static ModelDirectory readGguf(Path file) {
+        try (GgufFile gguf = GgufFile.open(file)) {
+            ModelConfig config = ModelConfig.parse(GgufModel.of(gguf).configJson(), file);
+            return new ModelDirectory(file, config, GenerationDefaults.read(file, config));
+        }
+    }
+
+    /** Whether this model is a single GGUF file rather than a directory. */
+    public boolean isGguf() {
+        return Files.isRegularFile(path);
+    }
+
     /**
      * Opens the weights and checks them against the config (see {@link WeightsMatchConfig}) before a caller sizes
      * anything from it.
@@ -41,7 +58,7 @@ public record ModelDirectory(Path path, ModelConfig config, GenerationDefaults g
     public WeightStore openWeights() {
         WeightStore weights = WeightStore.open(path);
         try {
-            WeightsMatchConfig.check(config, weights, path.resolve("config.json"));
+            WeightsMatchConfig.check(config, weights, isGguf() ? path : path.resolve("config.json"));
             return weights;
         } catch (RuntimeException e) {
             weights.close();
@@ -49,9 +66,13 @@ public record ModelDirectory(Path path, ModelConfig config, GenerationDefaults g
         }
     }
 
-    /** The name a model is known by when none is given: its directory name. */
+    /** The name a model is known by when none is given: its directory name (a GGUF file's name without .gguf). */
     public String defaultName() {
         Path name = path.toAbsolutePath().normalize().getFileName();
-        return name == null ? "model" : name.toString();
+        if (name == null) {
+            return "model";
+        }
+        String text = name.toString();
+        return isGguf() && text.endsWith(".gguf") ? text.substring(0, text.length() - 5) : text;
     }
 }

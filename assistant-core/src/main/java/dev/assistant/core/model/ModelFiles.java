@@ -12,7 +12,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * What a model directory's files looked like when a model was loaded (size, modification time and file identity of
+ * What a model directory's files (or a GGUF model file) looked like when a model was loaded (size, modification time and file identity of
  * {@code config.json} and every {@code *.safetensors} file), to tell later whether they were replaced or rewritten
  * under the running process. Engines copy the weights at load, so a change does not affect the loaded model; it
  * means the directory no longer holds what is running, which an operator should know. Immutable.
@@ -32,6 +32,13 @@ public final class ModelFiles {
     /** The current state of {@code dir}'s model files. */
     public static ModelFiles snapshot(Path dir) {
         Map<String, Stamp> stamps = new TreeMap<>();
+        if (Files.isRegularFile(dir)) { // a GGUF file is the whole model
+            Stamp stamp = stamp(dir);
+            if (stamp != null) {
+                stamps.put(String.valueOf(dir.getFileName()), stamp);
+            }
+            return new ModelFiles(dir, stamps);
+        }
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : files.filter(ModelFiles::isModelFile).toList()) {
                 Stamp stamp = stamp(file);

@@ -3,6 +3,8 @@ package dev.assistant.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.gguf.GgufFile;
+import dev.assistant.core.gguf.GgufModel;
 import dev.assistant.core.safetensors.SafetensorsFile;
 import dev.assistant.core.safetensors.TensorInfo;
 
@@ -18,19 +20,37 @@ import java.util.Optional;
 
 /**
  * All tensors of a model directory, from {@code model.safetensors} or the shards listed in
- * {@code model.safetensors.index.json}, looked up by name.
+ * {@code model.safetensors.index.json}, or of a GGUF file (converted to float32 under the HuggingFace names as each
+ * tensor is read, see {@link GgufModel}), looked up by name.
  */
 public final class WeightStore implements AutoCloseable {
     private final Map<Path, SafetensorsFile> files;
     private final Map<String, TensorInfo> tensors;
+    /** Set instead of {@link #files} when the weights come from a GGUF file. */
+    private final GgufModel gguf;
+    private final Path source;
 
-    private WeightStore(Map<Path, SafetensorsFile> files, Map<String, TensorInfo> tensors) {
+    private WeightStore(Map<Path, SafetensorsFile> files, Map<String, TensorInfo> tensors, GgufModel gguf, Path source) {
         this.files = files;
         this.tensors = tensors;
+        this.gguf = gguf;
+        this.source = source;
     }
 
-    /** Opens the weights of {@code dir}, validating every file header. */
+    /**
+     * Opens the weights of {@code dir} (a model directory, or a {@code .gguf} file), validating every file header.
+     */
     public static WeightStore open(Path dir) {
+        if (Files.isRegularFile(dir)) {
+            GgufFile file = GgufFile.open(dir);
+            try {
+                GgufModel model = GgufModel.of(file);
+                return new WeightStore(Map.of(), model.tensors(), model, dir);
+            } catch (RuntimeException e) {
+                file.close();
+                throw e;
+            }
+        }
         Path single = dir.resolve("model.safetensors");
         Path index = dir.resolve("model.safetensors.index.json");
         Map<Path, SafetensorsFile> files = new LinkedHashMap<>();
@@ -74,7 +94,7 @@ public final class WeightStore implements AutoCloseable {
             files.values().forEach(SafetensorsFile::close);
             throw e;
         }
-        return new WeightStore(files, Collections.unmodifiableMap(tensors));
+        return new WeightStore(files, Collections.unmodifiableMap(tensors), null, dir);
     }
 
     private static void addFile(Map<Path, SafetensorsFile> files, Map<String, TensorInfo> tensors, Path path) {
@@ -97,9 +117,9 @@ public final class WeightStore implements AutoCloseable {
         return Optional.ofNullable(tensors.get(name));
     }
 
-    /** Metadata of the first (or only) file. */
+    /** Metadata of the first (or only) safetensors file; empty for GGUF. */
     public Map<String, String> metadata() {
-        return files.values().iterator().next().metadata();
+        return gguf != null ? Map.of() : files.values().iterator().next().metadata();
     }
 
     /**
@@ -111,28 +131,31 @@ public final class WeightStore implements AutoCloseable {
         TensorInfo t = tensors.get(name);
         if (t == null) {
             throw new AssistantException(ErrorCode.MODEL_INVALID, "missing tensor '" + name + "' in the weights of "
-                    + files.keySet().iterator().next().getParent());
+                    + this);
         }
         if (!Arrays.equals(t.shape(), expectedShape)) {
             throw new AssistantException(ErrorCode.MODEL_INVALID, "tensor '" + name + "' in " + t.file() + " has shape "
-                    + t.shapeText() + " but config.json implies " + Arrays.toString(expectedShape));
+                    + t.shapeText() + " but " + (gguf != null ? "its metadata implies " : "config.json implies ") + Arrays.toString(expectedShape));
         }
         return t;
     }
 
     /** Maps the bytes of {@code tensor} read-only (see {@link SafetensorsFile#map}). */
     public ByteBuffer map(TensorInfo tensor) {
-        return files.get(tensor.file()).map(tensor);
+        return gguf != null ? gguf.floatBytes(tensor) : files.get(tensor.file()).map(tensor);
     }
 
-    /** The directory the weights are in. */
+    /** The directory the weights are in (the file, for GGUF). */
     @Override
     public String toString() {
-        return String.valueOf(files.keySet().iterator().next().toAbsolutePath().getParent());
+        return String.valueOf(source.toAbsolutePath());
     }
 
     @Override
     public void close() {
         files.values().forEach(SafetensorsFile::close);
+        if (gguf != null) {
+            gguf.file().close();
+        }
     }
 }

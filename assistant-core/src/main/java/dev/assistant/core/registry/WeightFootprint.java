@@ -21,7 +21,7 @@ public final class WeightFootprint {
      * @param int8 whether float weights will be quantized to INT8 at load
      */
     public static long estimate(Path path, boolean int8) {
-        if (!Files.isDirectory(path)) {
+        if (!Files.isDirectory(path) && !dev.assistant.core.gguf.GgufFile.looksLikeGguf(path)) {
             return sizeOf(path);
         }
         try (WeightStore store = WeightStore.open(path)) {

@@ -61,7 +61,7 @@ public final class ModelTokenizer implements AutoCloseable {
      *
      * @param modelDir directory with {@code tokenizer.json} (required), {@code tokenizer_config.json},
      *                 {@code special_tokens_map.json}, {@code chat_template.jinja}/{@code chat_template.json}
-     *                 (optional)
+     *                 (optional); or a GGUF file, whose tokenizer metadata is used (see {@code GgufTokenizer})
      * @param clock    the clock chat templates read through {@code strftime_now}
      * @throws AssistantException MODEL_NOT_FOUND (no such directory), MODEL_INVALID (missing tokenizer.json, chat
      *                            template that does not parse), MODEL_CORRUPTED (unparseable file); messages name the
@@ -79,11 +79,14 @@ public final class ModelTokenizer implements AutoCloseable {
         HuggingFaceTokenizer tokenizer;
         try {
             dev.assistant.core.djl.CudaProbe.quietUnlessCudaLibtorch(); // before DJL loads the tokenizer's library
-            tokenizer = HuggingFaceTokenizer.newInstance(files.tokenizerJson, Map.of(
+            Map<String, String> options = Map.of(
                     "addSpecialTokens", "true",
                     "withOverflowingTokens", "false",
                     "truncation", "false",
-                    "padding", "false"));
+                    "padding", "false");
+            tokenizer = files.tokenizerJsonBytes != null
+                    ? HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(files.tokenizerJsonBytes), options)
+                    : HuggingFaceTokenizer.newInstance(files.tokenizerJson, options);
         } catch (IOException | RuntimeException e) {
             throw new AssistantException(ErrorCode.MODEL_CORRUPTED,
                     "the tokenizer library cannot load " + files.tokenizerJson + ": " + e.getMessage(), e);

@@ -13,6 +13,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.assistant.core.gguf.GgufFile;
+import dev.assistant.core.gguf.GgufTokenizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -43,7 +45,10 @@ final class TokenizerFiles {
             .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
             .build();
 
+    /** The tokenizer.json file, or the GGUF file the tokenizer comes from (see {@link #tokenizerJsonBytes}). */
     final Path tokenizerJson;
+    /** The tokenizer.json built in memory from a GGUF file's metadata; null for a model directory. */
+    final byte[] tokenizerJsonBytes;
     final String[] idToToken;
     final Map<String, Integer> tokenToId;
     final SpecialTokens specialTokens;
@@ -55,11 +60,12 @@ final class TokenizerFiles {
     /** Ids of the added tokens (special or not): they are matched literally, never produced by the model's merges. */
     final java.util.Set<Integer> addedIds;
 
-    private TokenizerFiles(Path tokenizerJson, String[] idToToken, Map<String, Integer> tokenToId,
+    private TokenizerFiles(Path tokenizerJson, byte[] tokenizerJsonBytes, String[] idToToken, Map<String, Integer> tokenToId,
             SpecialTokens specialTokens, boolean cleanUp, Map<String, String> chatTemplates,
             Map<String, Object> specialTokenStrings, java.util.Set<Integer> addedIds) {
         this.addedIds = java.util.Set.copyOf(addedIds);
         this.tokenizerJson = tokenizerJson;
+        this.tokenizerJsonBytes = tokenizerJsonBytes;
         this.idToToken = idToToken;
         this.tokenToId = tokenToId;
         this.specialTokens = specialTokens;
@@ -72,6 +78,9 @@ final class TokenizerFiles {
         if (modelDir == null) {
             throw new AssistantException(ErrorCode.INVALID_REQUEST, "model directory must not be null");
         }
+        if (Files.isRegularFile(modelDir)) {
+            return readGguf(modelDir);
+        }
         if (!Files.isDirectory(modelDir)) {
             throw new AssistantException(ErrorCode.MODEL_NOT_FOUND, "model directory not found: " + modelDir);
         }
@@ -82,10 +91,28 @@ final class TokenizerFiles {
         }
         JsonNode config = readOptionalJson(modelDir.resolve(TOKENIZER_CONFIG_JSON));
         JsonNode specialMap = readOptionalJson(modelDir.resolve(SPECIAL_TOKENS_MAP_JSON));
+        return assemble(tokenizerJson, null, config, specialMap, readChatTemplates(modelDir, config));
+    }
 
+    /** A GGUF file: tokenizer.json and tokenizer_config.json built from its metadata (see {@link GgufTokenizer}). */
+    private static TokenizerFiles readGguf(Path file) {
+        try (GgufFile gguf = GgufFile.open(file)) {
+            GgufTokenizer tokenizer = GgufTokenizer.of(gguf);
+            byte[] json = JSON.writeValueAsBytes(tokenizer.tokenizerJson());
+            JsonNode config = tokenizer.tokenizerConfig();
+            Map<String, String> templates = new LinkedHashMap<>();
+            addTemplates(file, config.path("chat_template"), templates);
+            return assemble(file, json, config, null, Collections.unmodifiableMap(templates));
+        } catch (JsonProcessingException e) {
+            throw new AssistantException(ErrorCode.INTERNAL, "cannot write the tokenizer of " + file, e);
+        }
+    }
+
+    private static TokenizerFiles assemble(Path tokenizerJson, byte[] tokenizerJsonBytes, JsonNode config,
+                                           JsonNode specialMap, Map<String, String> templates) {
         Map<String, Integer> tokenToId = new HashMap<>();
         Map<Integer, Boolean> addedSpecial = new HashMap<>();
-        readVocab(tokenizerJson, tokenToId, addedSpecial);
+        readVocab(tokenizerJson, tokenizerJsonBytes, tokenToId, addedSpecial);
         int maxId = -1;
         for (int id : tokenToId.values()) {
             maxId = Math.max(maxId, id);
@@ -115,19 +142,19 @@ final class TokenizerFiles {
                 specialIds);
         // transformers >= 4.45 defaults this to false when the config does not say.
         boolean cleanUp = config != null && config.path("clean_up_tokenization_spaces").asBoolean(false);
-        Map<String, String> templates = readChatTemplates(modelDir, config);
         // not Map.copyOf: its open addressing takes seconds on 150k similar token strings
-        return new TokenizerFiles(tokenizerJson, idToToken, Collections.unmodifiableMap(tokenToId), specialTokens, cleanUp,
-                templates, specialStrings, addedSpecial.keySet());
+        return new TokenizerFiles(tokenizerJson, tokenizerJsonBytes, idToToken, Collections.unmodifiableMap(tokenToId),
+                specialTokens, cleanUp, templates, specialStrings, addedSpecial.keySet());
     }
 
     /**
      * Streams {@code model.vocab} and {@code added_tokens} out of tokenizer.json, skipping the (large) merges: a
      * tree parse of a 150k-vocabulary file costs seconds and hundreds of MB.
      */
-    private static void readVocab(Path file, Map<String, Integer> tokenToId, Map<Integer, Boolean> addedSpecial) {
+    private static void readVocab(Path file, byte[] bytes, Map<String, Integer> tokenToId,
+                                  Map<Integer, Boolean> addedSpecial) {
         boolean sawVocab = false;
-        try (JsonParser p = VOCAB_JSON.createParser(file.toFile())) {
+        try (JsonParser p = bytes != null ? VOCAB_JSON.createParser(bytes) : VOCAB_JSON.createParser(file.toFile())) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw corrupted(file, "not a JSON object");
             }
