@@ -7,9 +7,9 @@ package dev.assistant.security;
  */
 public final class OptInBackends {
     /** The AWS KMS key provider ({@code provider: kms}). */
-    public static final String KMS_ARTIFACT = "dev.assistant:assistant-security-kms";
+    public static final String KMS_ARTIFACT = "io.github.assistant-sdk:assistant-security-kms";
     /** The Redis rate limiter ({@code rateLimits.backend: redis}). */
-    public static final String REDIS_ARTIFACT = "dev.assistant:assistant-security-redis";
+    public static final String REDIS_ARTIFACT = "io.github.assistant-sdk:assistant-security-redis";
 
     private OptInBackends() {
     }

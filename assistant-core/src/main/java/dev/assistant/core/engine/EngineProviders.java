@@ -96,9 +96,9 @@ public final class EngineProviders {
         /** Why the choice is what it is, in one sentence per provider. */
         public String explanation() {
             if (verdicts.isEmpty()) {
-                return "no engine is on the classpath: add dev.assistant:assistant-engine-native (Llama on the CPU, "
-                        + "no libtorch) and/or dev.assistant:assistant-engine-pytorch with libtorch's natives "
-                        + "(or dev.assistant:assistant-sdk for both)";
+                return "no engine is on the classpath: add io.github.assistant-sdk:assistant-engine-native (Llama on the CPU, "
+                        + "no libtorch) and/or io.github.assistant-sdk:assistant-engine-pytorch with libtorch's natives "
+                        + "(or io.github.assistant-sdk:assistant-sdk for both)";
             }
             return verdicts.stream().map(v -> v.provider().name() + ": "
                             + (v.support().supported() ? "can run it (rank " + v.support().rank() + "), " : "cannot, ")

@@ -158,7 +158,7 @@ class SecuritySettingsTest {
                 .isInstanceOfSatisfying(SecurityConfigException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST);
                     assertThat(e.path()).isEqualTo("rateLimits.backend");
-                    assertThat(e.problem()).contains("dev.assistant:assistant-security-redis");
+                    assertThat(e.problem()).contains("io.github.assistant-sdk:assistant-security-redis");
                 });
     }
 
@@ -171,7 +171,7 @@ class SecuritySettingsTest {
         assertThatThrownBy(() -> SecuritySettings.load(file, ConfigFixture.ENV::get, clock))
                 .isInstanceOfSatisfying(KeyProviderException.class, e -> {
                     assertThat(e.failure()).isEqualTo(KeyProviderException.Failure.CONFIGURATION);
-                    assertThat(e.getMessage()).contains("dev.assistant:assistant-security-kms");
+                    assertThat(e.getMessage()).contains("io.github.assistant-sdk:assistant-security-kms");
                 });
     }
 
