@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -29,12 +30,14 @@ class ShutdownCutTest {
         // A generation that has produced one piece of text and then takes as long as the test wants.
         CallStep stuck = (call, next) -> {
             call.listener().onText("Once");
-            try {
-                release.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return next.proceed(call);
+            // The chain is asynchronous: hold the call without holding the caller's thread.
+            return CompletableFuture.runAsync(() -> {
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }).thenCompose(ignored -> next.proceed(call));
         };
         try (Assistant assistant = Assistant.builder().modelPath(TestModels.model("stories260K")).modelName("stories")
                 .device("cpu").workers(2).step(stuck).defaultTimeout(Duration.ofMinutes(1)).build()) {
