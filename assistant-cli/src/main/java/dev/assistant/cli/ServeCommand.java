@@ -18,6 +18,7 @@ import dev.assistant.server.OpenAiServer;
 import dev.assistant.server.ServerConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,6 +53,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "unload a model nobody used for this long (ISO-8601, e.g. PT30M); the next request for it "
                     + "waits for it to load again. Models then load on their first request. Default: never.")
     Duration idleUnload;
+
+    @Option(names = "--models-config", paramLabel = "FILE",
+            description = "JSON file listing the models to serve (instead of --model NAME=DIR): "
+                    + "{\"models\": [{\"name\": \"general\", \"path\": \"/models/a\"}], \"idleUnload\": \"PT30M\"}")
+    Path modelsConfig;
 
     @Option(names = "--model-name", description = "the name clients put in \"model\" (default: the directory name)")
     String modelName;
@@ -206,12 +212,24 @@ final class ServeCommand implements Callable<Integer> {
         };
         boolean int8 = "int8".equalsIgnoreCase(model.dtype);
         ModelRegistry.Builder models = ModelRegistry.builder();
-        for (ModelOptions.Named named : model.named(modelName, err)) {
-            models.model(new ModelSpec(named.name(), named.path(), factory,
-                    WeightFootprint.estimate(named.path(), int8)));
+        List<ModelOptions.Named> named;
+        Duration idle = idleUnload;
+        if (modelsConfig == null) {
+            named = model.named(modelName, err);
+        } else {
+            if (!model.models.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "give the models either with --model or in --models-config, not both");
+            }
+            ModelsConfig file = ModelsConfig.read(modelsConfig);
+            named = file.models().stream().map(m -> new ModelOptions.Named(m.name(), m.path())).toList();
+            idle = idle != null ? idle : file.idleUnload();
         }
-        if (idleUnload != null) {
-            models.idleUnloadAfter(idleUnload).loadOnStart(false);
+        for (ModelOptions.Named one : named) {
+            models.model(new ModelSpec(one.name(), one.path(), factory, WeightFootprint.estimate(one.path(), int8)));
+        }
+        if (idle != null) {
+            models.idleUnloadAfter(idle).loadOnStart(false);
         }
         return models.build();
     }

@@ -1,5 +1,6 @@
 package dev.assistant.langchain4j;
 
+import dev.assistant.core.testing.SharedModels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -48,7 +49,7 @@ class LangChain4jToolCallingTest {
     @BeforeAll
     static void load() {
         metrics = InMemoryMetrics.builder().build();
-        assistant = Assistant.builder().modelPath(TestModels.model("stories260K")).device("cpu").metrics(metrics).build();
+        assistant = Assistant.builder().modelPath(SharedModels.model("stories260K")).device("cpu").metrics(metrics).build();
     }
 
     @AfterAll

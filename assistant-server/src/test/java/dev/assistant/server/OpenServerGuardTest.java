@@ -1,5 +1,6 @@
 package dev.assistant.server;
 
+import dev.assistant.core.testing.SharedModels;
 import dev.assistant.core.Assistant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,7 +21,7 @@ class OpenServerGuardTest {
 
     @BeforeAll
     static void start() {
-        assistant = Assistant.builder().modelPath(TestModels.model("stories260K")).modelName("stories").device("cpu")
+        assistant = Assistant.builder().modelPath(SharedModels.model("stories260K")).modelName("stories").device("cpu")
                 .workers(2).defaultTimeout(Duration.ofMinutes(1)).build();
         server = OpenAiServer.builder().config(ServerConfig.builder().port(0).allowedHost("assistant.internal").build())
                 .model(assistant).build().start();

@@ -1,5 +1,6 @@
 package dev.assistant.server;
 
+import dev.assistant.core.testing.SharedModels;
 import dev.assistant.api.Secret;
 import dev.assistant.core.Assistant;
 import dev.assistant.metrics.micrometer.MicrometerMetricsListener;
@@ -50,7 +51,7 @@ final class SecuredServer implements AutoCloseable {
     final OpenAiServer server;
 
     SecuredServer(ServerConfig.Builder config) {
-        Path model = TestModels.model("stories260K");
+        Path model = SharedModels.model("stories260K");
         MicrometerMetricsListener metrics = MicrometerMetricsListener.bindTo(registry);
         this.assistant = assistant(model, MODEL, metrics);
         this.forbidden = assistant(model, FORBIDDEN_MODEL, metrics);

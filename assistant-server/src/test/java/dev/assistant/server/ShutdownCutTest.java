@@ -1,5 +1,6 @@
 package dev.assistant.server;
 
+import dev.assistant.core.testing.SharedModels;
 import dev.assistant.core.Assistant;
 import dev.assistant.core.pipeline.CallStep;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class ShutdownCutTest {
                 }
             }).thenCompose(ignored -> next.proceed(call));
         };
-        try (Assistant assistant = Assistant.builder().modelPath(TestModels.model("stories260K")).modelName("stories")
+        try (Assistant assistant = Assistant.builder().modelPath(SharedModels.model("stories260K")).modelName("stories")
                 .device("cpu").workers(2).step(stuck).defaultTimeout(Duration.ofMinutes(1)).build()) {
             OpenAiServer server = OpenAiServer.builder().config(ServerConfig.builder().port(0).build()).model(assistant)
                     .build().start();

@@ -1,5 +1,6 @@
 package dev.assistant.springai;
 
+import dev.assistant.core.testing.SharedModels;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,7 +36,7 @@ class SpringAiToolCallingTest {
     @BeforeAll
     static void load() {
         metrics = InMemoryMetrics.builder().build();
-        assistant = Assistant.builder().modelPath(TestModels.model("stories260K")).device("cpu").metrics(metrics).build();
+        assistant = Assistant.builder().modelPath(SharedModels.model("stories260K")).device("cpu").metrics(metrics).build();
     }
 
     @AfterAll

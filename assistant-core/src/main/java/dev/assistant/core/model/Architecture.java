@@ -11,6 +11,21 @@ import java.util.stream.Collectors;
 public enum Architecture {
     /** Llama 2/3, Mistral, Qwen2, SmolLM, TinyLlama: RMSNorm, rotate-half RoPE, SwiGLU, grouped-query attention. */
     LLAMA(List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM")),
+    /**
+     * Qwen3: the Llama layout plus a per-head RMSNorm on queries and keys before RoPE ({@code q_norm}/{@code k_norm},
+     * one weight of head_dim each), no q/k/v bias, and a head_dim of its own (not always hidden / heads).
+     */
+    QWEN3(List.of("Qwen3ForCausalLM")),
+    /**
+     * Gemma 2: embeddings scaled by sqrt(hidden), RMSNorm with (1 + w), norms before and after attention and MLP,
+     * GeGLU with tanh GELU, sliding-window and global attention alternating, soft-capped attention scores and logits.
+     */
+    GEMMA2(List.of("Gemma2ForCausalLM")),
+    /**
+     * Phi-3: the Llama layout with q|k|v stored as one {@code qkv_proj} and gate|up as one {@code gate_up_proj}.
+     * LongRoPE ({@code rope_scaling} type longrope/su, Phi-3.5 and the 128k models) is not supported yet.
+     */
+    PHI3(List.of("Phi3ForCausalLM")),
     /** GPT-2: LayerNorm, learned positions, Conv1D weights, fused c_attn, gelu_new. */
     GPT2(List.of("GPT2LMHeadModel"));
 

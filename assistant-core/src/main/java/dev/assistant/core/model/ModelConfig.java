@@ -36,7 +36,8 @@ public record ModelConfig(
         boolean tieWordEmbeddings,
         int bosTokenId,
         List<Integer> eosTokenIds,
-        QuantScheme quantizationScheme) {
+        QuantScheme quantizationScheme,
+        Gemma2Settings gemma2) {
 
     /**
      * Upper bounds far above any released model of the supported families, below what would make a load try to
@@ -58,6 +59,11 @@ public record ModelConfig(
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
+    /** Gemma 2's attention and logit settings; empty for the other architectures. */
+    public java.util.Optional<Gemma2Settings> gemma2Settings() {
+        return java.util.Optional.ofNullable(gemma2);
+    }
+
     /** The INT8 scheme of a directory written by {@code assistant quantize}; empty for float weights. */
     public Optional<QuantScheme> quantization() {
         return Optional.ofNullable(quantizationScheme);
@@ -75,6 +81,9 @@ public record ModelConfig(
                 case "llama" -> "LlamaForCausalLM";
                 case "mistral" -> "MistralForCausalLM";
                 case "qwen2" -> "Qwen2ForCausalLM";
+                case "qwen3" -> "Qwen3ForCausalLM";
+                case "gemma2" -> "Gemma2ForCausalLM";
+                case "phi3" -> "Phi3ForCausalLM";
                 case "gpt2" -> "GPT2LMHeadModel";
                 default -> root.get("model_type").asText();
             };
@@ -82,10 +91,14 @@ public record ModelConfig(
             throw r.invalid("architectures", "is missing (and there is no model_type)");
         }
         Architecture arch = Architecture.fromHfName(name);
-        return arch == Architecture.GPT2 ? parseGpt2(r, name) : parseLlama(r, name);
+        return switch (arch) {
+            case GPT2 -> parseGpt2(r, name);
+            case GEMMA2 -> parseGemma2(r, name);
+            default -> parseLlama(r, name, arch);
+        };
     }
 
-    private static ModelConfig parseLlama(Reader r, String name) {
+    private static ModelConfig parseLlama(Reader r, String name, Architecture arch) {
         int hidden = r.positiveInt("hidden_size", MAX_HIDDEN);
         int heads = r.positiveInt("num_attention_heads", MAX_HEADS);
         int kvHeads = r.optionalPositiveInt("num_key_value_heads", heads, MAX_HEADS);
@@ -103,20 +116,53 @@ public record ModelConfig(
         if (!act.equals("silu") && !act.equals("swish")) {
             throw r.invalid("hidden_act", "'" + act + "' is not supported for " + name + " (supported: silu)");
         }
+        if (r.optionalPositiveDouble("partial_rotary_factor", 1.0) != 1.0) {
+            throw r.invalid("partial_rotary_factor", "is not supported for " + name + " (only 1.0, a full rotation)");
+        }
         boolean qwen2 = name.equals("Qwen2ForCausalLM");
+        // Qwen2/Qwen3 configs carry a sliding_window that only applies with use_sliding_window
+        boolean qwen = (qwen2 || arch == Architecture.QWEN3) && !r.optionalBoolean("use_sliding_window", false);
         int maxPos = r.positiveInt("max_position_embeddings", MAX_POSITIONS);
         int slidingWindow = r.optionalPositiveInt("sliding_window", 0, MAX_POSITIONS);
-        if (slidingWindow > 0 && slidingWindow < maxPos && !qwen2) {
+        if (slidingWindow > 0 && slidingWindow < maxPos && !qwen) {
             // Attention beyond the window would differ from the model's training; cap the context instead.
             maxPos = slidingWindow;
         }
-        return new ModelConfig(Architecture.LLAMA, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
+        return new ModelConfig(arch, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
                 r.positiveInt("num_hidden_layers", MAX_LAYERS), heads, kvHeads, headDim,
                 r.positiveInt("vocab_size", MAX_VOCAB), maxPos,
                 r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
                 r.ropeScaling(), r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
                 r.optionalBoolean("tie_word_embeddings", false), r.optionalInt("bos_token_id", -1),
-                r.intList("eos_token_id"), r.quantization());
+                r.intList("eos_token_id"), r.quantization(), null);
+    }
+
+    private static ModelConfig parseGemma2(Reader r, String name) {
+        int hidden = r.positiveInt("hidden_size", MAX_HIDDEN);
+        int heads = r.positiveInt("num_attention_heads", MAX_HEADS);
+        int kvHeads = r.optionalPositiveInt("num_key_value_heads", heads, MAX_HEADS);
+        if (heads % kvHeads != 0) {
+            throw r.invalid("num_key_value_heads", kvHeads + " does not divide num_attention_heads " + heads);
+        }
+        int headDim = r.optionalPositiveInt("head_dim", 256, MAX_HEAD_DIM);
+        if (headDim % 2 != 0) {
+            throw r.invalid("head_dim", headDim + " is odd; rotary embeddings need an even head size");
+        }
+        String actField = r.has("hidden_activation") ? "hidden_activation" : "hidden_act";
+        String act = r.optionalText(actField, "gelu_pytorch_tanh");
+        if (!act.equals("gelu_pytorch_tanh") && !act.equals("gelu_tanh")) {
+            throw r.invalid(actField, "'" + act + "' is not supported for " + name + " (supported: gelu_pytorch_tanh)");
+        }
+        Gemma2Settings gemma = new Gemma2Settings(r.optionalPositiveDouble("query_pre_attn_scalar", headDim),
+                r.optionalPositiveInt("sliding_window", 4096, MAX_POSITIONS),
+                r.optionalPositiveDouble("attn_logit_softcapping", 0), r.optionalPositiveDouble("final_logit_softcapping", 0));
+        return new ModelConfig(Architecture.GEMMA2, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
+                r.positiveInt("num_hidden_layers", MAX_LAYERS), heads, kvHeads, headDim,
+                r.positiveInt("vocab_size", MAX_VOCAB), r.positiveInt("max_position_embeddings", MAX_POSITIONS),
+                r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
+                r.ropeScaling(), r.optionalBoolean("attention_bias", false), false,
+                r.optionalBoolean("tie_word_embeddings", true), r.optionalInt("bos_token_id", -1),
+                r.intList("eos_token_id"), r.quantization(), gemma);
     }
 
     private static ModelConfig parseGpt2(Reader r, String name) {
@@ -134,7 +180,7 @@ public record ModelConfig(
                 r.positiveInt("n_layer", MAX_LAYERS), heads, heads, hidden / heads, r.positiveInt("vocab_size", MAX_VOCAB),
                 r.positiveInt("n_positions", MAX_POSITIONS), r.optionalPositiveDouble("layer_norm_epsilon", 1e-5), 0,
                 RopeScaling.NONE, true, true, r.optionalBoolean("tie_word_embeddings", true),
-                r.optionalInt("bos_token_id", -1), r.intList("eos_token_id"), r.quantization());
+                r.optionalInt("bos_token_id", -1), r.intList("eos_token_id"), r.quantization(), null);
     }
 
     /** Number of key/value heads sharing one query group. */

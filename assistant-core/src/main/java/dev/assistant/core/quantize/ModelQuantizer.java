@@ -42,7 +42,7 @@ public final class ModelQuantizer {
     private static final List<String> COPIED = List.of("tokenizer.json", "tokenizer_config.json",
             "special_tokens_map.json", "generation_config.json", "chat_template.jinja", "chat_template.json");
     private static final Pattern LLAMA_LINEAR = Pattern.compile(
-            "model\\.layers\\.\\d+\\.(self_attn\\.(q|k|v|o)_proj|mlp\\.(gate|up|down)_proj)\\.weight");
+            "model\\.layers\\.\\d+\\.(self_attn\\.(q|k|v|o|qkv)_proj|mlp\\.(gate|up|down|gate_up)_proj)\\.weight");
     private static final Pattern GPT2_CONV1D = Pattern.compile(
             "(transformer\\.)?h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -118,7 +118,7 @@ public final class ModelQuantizer {
         if (table) {
             return quantizeEmbeddings && !tied ? Kind.LINEAR : Kind.COPY; // a tied table stays float, as at load
         }
-        if (architecture == Architecture.LLAMA && LLAMA_LINEAR.matcher(name).matches()) {
+        if (architecture != Architecture.GPT2 && LLAMA_LINEAR.matcher(name).matches()) {
             return Kind.LINEAR;
         }
         if (architecture == Architecture.GPT2 && GPT2_CONV1D.matcher(name).matches()) {

@@ -25,8 +25,11 @@ def env():
     e.globals["strftime_now"] = lambda f: NOW.strftime(f)
     return e
 
-TPL = "/work/main/assistant-core/src/test/resources/dev/assistant/core/tokenizer/templates"
-qwen = json.load(open("/work/shared/models/tokenizers/qwen3/tokenizer_config.json"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+TPL = os.path.join(HERE, "templates")
+# The shared models sit beside the repository: <repo>/../shared (or $ASSISTANT_SHARED_DIR).
+SHARED = os.environ.get("ASSISTANT_SHARED_DIR") or os.path.join(HERE, *[".."] * 9, "shared")
+qwen = json.load(open(os.path.join(SHARED, "models/tokenizers/qwen3/tokenizer_config.json")))
 templates = {n[:-6]: open(os.path.join(TPL, n)).read() for n in sorted(os.listdir(TPL)) if n.endswith(".jinja")}
 templates["qwen3"] = qwen["chat_template"]
 specials = {

@@ -2,6 +2,7 @@ package dev.assistant.engine.cpu;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.BatchArguments;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.model.ModelConfig;
@@ -9,10 +10,7 @@ import dev.assistant.core.safetensors.DirectBuffers;
 import dev.assistant.quant.QuantizedMatrix;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -104,10 +102,7 @@ final class NativeLlamaModel implements CausalLanguageModel {
     @Override
     public Sequence newSequence(int capacity) {
         checkOpen();
-        if (capacity < 1 || capacity > contextLength()) {
-            throw new AssistantException(ErrorCode.CONTEXT_OVERFLOW, "a sequence of " + capacity
-                    + " tokens does not fit the model's context of " + contextLength() + " tokens");
-        }
+        BatchArguments.checkCapacity(capacity, contextLength());
         return new NativeSequence(capacity);
     }
 
@@ -118,31 +113,10 @@ final class NativeLlamaModel implements CausalLanguageModel {
     @Override
     public float[][] forwardBatch(List<? extends Sequence> sequences, List<int[]> inputs) {
         checkOpen();
-        int count = sequences.size();
-        if (count != inputs.size() || count == 0) {
-            throw new IllegalArgumentException(count + " sequences but " + inputs.size() + " inputs (need >= 1)");
-        }
-        NativeSequence[] owned = new NativeSequence[count];
-        Map<NativeSequence, Boolean> seen = new IdentityHashMap<>();
-        for (int i = 0; i < count; i++) {
-            if (!(sequences.get(i) instanceof NativeSequence s) || s.model() != this) {
-                throw new IllegalArgumentException("sequence " + i + " was not created by this model");
-            }
-            if (seen.put(s, Boolean.TRUE) != null) {
-                throw new IllegalArgumentException("sequence " + i + " appears twice in one batch");
-            }
-            owned[i] = s;
-        }
-        return split(run(owned, inputs.toArray(new int[0][]), false), count);
-    }
-
-    private float[][] split(float[] flat, int rows) {
-        int vocab = config.vocabSize();
-        float[][] out = new float[rows][];
-        for (int i = 0; i < rows; i++) {
-            out[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
-        }
-        return out;
+        NativeSequence[] owned = BatchArguments.owned(sequences, inputs, NativeSequence.class, s -> s.model() == this,
+                NativeSequence[]::new);
+        float[] flat = run(owned, inputs.toArray(new int[0][]), false);
+        return BatchArguments.splitRows(flat, owned.length, config.vocabSize());
     }
 
     /** Validates, runs the pass and returns logits, flat: of every row when {@code allRows}, else of each last row. */
@@ -247,7 +221,8 @@ final class NativeLlamaModel implements CausalLanguageModel {
 
         @Override
         public float[][] forwardAll(int[] tokens) {
-            return split(run(new NativeSequence[]{this}, new int[][]{tokens}, true), tokens.length);
+            float[] flat = run(new NativeSequence[]{this}, new int[][]{tokens}, true);
+            return BatchArguments.splitRows(flat, tokens.length, config.vocabSize());
         }
 
         @Override

@@ -6,14 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.BatchArguments;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.model.ModelConfig;
 
-import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -84,10 +82,7 @@ abstract class DjlCausalModel implements CausalLanguageModel {
     @Override
     public Sequence newSequence(int capacity) {
         checkOpen();
-        if (capacity < 1 || capacity > contextLength) {
-            throw new AssistantException(ErrorCode.CONTEXT_OVERFLOW, "a sequence of " + capacity
-                    + " tokens does not fit the model's context of " + contextLength + " tokens");
-        }
+        BatchArguments.checkCapacity(capacity, contextLength);
         return new DjlSequence(capacity);
     }
 
@@ -99,29 +94,11 @@ abstract class DjlCausalModel implements CausalLanguageModel {
     @Override
     public float[][] forwardBatch(List<? extends Sequence> sequences, List<int[]> inputs) {
         checkOpen();
-        int count = sequences.size();
-        if (count != inputs.size() || count == 0) {
-            throw new IllegalArgumentException(count + " sequences but " + inputs.size() + " inputs (need >= 1)");
-        }
-        DjlSequence[] owned = new DjlSequence[count];
-        Map<DjlSequence, Boolean> seen = new IdentityHashMap<>();
-        for (int i = 0; i < count; i++) {
-            if (!(sequences.get(i) instanceof DjlSequence s) || s.model() != this) {
-                throw new IllegalArgumentException("sequence " + i + " was not created by this model");
-            }
-            if (seen.put(s, Boolean.TRUE) != null) {
-                throw new IllegalArgumentException("sequence " + i + " appears twice in one batch");
-            }
-            owned[i] = s;
-        }
+        DjlSequence[] owned = BatchArguments.owned(sequences, inputs, DjlSequence.class, s -> s.model() == this,
+                DjlSequence[]::new);
         try (NDManager scope = NDManager.newBaseManager(device, "PyTorch")) {
             float[] flat = run(scope, owned, inputs.toArray(new int[0][]), false);
-            int vocab = config.vocabSize();
-            float[][] out = new float[count][];
-            for (int i = 0; i < count; i++) {
-                out[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
-            }
-            return out;
+            return BatchArguments.splitRows(flat, owned.length, config.vocabSize());
         }
     }
 
@@ -227,12 +204,7 @@ abstract class DjlCausalModel implements CausalLanguageModel {
         public float[][] forwardAll(int[] tokens) {
             try (NDManager scope = manager.newSubManager()) {
                 float[] flat = run(scope, new DjlSequence[]{this}, new int[][]{tokens}, true);
-                int vocab = config.vocabSize();
-                float[][] out = new float[tokens.length][];
-                for (int i = 0; i < tokens.length; i++) {
-                    out[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
-                }
-                return out;
+                return BatchArguments.splitRows(flat, tokens.length, config.vocabSize());
             }
         }
 

@@ -7,6 +7,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.model.Architecture;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.model.Int8Weights;
@@ -58,6 +59,11 @@ final class DjlModelLoader {
             LayerFactory linears = layerFactory(dir, options, scheme, fbgemm, loader, weights);
             DjlCausalModel model = switch (dir.config().architecture()) {
                 case LLAMA -> loadLlama(dir.config(), loader, linears, weights, settings.fusedLayers());
+                // the shipped fused layer modules have no q/k norms: Qwen3 runs as separate operations
+                case QWEN3 -> loadLlama(dir.config(), loader, linears, weights, false);
+                case GEMMA2 -> loadGemma2(dir.config(), loader, linears, weights);
+                // Phi-3 stores q|k|v and gate|up already joined, which the INT8 layer packing does not read
+                case PHI3 -> loadLlama(dir.config(), loader, linears, weights, false);
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
             };
             model.weightBytes = loader.bytesLoaded() + linears.extraBytes();
@@ -196,15 +202,21 @@ final class DjlModelLoader {
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             String a = p + "self_attn.";
+            boolean phi3 = c.architecture() == Architecture.PHI3;
             layers[i] = new LlamaOpsModel.Layer(
                     loader.load(p + "input_layernorm.weight", hidden),
-                    linears.fused(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut},
-                            hidden, c.attentionBias()),
+                    phi3 ? linears.linear(a + "qkv_proj", qOut + 2 * kvOut, hidden, false)
+                            : linears.fused(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"},
+                            new int[]{qOut, kvOut, kvOut}, hidden, c.attentionBias()),
                     linears.linear(a + "o_proj", hidden, qOut, false),
                     loader.load(p + "post_attention_layernorm.weight", hidden),
-                    linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                    phi3 ? linears.linear(p + "mlp.gate_up_proj", 2 * c.intermediateSize(), hidden, false)
+                            : linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
                             new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, c.mlpBias()),
-                    linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), c.mlpBias()));
+                    linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), c.mlpBias()),
+                    c.architecture() == Architecture.QWEN3 ? new LlamaOpsModel.HeadNorms(
+                            loader.load(a + "q_norm.weight", c.headDim()), loader.load(a + "k_norm.weight", c.headDim()))
+                            : null);
         }
         NDArray norm = loader.load("model.norm.weight", hidden);
         LinearLayer head = head(c, loader.store(), linears, "lm_head");
@@ -217,6 +229,36 @@ final class DjlModelLoader {
             return new LlamaScriptedModel(c, weights, linears.computeType(), embeddings, fused, norm, head);
         }
         return new LlamaOpsModel(c, weights, linears.computeType(), embeddings, layers, norm, head);
+    }
+
+    private static Gemma2Model loadGemma2(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {
+        int hidden = c.hiddenSize();
+        int qOut = c.numHeads() * c.headDim();
+        int kvOut = c.numKvHeads() * c.headDim();
+        TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
+        Gemma2Model.Layer[] layers = new Gemma2Model.Layer[c.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            String a = p + "self_attn.";
+            layers[i] = new Gemma2Model.Layer(
+                    gemmaNorm(loader, p + "input_layernorm.weight", hidden),
+                    linears.fused(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut},
+                            hidden, c.attentionBias()),
+                    linears.linear(a + "o_proj", hidden, qOut, false),
+                    gemmaNorm(loader, p + "post_attention_layernorm.weight", hidden),
+                    gemmaNorm(loader, p + "pre_feedforward_layernorm.weight", hidden),
+                    linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                            new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, false),
+                    linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), false),
+                    gemmaNorm(loader, p + "post_feedforward_layernorm.weight", hidden));
+        }
+        return new Gemma2Model(c, weights, linears.computeType(), embeddings, layers,
+                gemmaNorm(loader, "model.norm.weight", hidden), head(c, loader.store(), linears, "lm_head"));
+    }
+
+    /** A Gemma RMSNorm weight as it multiplies: 1 + w. */
+    private static NDArray gemmaNorm(TensorLoader loader, String name, int size) {
+        return loader.load(name, size).add(1f);
     }
 
     private static Gpt2Model loadGpt2(ModelConfig c, WeightStore store, TensorLoader loader, LayerFactory linears,

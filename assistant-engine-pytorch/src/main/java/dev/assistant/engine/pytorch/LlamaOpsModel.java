@@ -18,7 +18,15 @@ final class LlamaOpsModel extends LlamaBase {
      * and one native call serve them all.
      */
     record Layer(NDArray attentionNorm, LinearLayer qkv, LinearLayer o, NDArray mlpNorm, LinearLayer gateUp,
-                 LinearLayer down) {
+                 LinearLayer down, HeadNorms headNorms) {
+        Layer(NDArray attentionNorm, LinearLayer qkv, LinearLayer o, NDArray mlpNorm, LinearLayer gateUp,
+              LinearLayer down) {
+            this(attentionNorm, qkv, o, mlpNorm, gateUp, down, null);
+        }
+    }
+
+    /** Qwen3's per-head RMSNorm weights [headDim] for queries and keys, applied before RoPE. */
+    record HeadNorms(NDArray query, NDArray key) {
     }
 
     LlamaOpsModel(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings, Layer[] layers,
@@ -36,22 +44,30 @@ final class LlamaOpsModel extends LlamaBase {
         NDArray x = embeddings.lookup(scope, ids);
         long[] qkvSplit = {(long) heads * headDim, (long) (heads + kvHeads) * headDim};
         long[] gateUpSplit = {config.intermediateSize()};
-        // the batched module rotates q|k together; the per-sequence path rotates them apart through DJL
-        NDArray[] stacked = attention.isBatched()
-                ? rope.stackedFactors(scope, segments.positions(), heads, kvHeads) : null;
-        RotaryEmbedding.Factors factors = attention.isBatched() ? null : rope.factors(scope, segments.positions());
+        // the batched module rotates q|k together; the per-sequence path and Qwen3 (whose q and k are normalized
+        // before RoPE) rotate them apart through DJL
+        boolean headNorms = layers.length > 0 && layers[0].headNorms() != null;
+        boolean rotateInModule = attention.isBatched() && !headNorms;
+        NDArray[] stacked = rotateInModule ? rope.stackedFactors(scope, segments.positions(), heads, kvHeads) : null;
+        RotaryEmbedding.Factors factors = rotateInModule ? null : rope.factors(scope, segments.positions());
         for (int i = 0; i < layers.length; i++) {
             Layer layer = layers[i];
             NDArray qkv = layer.qkv.apply(rmsNorm(x, layer.attentionNorm));
             NDArray attended;
-            if (attention.isBatched()) {
+            if (rotateInModule) {
                 // splitting, RoPE and attention in one native call
                 attended = attention.rotary(scope, segments, i, qkv, heads, stacked);
             } else {
                 NDList parts = qkv.split(qkvSplit, 1);
-                NDArray q = rope.apply(parts.get(0).reshape(n, heads, headDim), factors.queryCos(),
-                        factors.querySin());
-                NDArray k = rope.apply(parts.get(1).reshape(n, kvHeads, headDim), factors.keyCos(), factors.keySin());
+                NDArray q = parts.get(0).reshape(n, heads, headDim);
+                NDArray k = parts.get(1).reshape(n, kvHeads, headDim);
+                if (layer.headNorms() != null) {
+                    // RMSNorm over each head's headDim values: the last axis, as rmsNorm normalizes
+                    q = rmsNorm(q, layer.headNorms().query());
+                    k = rmsNorm(k, layer.headNorms().key());
+                }
+                q = rope.apply(q, factors.queryCos(), factors.querySin());
+                k = rope.apply(k, factors.keyCos(), factors.keySin());
                 NDArray v = parts.get(2).reshape(n, kvHeads, headDim);
                 attended = attention.ragged(scope, segments, i, q, k, v);
             }
