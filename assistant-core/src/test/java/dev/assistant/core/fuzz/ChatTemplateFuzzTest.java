@@ -20,7 +20,7 @@ class ChatTemplateFuzzTest {
             ChatMessage.user("Hello"), ChatMessage.assistant("Hi."), ChatMessage.user("Tell me a story"));
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void templateSource(byte[] data) {
         String source = new String(data, StandardCharsets.UTF_8);
         try {

@@ -22,7 +22,7 @@ class ChecksumManifestFuzzTest {
         DIR.delete();
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void checksumManifest(byte[] data) throws IOException {
         Path dir = DIR.clean();
         Files.write(dir.resolve(ChecksumManifest.SHA256_FILE), data);

@@ -28,7 +28,7 @@ class GgufFuzzTest {
         DIR.delete();
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void gguf(byte[] data) throws IOException {
         Path file = DIR.clean().resolve("model.gguf");
         Files.write(file, data);

@@ -22,7 +22,7 @@ class ModelConfigFuzzTest {
         DIR.delete();
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void modelConfig(byte[] data) throws IOException {
         Path dir = DIR.clean();
         Files.write(dir.resolve("config.json"), data);

@@ -22,7 +22,7 @@ class SafetensorsHeaderFuzzTest {
         DIR.delete();
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void safetensorsHeader(byte[] data) throws IOException {
         Path file = DIR.clean().resolve("model.safetensors");
         Files.write(file, data);

@@ -22,7 +22,7 @@ class SafetensorsIndexFuzzTest {
         DIR.delete();
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void safetensorsIndex(byte[] data) throws IOException {
         Path dir = DIR.clean();
         Files.write(dir.resolve("model.safetensors.index.json"), data);

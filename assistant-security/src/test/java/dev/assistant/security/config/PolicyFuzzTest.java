@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * {@link AssistantException} naming the place, never another exception, a hang or a crash.
  */
 class PolicyFuzzTest {
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void policy(byte[] data) {
         try {
             PolicyParser.standard().parse("fuzzed", new String(data, StandardCharsets.UTF_8));

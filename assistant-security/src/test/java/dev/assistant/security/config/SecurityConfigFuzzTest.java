@@ -14,7 +14,7 @@ import java.nio.file.Path;
 class SecurityConfigFuzzTest {
     private static final Path BASE = Path.of(System.getProperty("java.io.tmpdir"), "security-config-fuzz-base");
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void securityConfig(byte[] data) {
         try {
             SecurityConfig.parse(new String(data, StandardCharsets.UTF_8), BASE);

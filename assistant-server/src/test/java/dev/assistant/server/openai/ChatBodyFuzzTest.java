@@ -10,7 +10,7 @@ import dev.assistant.core.CallerKey;
  * crash, and no JSON-reading 400 quotes Jackson's internals. A normal build replays the committed inputs.
  */
 class ChatBodyFuzzTest {
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void chatBody(byte[] data) {
         JsonNode body = FuzzedBodies.read(data);
         if (body == null) {
