@@ -141,7 +141,7 @@ public final class GenerationStep implements CallStep.Chain {
         if (!calls.isEmpty() && (usage.finishReason() == FinishReason.EOS
                 || usage.finishReason() == FinishReason.STOP_STRING)) {
             usage = new Usage(usage.promptTokens(), usage.completionTokens(), usage.timeToFirstTokenNanos(),
-                    usage.totalNanos(), FinishReason.TOOL_CALLS);
+                    usage.totalNanos(), FinishReason.TOOL_CALLS, usage.cachedPromptTokens());
         }
         String text = calls.isEmpty() ? scanner.content() : scanner.content().strip();
         Completion.Choice only = c.choices().get(0);
@@ -166,7 +166,7 @@ public final class GenerationStep implements CallStep.Chain {
         GenerationResult head = results.get(0);
         Usage u = head.usage();
         Usage usage = new Usage(u.promptTokens(), completionTokens, u.timeToFirstTokenNanos(), u.totalNanos(),
-                u.finishReason());
+                u.finishReason(), u.cachedPromptTokens());
         return new Completion(call.requestId(), call.model(), promptIds, head.outputIds(), head.text(), usage,
                 choices.get(0).logprobs(), choices);
     }
