@@ -34,16 +34,113 @@ public final class Sampler {
         if (params.isGreedy()) {
             return argmax(scores);
         }
-        Candidates c = candidates(scores);
-        double u = random.nextDouble() * c.total;
+        return draw(scores);
+    }
+
+    /** Tokens per block of the unrestricted draw: the block sums locate the draw, then one block is walked. */
+    private static final int BLOCK = 1024;
+
+    /**
+     * One draw. With a cut (top-k, top-p or min-p) it is the draw from {@link #candidates(float[])}: the same cuts
+     * and the same walk from the most likely token down, reading the ranking only as far as needed instead of sorting
+     * the whole vocabulary (the one difference is rounding: with top-k alone the kept mass is summed in id order).
+     * Without a cut every token is a candidate and the order of the walk does not change the distribution, so it
+     * walks in id order: one exponential per token and no ranking at all.
+     */
+    private int draw(float[] scores) {
+        boolean cut = params.topK() > 0 || params.topP() < 1 || params.minP() > 0;
+        return cut ? drawRanked(scores) : drawUnranked(scores);
+    }
+
+    private int drawUnranked(float[] scores) {
+        int n = scores.length;
+        double temperature = params.temperature();
+        float best = scores[argmax(scores)];
+        double[] blockSums = new double[(n + BLOCK - 1) / BLOCK];
+        double total = 0;
+        for (int b = 0; b < blockSums.length; b++) {
+            double sum = 0;
+            for (int i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
+                sum += Math.exp((scores[i] - best) / temperature);
+            }
+            blockSums[b] = sum;
+            total += sum;
+        }
+        double u = random.nextDouble() * total;
+        int b = 0;
+        while (b < blockSums.length - 1 && (u >= blockSums[b] || blockSums[b] == 0)) {
+            u -= blockSums[b];
+            b++;
+        }
+        int last = -1;
         double acc = 0;
-        for (int i = 0; i < c.count; i++) {
-            acc += c.probs[i];
-            if (u < acc) {
-                return c.ids[i];
+        for (int i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
+            double p = Math.exp((scores[i] - best) / temperature);
+            if (p > 0) {
+                acc += p;
+                last = i;
+                if (u < acc) {
+                    return i;
+                }
             }
         }
-        return c.ids[c.count - 1];
+        // u fell past the block's last token by rounding: that token (or the best, if the block has no mass)
+        return last >= 0 ? last : argmax(scores);
+    }
+
+    private int drawRanked(float[] scores) {
+        int n = scores.length;
+        double temperature = params.temperature();
+        TokenRanking ranking = new TokenRanking(scores);
+        int count = params.topK() > 0 ? Math.min(params.topK(), n) : n;
+        double max = scores[ranking.id(0)];
+        double total = 0;
+        if (count == n) {
+            for (float score : scores) {
+                total += Math.exp((score - max) / temperature);
+            }
+        } else {
+            for (int i = 0; i < count; i++) {
+                total += Math.exp((scores[ranking.id(i)] - max) / temperature);
+            }
+        }
+        double threshold = params.minP() > 0 ? params.minP() : 0; // probs[0] is exp(0) = 1
+        // The kept head: up to the top-p mass, then while at least min-p of the best; never past a zero probability.
+        double kept = 0;
+        int keep = 0;
+        double topP = params.topP();
+        while (keep < count) {
+            double p = Math.exp((scores[ranking.id(keep)] - max) / temperature);
+            if (keep > 0 && (p == 0 || p < threshold)) {
+                break;
+            }
+            kept += p;
+            keep++;
+            if (topP < 1 && kept / total >= topP) {
+                break;
+            }
+            if (topP >= 1 && threshold == 0) {
+                // top-k alone: the kept mass is the total, and the walk below reads only as far as the draw
+                keep = count;
+                kept = total;
+                break;
+            }
+        }
+        double u = random.nextDouble() * kept;
+        double acc = 0;
+        int last = 0;
+        for (int i = 0; i < keep; i++) {
+            double p = Math.exp((scores[ranking.id(i)] - max) / temperature);
+            if (p == 0) {
+                break;
+            }
+            acc += p;
+            last = i;
+            if (u < acc) {
+                return ranking.id(i);
+            }
+        }
+        return ranking.id(last); // u fell past the last candidate by rounding
     }
 
     /**
@@ -123,22 +220,10 @@ public final class Sampler {
 
     /**
      * Token ids by descending score, ties by ascending id (the order of a stable sort with
-     * {@code Float.compare}). Each (score, id) pair is packed into one long so a primitive sort does the work: a
-     * boxed sort with a comparator over a 50k vocabulary costs several milliseconds per sampled token.
+     * {@code Float.compare}).
      */
     static int[] mostLikelyFirst(float[] scores) {
-        long[] keys = new long[scores.length];
-        for (int i = 0; i < scores.length; i++) {
-            int bits = Float.floatToIntBits(scores[i]);
-            int ordered = bits ^ ((bits >> 31) & 0x7FFFFFFF); // signed-int order equals Float.compare order
-            keys[i] = ((long) ~ordered << 32) | i;               // complemented: ascending sort = descending score
-        }
-        Arrays.sort(keys);
-        int[] order = new int[scores.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = (int) keys[i];
-        }
-        return order;
+        return new TokenRanking(scores).all();
     }
 
     static int argmax(float[] v) {

@@ -115,4 +115,83 @@ class SamplerTest {
         assertThatThrownBy(() -> SamplingParams.builder().minP(1.5)).isInstanceOf(AssistantException.class);
         assertThatThrownBy(() -> SamplingParams.builder().topK(-3)).isInstanceOf(AssistantException.class);
     }
+
+    /** Without a cut every token is a candidate: each must come up as often as its softmax probability. */
+    @Test
+    void unrestrictedDrawsFollowTheSoftmax() {
+        double temperature = 0.8;
+        SamplingParams p = SamplingParams.builder().temperature(temperature).build();
+        float[] logits = new float[3000]; // three blocks of the draw, the last one partly filled
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = i % 1000 == 7 ? 4f : i == 2500 ? 5f : -3f;
+        }
+        double total = 0;
+        for (float l : logits) {
+            total += Math.exp(l / temperature);
+        }
+        Sampler sampler = new Sampler(p, new SplittableRandom(9));
+        int draws = 40_000;
+        int[] counts = new int[logits.length];
+        for (int i = 0; i < draws; i++) {
+            counts[sampler.next(logits, NO_HISTORY, 0)]++;
+        }
+        for (int id : new int[]{7, 1007, 2007, 2500}) {
+            double expected = Math.exp(logits[id] / temperature) / total;
+            assertThat(counts[id] / (double) draws).as("token %d", id).isCloseTo(expected, org.assertj.core.data.Offset.offset(0.012));
+        }
+        int rest = draws - counts[7] - counts[1007] - counts[2007] - counts[2500];
+        double restExpected = 1 - (3 * Math.exp(4 / temperature) + Math.exp(5 / temperature)) / total;
+        assertThat(rest / (double) draws).isCloseTo(restExpected, org.assertj.core.data.Offset.offset(0.012));
+    }
+
+    /** With a cut the draw reads the ranking lazily; it must pick what a walk over the fully sorted candidates picks. */
+    @Test
+    void drawsMatchAWalkOverTheFullySortedCandidates() {
+        java.util.Random rnd = new java.util.Random(7);
+        float[] logits = new float[49_152];
+        SamplingParams[] settings = {
+                SamplingParams.builder().temperature(0.7).topP(0.9).build(),
+                SamplingParams.builder().temperature(1.3).topK(40).build(),
+                SamplingParams.builder().temperature(1).minP(0.05).build(),
+                SamplingParams.builder().temperature(0.8).topK(500).topP(0.95).minP(0.01).build()};
+        for (SamplingParams p : settings) {
+            for (int round = 0; round < 40; round++) {
+                double spread = round % 2 == 0 ? 1 : 6; // flat and peaked distributions
+                for (int i = 0; i < logits.length; i++) {
+                    logits[i] = (float) (rnd.nextGaussian() * spread);
+                }
+                logits[rnd.nextInt(logits.length)] = Float.NEGATIVE_INFINITY;
+                long seed = rnd.nextLong();
+                Sampler.Candidates c = new Sampler(p, new SplittableRandom(seed)).candidates(logits, NO_HISTORY, 0);
+                double u = new SplittableRandom(seed).nextDouble() * c.total();
+                double acc = 0;
+                int expected = c.ids()[c.count() - 1];
+                for (int i = 0; i < c.count(); i++) {
+                    acc += c.probs()[i];
+                    if (u < acc) {
+                        expected = c.ids()[i];
+                        break;
+                    }
+                }
+                assertThat(new Sampler(p, new SplittableRandom(seed)).next(logits, NO_HISTORY, 0))
+                        .as("%s, round %d", p, round).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void selectionPutsTheSmallestKeysFirst() {
+        java.util.Random rnd = new java.util.Random(3);
+        for (int n : new int[]{1, 17, 100, 5000}) {
+            for (int k : new int[]{0, 1, n / 3, n - 1}) {
+                long[] a = rnd.longs(n).toArray();
+                long[] sorted = a.clone();
+                java.util.Arrays.sort(sorted);
+                TokenRanking.select(a, 0, n, k);
+                long[] head = java.util.Arrays.copyOf(a, k);
+                java.util.Arrays.sort(head);
+                assertThat(head).containsExactly(java.util.Arrays.copyOf(sorted, k));
+            }
+        }
+    }
 }
