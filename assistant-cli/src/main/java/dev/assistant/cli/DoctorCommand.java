@@ -6,6 +6,7 @@ import dev.assistant.core.engine.EngineProviders;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.registry.WeightFootprint;
 import dev.assistant.core.engine.WeightType;
+import dev.assistant.core.generation.BatchingSettings;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
 import picocli.CommandLine.Command;
@@ -81,8 +82,9 @@ final class DoctorCommand implements Callable<Integer> {
 
         out.println();
         out.println("Recommendations");
-        out.printf("  workers = %d: two per core, so one request's tokenization, sampling and streaming overlap%n", 2 * cores);
-        out.println("    another's matrix work, without oversubscribing the cores the native engine uses.");
+        out.printf("  workers = %d: requests that share each decode step; a step reads the weights once for all of them,%n",
+                BatchingSettings.defaultMaxBatch());
+        out.println("    so more concurrent requests raise throughput until the step turns compute-bound.");
         out.printf("  native threads = %d: batch-1 decoding is memory-bound; more threads than cores only add contention.%n",
                 Math.min(4, cores));
         if (cc != null && !cc.equals("bbr")) {

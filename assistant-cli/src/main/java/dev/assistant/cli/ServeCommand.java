@@ -79,7 +79,7 @@ final class ServeCommand implements Callable<Integer> {
                     + "evaluated every 10 s while serving")
     Path alertsConfig;
 
-    @Option(names = "--workers", description = "requests generated at once (default: 2 x cores)")
+    @Option(names = "--workers", description = "requests generated at once, sharing each decode step (default: 16, or 2 x cores where more)")
     Integer workers;
 
     @Option(names = "--queue-capacity", defaultValue = "64", description = "requests waiting for a worker before 503 (default: ${DEFAULT-VALUE})")

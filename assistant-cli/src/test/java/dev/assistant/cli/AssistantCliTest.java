@@ -124,6 +124,6 @@ class AssistantCliTest {
                 .contains("with --backend auto --device auto --dtype f32: loads on 'native'")
                 .contains("native: yes (rank 100): Llama on the CPU").contains("pytorch: yes (rank 10)")
                 .doesNotContain("Failed to detect GPU count")
-                .contains("workers = " + 2 * Runtime.getRuntime().availableProcessors()).contains("batch size = ");
+                .contains("workers = " + Math.max(16, 2 * Runtime.getRuntime().availableProcessors())).contains("batch size = ");
     }
 }

@@ -170,8 +170,9 @@ public final class AssistantBuilder {
     }
 
     /**
-     * Requests processed at once (default 2 x cores): they form one batch whose decode steps share each forward
-     * pass (continuous batching), so more concurrent requests raise throughput until the machine is compute-bound.
+     * Requests processed at once (default 16, or 2 x cores where that is more): they form one batch whose decode
+     * steps share each forward pass (continuous batching), so more concurrent requests raise throughput until the
+     * machine is compute-bound.
      */
     public AssistantBuilder workers(int workers) {
         once(this.workers, "workers");
@@ -375,8 +376,8 @@ public final class AssistantBuilder {
         ModelInfo info = new ModelInfo(modelName != null ? modelName : dir.defaultName(), dir.config().architectureName(),
                 model.contextLength(), dir.config().vocabSize(), model.computeType(),
                 options.device().toString(), model.weightBytes(), loadNanos);
-        int cores = Runtime.getRuntime().availableProcessors();
-        BatchingSettings.Builder batching = BatchingSettings.builder().maxBatch(workers != null ? workers : 2 * cores)
+        BatchingSettings.Builder batching = BatchingSettings.builder()
+                .maxBatch(workers != null ? workers : BatchingSettings.defaultMaxBatch())
                 .queueCapacity(queueCapacity != null ? queueCapacity : 64);
         if (memoryBudgetBytes != null) {
             batching.memoryBudgetBytes(memoryBudgetBytes);

@@ -54,11 +54,21 @@ public record BatchingSettings(int maxBatch, int queueCapacity, long memoryBudge
     }
 
     /**
-     * Defaults: batch 2 x cores, queue 64, memory budget a quarter of physical memory, prefill chunks of 256, prefix
+     * The default batch: 16 requests, or 2 x cores where that is more. A decode step reads every weight once for all
+     * the requests in it, so on the native engine 8 streams cost a step little more than 1 does (SmolLM shape, INT8,
+     * 2 cores: see benchmarks/serving-scale.sh); a batch of 2 x cores (4 on such a machine) left half of 8 concurrent
+     * streams waiting. The memory budget still bounds how many caches are open at once.
+     */
+    public static int defaultMaxBatch() {
+        return Math.max(16, 2 * Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * Defaults: batch {@link #defaultMaxBatch()}, queue 64, memory budget a quarter of physical memory, prefill chunks of 256, prefix
      * cache a quarter of the memory budget.
      */
     public static final class Builder {
-        private int maxBatch = 2 * Runtime.getRuntime().availableProcessors();
+        private int maxBatch = defaultMaxBatch();
         private int queueCapacity = 64;
         private long memoryBudgetBytes = defaultMemoryBudget();
         private int prefillChunkTokens = 256;
