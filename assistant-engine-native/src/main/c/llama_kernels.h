@@ -107,20 +107,25 @@ static inline __attribute__((always_inline)) void ISA(block)(const Linear *L, in
 
 /*
  * Output rows [o_begin, o_end) of y = L(x) for all rows: blocks of 4 rows x 2 outputs where there are four rows
- * (each weight read once for four rows), else 1 row x 8 outputs (eight independent streams in flight).
+ * (each weight read once for four rows), else 1 row x 8 outputs (eight independent streams in flight). Outputs go in
+ * tiles of OUTPUT_TILE, every group of rows finishing a tile before the next, so a batch of more than four rows
+ * reads the later groups' weights from cache (see linear_range_wide).
  */
 static inline __attribute__((always_inline)) void ISA(linear_rows)(const Linear *L, int int8, const float *x,
                                                                    int rows, float *y, int o_begin, int o_end) {
-    int r = 0;
-    for (; r + 4 <= rows; r += 4) {
-        int o = o_begin;
-        for (; o + 2 <= o_end; o += 2) ISA(block)(L, int8, x, r, 4, o, 2, y);
-        for (; o < o_end; o++) ISA(block)(L, int8, x, r, 4, o, 1, y);
-    }
-    for (; r < rows; r++) {
-        int o = o_begin;
-        for (; o + 8 <= o_end; o += 8) ISA(block)(L, int8, x, r, 1, o, 8, y);
-        for (; o < o_end; o++) ISA(block)(L, int8, x, r, 1, o, 1, y);
+    for (int t = o_begin; t < o_end; t += OUTPUT_TILE) {
+        int t_end = t + OUTPUT_TILE < o_end ? t + OUTPUT_TILE : o_end;
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int o = t;
+            for (; o + 2 <= t_end; o += 2) ISA(block)(L, int8, x, r, 4, o, 2, y);
+            for (; o < t_end; o++) ISA(block)(L, int8, x, r, 4, o, 1, y);
+        }
+        for (; r < rows; r++) {
+            int o = t;
+            for (; o + 8 <= t_end; o += 8) ISA(block)(L, int8, x, r, 1, o, 8, y);
+            for (; o < t_end; o++) ISA(block)(L, int8, x, r, 1, o, 1, y);
+        }
     }
 }
 
@@ -233,17 +238,137 @@ static inline __attribute__((always_inline)) void ISA(row8_wide)(const Linear *L
     }
 }
 
-static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {
-    int r = 0;
-    for (; r + 4 <= rows; r += 4) {
-        int o = o_begin;
-        for (; o + 2 <= o_end; o += 2) ISA(block_wide)(L, a, r, 4, o, 2, y);
-        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 4, o, 1, y);
+/* The output of row r, output o from the two accumulators of their products (exact integers until the scales). */
+static inline __attribute__((always_inline)) void ISA(store_wide)(const Linear *L, const Wide *a, int r, int o,
+                                                                  __m512i hi, __m512i lo, float *y) {
+    int64_t dot = 256 * (int64_t)_mm512_reduce_add_epi32(hi) + _mm512_reduce_add_epi32(lo)
+            - 32768 * (int64_t)L->row_sum[o];
+    float v = (float)dot * a->scale[r] * L->scale[o];
+    if (L->bias) v += L->bias[o];
+    y[(size_t)r * L->out + o] = v;
+}
+
+/*
+ * Four rows x 2 outputs, the batched-decoding case: each 64 weights loaded once for four rows, sixteen named
+ * accumulators and eight activation vectors in registers (25 of the 32). Written out like row8_wide for the same
+ * reason: GCC spilled and shuffled the [4][8] arrays of block_wide here, about 30 moves and 2 stores per 16
+ * products. The products and their order are those of block_wide, so the outputs are the same bits.
+ */
+static inline __attribute__((always_inline)) void ISA(rows4_wide)(const Linear *L, const Wide *a, int r0, int o0,
+                                                                  float *y) {
+    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
+    const uint8_t *h0p = a->hi + (size_t)r0 * padded, *l0p = a->lo + (size_t)r0 * padded;
+    const uint8_t *h1p = h0p + padded, *l1p = l0p + padded, *h2p = h1p + padded, *l2p = l1p + padded;
+    const uint8_t *h3p = h2p + padded, *l3p = l2p + padded;
+    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in;
+    __m512i a00 = _mm512_setzero_si512(), b00 = a00, a01 = a00, b01 = a00, a10 = a00, b10 = a00, a11 = a00, b11 = a00;
+    __m512i a20 = a00, b20 = a00, a21 = a00, b21 = a00, a30 = a00, b30 = a00, a31 = a00, b31 = a00;
+    for (int c = 0; c < blocks; c += 64) {
+        _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
+        __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
+        __m512i xh = _mm512_loadu_si512(h0p + c), xl = _mm512_loadu_si512(l0p + c);
+        a00 = _mm512_dpbusd_epi32(a00, xh, v0);
+        b00 = _mm512_dpbusd_epi32(b00, xl, v0);
+        a01 = _mm512_dpbusd_epi32(a01, xh, v1);
+        b01 = _mm512_dpbusd_epi32(b01, xl, v1);
+        xh = _mm512_loadu_si512(h1p + c);
+        xl = _mm512_loadu_si512(l1p + c);
+        a10 = _mm512_dpbusd_epi32(a10, xh, v0);
+        b10 = _mm512_dpbusd_epi32(b10, xl, v0);
+        a11 = _mm512_dpbusd_epi32(a11, xh, v1);
+        b11 = _mm512_dpbusd_epi32(b11, xl, v1);
+        xh = _mm512_loadu_si512(h2p + c);
+        xl = _mm512_loadu_si512(l2p + c);
+        a20 = _mm512_dpbusd_epi32(a20, xh, v0);
+        b20 = _mm512_dpbusd_epi32(b20, xl, v0);
+        a21 = _mm512_dpbusd_epi32(a21, xh, v1);
+        b21 = _mm512_dpbusd_epi32(b21, xl, v1);
+        xh = _mm512_loadu_si512(h3p + c);
+        xl = _mm512_loadu_si512(l3p + c);
+        a30 = _mm512_dpbusd_epi32(a30, xh, v0);
+        b30 = _mm512_dpbusd_epi32(b30, xl, v0);
+        a31 = _mm512_dpbusd_epi32(a31, xh, v1);
+        b31 = _mm512_dpbusd_epi32(b31, xl, v1);
     }
-    for (; r < rows; r++) {
-        int o = o_begin;
-        for (; o + 8 <= o_end; o += 8) ISA(row8_wide)(L, a, r, o, y);
-        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 1, o, 1, y);
+    ISA(store_wide)(L, a, r0, o0, a00, b00, y);
+    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y);
+    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y);
+    ISA(store_wide)(L, a, r0 + 2, o0, a20, b20, y);
+    ISA(store_wide)(L, a, r0 + 2, o0 + 1, a21, b21, y);
+    ISA(store_wide)(L, a, r0 + 3, o0, a30, b30, y);
+    ISA(store_wide)(L, a, r0 + 3, o0 + 1, a31, b31, y);
+}
+
+/*
+ * Two rows x 4 outputs: two or three rows left over (a batch of 2, 3, 6 or 7) read each weight once for both rows
+ * instead of once per row as row8_wide would. Sixteen named accumulators, four activation vectors.
+ */
+static inline __attribute__((always_inline)) void ISA(rows2_wide)(const Linear *L, const Wide *a, int r0, int o0,
+                                                                  float *y) {
+    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
+    const uint8_t *h0p = a->hi + (size_t)r0 * padded, *l0p = a->lo + (size_t)r0 * padded;
+    const uint8_t *h1p = h0p + padded, *l1p = l0p + padded;
+    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    __m512i a00 = _mm512_setzero_si512(), b00 = a00, a01 = a00, b01 = a00, a02 = a00, b02 = a00, a03 = a00, b03 = a00;
+    __m512i a10 = a00, b10 = a00, a11 = a00, b11 = a00, a12 = a00, b12 = a00, a13 = a00, b13 = a00;
+#define ROWS2_PRODUCT(w, a0, b0, a1, b1)                                  \
+    do {                                                                  \
+        _mm_prefetch((const char *)((w) + c) + AHEAD, _MM_HINT_T0);       \
+        __m512i v = _mm512_loadu_si512((w) + c);                          \
+        a0 = _mm512_dpbusd_epi32(a0, xh0, v);                             \
+        b0 = _mm512_dpbusd_epi32(b0, xl0, v);                             \
+        a1 = _mm512_dpbusd_epi32(a1, xh1, v);                             \
+        b1 = _mm512_dpbusd_epi32(b1, xl1, v);                             \
+    } while (0)
+    for (int c = 0; c < blocks; c += 64) {
+        __m512i xh0 = _mm512_loadu_si512(h0p + c), xl0 = _mm512_loadu_si512(l0p + c);
+        __m512i xh1 = _mm512_loadu_si512(h1p + c), xl1 = _mm512_loadu_si512(l1p + c);
+        ROWS2_PRODUCT(w0, a00, b00, a10, b10);
+        ROWS2_PRODUCT(w1, a01, b01, a11, b11);
+        ROWS2_PRODUCT(w2, a02, b02, a12, b12);
+        ROWS2_PRODUCT(w3, a03, b03, a13, b13);
+    }
+#undef ROWS2_PRODUCT
+    ISA(store_wide)(L, a, r0, o0, a00, b00, y);
+    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y);
+    ISA(store_wide)(L, a, r0, o0 + 2, a02, b02, y);
+    ISA(store_wide)(L, a, r0, o0 + 3, a03, b03, y);
+    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 2, a12, b12, y);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 3, a13, b13, y);
+}
+
+/*
+ * Output rows [o_begin, o_end) for all rows: four rows at a time (4 x 2 blocks), then two (2 x 4), then one (1 x 8).
+ * Every output is an exact integer dot product scaled the same way, whichever block computed it, so an output does
+ * not depend on how many rows share the batch.
+ *
+ * The outputs go in tiles of OUTPUT_TILE, every group of rows finishing a tile before the next: a batch of more
+ * than four rows reads each weight from memory once and again from cache for the later groups, where going through
+ * all outputs per group streamed the whole matrix from memory once per four rows.
+ */
+static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {
+    for (int t = o_begin; t < o_end; t += OUTPUT_TILE) {
+        int t_end = t + OUTPUT_TILE < o_end ? t + OUTPUT_TILE : o_end;
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int o = t;
+            for (; o + 2 <= t_end; o += 2) ISA(rows4_wide)(L, a, r, o, y);
+            for (; o < t_end; o++) ISA(block_wide)(L, a, r, 4, o, 1, y);
+        }
+        for (; r + 2 <= rows; r += 2) {
+            int o = t;
+            for (; o + 4 <= t_end; o += 4) ISA(rows2_wide)(L, a, r, o, y);
+            for (; o < t_end; o++) ISA(block_wide)(L, a, r, 2, o, 1, y);
+        }
+        for (; r < rows; r++) {
+            int o = t;
+            for (; o + 8 <= t_end; o += 8) ISA(row8_wide)(L, a, r, o, y);
+            for (; o < t_end; o++) ISA(block_wide)(L, a, r, 1, o, 1, y);
+        }
     }
 }
 #define WIDE_FUNCTIONS ISA(quantize_rows), ISA(linear_range_wide)
