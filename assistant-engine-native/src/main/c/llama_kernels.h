@@ -351,6 +351,12 @@ static inline __attribute__((always_inline)) void ISA(rows2_wide)(const Linear *
  * all outputs per group streamed the whole matrix from memory once per four rows.
  */
 static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {
+    if (rows == 1) { /* batch-1 decoding: one straight run through the outputs, nothing to keep in cache */
+        int o = o_begin;
+        for (; o + 8 <= o_end; o += 8) ISA(row8_wide)(L, a, 0, o, y);
+        for (; o < o_end; o++) ISA(block_wide)(L, a, 0, 1, o, 1, y);
+        return;
+    }
     for (int t = o_begin; t < o_end; t += OUTPUT_TILE) {
         int t_end = t + OUTPUT_TILE < o_end ? t + OUTPUT_TILE : o_end;
         int r = 0;
