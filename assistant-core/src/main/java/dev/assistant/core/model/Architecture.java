@@ -22,6 +22,12 @@ public enum Architecture {
      */
     GEMMA2(List.of("Gemma2ForCausalLM")),
     /**
+     * Gemma 3 (text): Gemma 2's layout plus a per-head RMSNorm (1 + w) on queries and keys before RoPE, a RoPE base
+     * of its own on the sliding layers ({@code rope_local_base_freq}), one global layer in every
+     * {@code sliding_window_pattern} (6), usually no soft-capping.
+     */
+    GEMMA3(List.of("Gemma3ForCausalLM")),
+    /**
      * Phi-3: the Llama layout with q|k|v stored as one {@code qkv_proj} and gate|up as one {@code gate_up_proj}.
      * LongRoPE ({@code rope_scaling} type longrope/su, Phi-3.5 and the 128k models) is not supported yet.
      */

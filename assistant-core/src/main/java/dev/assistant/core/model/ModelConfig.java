@@ -59,7 +59,7 @@ public record ModelConfig(
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
-    /** Gemma 2's attention and logit settings; empty for the other architectures. */
+    /** Gemma 2's and Gemma 3's attention and logit settings; empty for the other architectures. */
     public java.util.Optional<Gemma2Settings> gemma2Settings() {
         return java.util.Optional.ofNullable(gemma2);
     }
@@ -83,6 +83,7 @@ public record ModelConfig(
                 case "qwen2" -> "Qwen2ForCausalLM";
                 case "qwen3" -> "Qwen3ForCausalLM";
                 case "gemma2" -> "Gemma2ForCausalLM";
+                case "gemma3_text" -> "Gemma3ForCausalLM";
                 case "phi3" -> "Phi3ForCausalLM";
                 case "gpt2" -> "GPT2LMHeadModel";
                 default -> root.get("model_type").asText();
@@ -93,7 +94,7 @@ public record ModelConfig(
         Architecture arch = Architecture.fromHfName(name);
         return switch (arch) {
             case GPT2 -> parseGpt2(r, name);
-            case GEMMA2 -> parseGemma2(r, name);
+            case GEMMA2, GEMMA3 -> parseGemma(r, name, arch);
             default -> parseLlama(r, name, arch);
         };
     }
@@ -137,7 +138,8 @@ public record ModelConfig(
                 r.intList("eos_token_id"), r.quantization(), null);
     }
 
-    private static ModelConfig parseGemma2(Reader r, String name) {
+    private static ModelConfig parseGemma(Reader r, String name, Architecture arch) {
+        boolean gemma3 = arch == Architecture.GEMMA3;
         int hidden = r.positiveInt("hidden_size", MAX_HIDDEN);
         int heads = r.positiveInt("num_attention_heads", MAX_HEADS);
         int kvHeads = r.optionalPositiveInt("num_key_value_heads", heads, MAX_HEADS);
@@ -153,13 +155,21 @@ public record ModelConfig(
         if (!act.equals("gelu_pytorch_tanh") && !act.equals("gelu_tanh")) {
             throw r.invalid(actField, "'" + act + "' is not supported for " + name + " (supported: gelu_pytorch_tanh)");
         }
+        int layers = r.positiveInt("num_hidden_layers", MAX_LAYERS);
+        // Gemma 2 alternates (every 2nd layer global), Gemma 3 has one global layer in 6; newer configs list them
+        int pattern = gemma3 ? r.optionalPositiveInt("sliding_window_pattern", 6, MAX_LAYERS) : 2;
+        List<Boolean> sliding = r.layerTypes(layers, pattern);
+        // Gemma 3 rotates the sliding layers with a base of their own (and no rope_scaling); 0: as the global ones
+        double localTheta = gemma3 ? r.optionalPositiveDouble("rope_local_base_freq", 10000.0) : 0;
         Gemma2Settings gemma = new Gemma2Settings(r.optionalPositiveDouble("query_pre_attn_scalar", headDim),
                 r.optionalPositiveInt("sliding_window", 4096, MAX_POSITIONS),
-                r.optionalPositiveDouble("attn_logit_softcapping", 0), r.optionalPositiveDouble("final_logit_softcapping", 0));
-        return new ModelConfig(Architecture.GEMMA2, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
-                r.positiveInt("num_hidden_layers", MAX_LAYERS), heads, kvHeads, headDim,
+                r.optionalPositiveDouble("attn_logit_softcapping", 0), r.optionalPositiveDouble("final_logit_softcapping", 0),
+                sliding, localTheta);
+        return new ModelConfig(arch, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
+                layers, heads, kvHeads, headDim,
                 r.positiveInt("vocab_size", MAX_VOCAB), r.positiveInt("max_position_embeddings", MAX_POSITIONS),
-                r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
+                r.optionalPositiveDouble("rms_norm_eps", 1e-6),
+                r.optionalPositiveDouble("rope_theta", gemma3 ? 1_000_000.0 : 10000.0),
                 r.ropeScaling(), r.optionalBoolean("attention_bias", false), false,
                 r.optionalBoolean("tie_word_embeddings", true), r.optionalInt("bos_token_id", -1),
                 r.intList("eos_token_id"), r.quantization(), gemma);
@@ -296,6 +306,33 @@ public record ModelConfig(
                 }
             } else {
                 throw invalid(field, "must be an integer or a list of integers, was " + n);
+            }
+            return out;
+        }
+
+        /**
+         * Which layers attend through the sliding window: {@code layer_types} ("sliding_attention" /
+         * "full_attention") when the config lists them, else every layer but each {@code pattern}-th.
+         */
+        List<Boolean> layerTypes(int layers, int pattern) {
+            JsonNode n = root.get("layer_types");
+            List<Boolean> out = new ArrayList<>(layers);
+            if (n == null || n.isNull()) {
+                for (int i = 0; i < layers; i++) {
+                    out.add((i + 1) % pattern != 0);
+                }
+                return out;
+            }
+            if (!n.isArray() || n.size() != layers) {
+                throw invalid("layer_types", "must list one type per layer (" + layers + "), was " + shown(n));
+            }
+            for (JsonNode t : n) {
+                switch (t.asText()) {
+                    case "sliding_attention" -> out.add(true);
+                    case "full_attention" -> out.add(false);
+                    default -> throw invalid("layer_types", "holds '" + shown(t)
+                            + "' (supported: sliding_attention, full_attention)");
+                }
             }
             return out;
         }
