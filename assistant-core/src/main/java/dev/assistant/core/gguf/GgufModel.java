@@ -192,10 +192,15 @@ public final class GgufModel {
         c.put("query_pre_attn_scalar", big ? c.get("hidden_size").asInt() / heads : headDim);
         c.put("hidden_activation", "gelu_pytorch_tanh");
         file.integer(architecture.key("attention.sliding_window")).ifPresent(w -> c.put("sliding_window", w));
-        file.number(architecture.key("attention.logit_softcapping"))
-                .ifPresent(v -> c.put("attn_logit_softcapping", (double) v));
-        file.number(architecture.key("final_logit_softcapping"))
-                .ifPresent(v -> c.put("final_logit_softcapping", (double) v));
+        // Gemma 2 caps scores at 50 and logits at 30 unless the file says otherwise (llama.cpp's defaults, and HF's)
+        Optional<Double> attentionCap = file.number(architecture.key("attn_logit_softcapping"));
+        Optional<Double> finalCap = file.number(architecture.key("final_logit_softcapping"));
+        if (attentionCap.isPresent() || !gemma3) {
+            c.put("attn_logit_softcapping", attentionCap.orElse(50.0));
+        }
+        if (finalCap.isPresent() || !gemma3) {
+            c.put("final_logit_softcapping", finalCap.orElse(30.0));
+        }
         if (gemma3) {
             c.put("sliding_window_pattern", 6);
             c.put("rope_local_base_freq", file.number(architecture.key("rope.freq_base_swa")).orElse(10000.0));

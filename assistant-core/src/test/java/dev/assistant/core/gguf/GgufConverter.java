@@ -73,7 +73,7 @@ public final class GgufConverter {
         }
         if (arch.equals("gemma2")) {
             if (json.path("attn_logit_softcapping").isNumber()) {
-                g.float32("gemma2.attention.logit_softcapping", (float) json.get("attn_logit_softcapping").asDouble());
+                g.float32("gemma2.attn_logit_softcapping", (float) json.get("attn_logit_softcapping").asDouble());
             }
             if (json.path("final_logit_softcapping").isNumber()) {
                 g.float32("gemma2.final_logit_softcapping", (float) json.get("final_logit_softcapping").asDouble());
@@ -86,6 +86,8 @@ public final class GgufConverter {
         if (arch.equals("phi3")) {
             g.uint32("phi3.rope.scaling.original_context_length",
                     json.path("original_max_position_embeddings").asInt(c.maxPositionEmbeddings()));
+            // llama.cpp requires it for Phi-3; a config without one attends over the whole context
+            g.uint32("phi3.attention.sliding_window", json.path("sliding_window").asInt(c.maxPositionEmbeddings()));
         }
         tokenizer(hfDir, c.vocabSize(), c.bosTokenId(), c.eosTokenIds().isEmpty() ? -1 : c.eosTokenIds().get(0), g);
         Path tokenizerConfig = hfDir.resolve("tokenizer_config.json");
