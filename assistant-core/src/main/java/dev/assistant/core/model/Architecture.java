@@ -29,7 +29,7 @@ public enum Architecture {
     GEMMA3(List.of("Gemma3ForCausalLM")),
     /**
      * Phi-3: the Llama layout with q|k|v stored as one {@code qkv_proj} and gate|up as one {@code gate_up_proj}.
-     * LongRoPE ({@code rope_scaling} type longrope/su, Phi-3.5 and the 128k models) is not supported yet.
+     * LongRoPE ({@code rope_scaling} type longrope/su, Phi-3.5 and the 128k models) rescales each rotary frequency.
      */
     PHI3(List.of("Phi3ForCausalLM")),
     /** GPT-2: LayerNorm, learned positions, Conv1D weights, fused c_attn, gelu_new. */

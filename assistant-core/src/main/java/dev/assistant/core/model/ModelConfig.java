@@ -124,6 +124,8 @@ public record ModelConfig(
         // Qwen2/Qwen3 configs carry a sliding_window that only applies with use_sliding_window
         boolean qwen = (qwen2 || arch == Architecture.QWEN3) && !r.optionalBoolean("use_sliding_window", false);
         int maxPos = r.positiveInt("max_position_embeddings", MAX_POSITIONS);
+        // LongRoPE (Phi-3 only) scales by the configured context, before any window caps it
+        RopeScaling ropeScaling = r.ropeScaling(arch == Architecture.PHI3 ? headDim : 0, maxPos);
         int slidingWindow = r.optionalPositiveInt("sliding_window", 0, MAX_POSITIONS);
         if (slidingWindow > 0 && slidingWindow < maxPos && !qwen) {
             // Attention beyond the window would differ from the model's training; cap the context instead.
@@ -133,7 +135,7 @@ public record ModelConfig(
                 r.positiveInt("num_hidden_layers", MAX_LAYERS), heads, kvHeads, headDim,
                 r.positiveInt("vocab_size", MAX_VOCAB), maxPos,
                 r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
-                r.ropeScaling(), r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
+                ropeScaling, r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
                 r.optionalBoolean("tie_word_embeddings", false), r.optionalInt("bos_token_id", -1),
                 r.intList("eos_token_id"), r.quantization(), null);
     }
@@ -337,6 +339,43 @@ public record ModelConfig(
             return out;
         }
 
+        /** Phi-3's LongRoPE: both factor lists, the trained context and the attention factor (HF's defaults). */
+        private RopeScaling longRope(JsonNode n, int headDim, int maxPositions) {
+            List<Double> shortFactor = factorList(n, "short_factor", headDim / 2);
+            List<Double> longFactor = factorList(n, "long_factor", headDim / 2);
+            JsonNode originalNode = n.hasNonNull("original_max_position_embeddings")
+                    ? n.get("original_max_position_embeddings") : root.get("original_max_position_embeddings");
+            int original = originalNode != null && originalNode.isIntegralNumber() && originalNode.asInt() > 0
+                    ? originalNode.asInt() : maxPositions;
+            double scale = originalNode != null ? (double) maxPositions / original : n.path("factor").asDouble(1.0);
+            double attention;
+            if (n.hasNonNull("attention_factor")) {
+                attention = n.get("attention_factor").asDouble();
+                if (!(attention > 0) || Double.isInfinite(attention)) {
+                    throw invalid("rope_scaling.attention_factor", "must be a positive number, was " + shown(n.get("attention_factor")));
+                }
+            } else {
+                attention = scale > 1 ? Math.sqrt(1 + Math.log(scale) / Math.log(original)) : 1.0;
+            }
+            return new RopeScaling("longrope", scale, 0, 0, original,
+                    new LongRope(shortFactor, longFactor, original, attention));
+        }
+
+        private List<Double> factorList(JsonNode n, String field, int size) {
+            JsonNode list = n.get(field);
+            if (list == null || !list.isArray() || list.size() != size) {
+                throw invalid("rope_scaling." + field, "must list head_dim / 2 = " + size + " numbers");
+            }
+            List<Double> out = new ArrayList<>(size);
+            for (JsonNode v : list) {
+                if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+                    throw invalid("rope_scaling." + field, "must hold positive numbers, was " + shown(v));
+                }
+                out.add(v.asDouble());
+            }
+            return out;
+        }
+
         /** {@code quantization_config}: only this SDK's own INT8 format is understood. */
         QuantScheme quantization() {
             JsonNode n = root.get("quantization_config");
@@ -357,6 +396,14 @@ public record ModelConfig(
         }
 
         RopeScaling ropeScaling() {
+            return ropeScaling(0, 0);
+        }
+
+        /**
+         * {@code rope_scaling}; {@code longRopeHeadDim} > 0 accepts Phi-3's longrope/su with factors for that head
+         * size, the model's context being {@code maxPositions}.
+         */
+        RopeScaling ropeScaling(int longRopeHeadDim, int maxPositions) {
             JsonNode n = root.get("rope_scaling");
             if (n == null || n.isNull()) {
                 return RopeScaling.NONE;
@@ -385,8 +432,14 @@ public record ModelConfig(
                     }
                     return new RopeScaling("llama3", factor, low, high, original);
                 }
+                case "longrope", "su":
+                    if (longRopeHeadDim > 0) {
+                        return longRope(n, longRopeHeadDim, maxPositions);
+                    }
+                    throw invalid("rope_scaling", "type '" + type + "' is supported for Phi-3 only");
                 default:
-                    throw invalid("rope_scaling", "type '" + type + "' is not supported (supported: linear, llama3)");
+                    throw invalid("rope_scaling", "type '" + type + "' is not supported (supported: linear, llama3"
+                            + (longRopeHeadDim > 0 ? ", longrope" : "") + ")");
             }
         }
     }
