@@ -24,6 +24,8 @@ import java.util.Optional;
  */
 public final class GgufModel {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Half the largest head size config.json may have: a factor tensor beyond it is not a head's frequencies. */
+    private static final int MAX_ROPE_FACTORS = 512;
 
     private final GgufFile file;
     private final GgufArchitecture architecture;
@@ -211,11 +213,41 @@ public final class GgufModel {
         }
     }
 
-    /** Phi-3: the context the model was trained on, and its sliding window (which caps the usable context). */
+    /**
+     * Phi-3: the context the model was trained on, its sliding window (which caps the usable context), and LongRoPE,
+     * which llama.cpp's converter stores as two tensors of per-frequency factors and an attention factor.
+     */
     private void phi3Config(ObjectNode c) {
         file.integer(architecture.key("rope.scaling.original_context_length"))
                 .ifPresent(n -> c.put("original_max_position_embeddings", n));
         file.integer(architecture.key("attention.sliding_window")).ifPresent(w -> c.put("sliding_window", w));
+        Optional<GgufTensor> longFactors = file.find("rope_factors_long.weight");
+        Optional<GgufTensor> shortFactors = file.find("rope_factors_short.weight");
+        if (longFactors.isPresent() != shortFactors.isPresent()) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "GGUF file " + file.path()
+                    + " has one of rope_factors_long.weight and rope_factors_short.weight without the other");
+        }
+        if (longFactors.isPresent()) {
+            ObjectNode rope = c.putObject("rope_scaling").put("type", "longrope");
+            factors(rope.putArray("short_factor"), shortFactors.get());
+            factors(rope.putArray("long_factor"), longFactors.get());
+            file.number(architecture.key("rope.scaling.attn_factor")).ifPresent(f -> rope.put("attention_factor", f));
+        }
+    }
+
+    private void factors(com.fasterxml.jackson.databind.node.ArrayNode out, GgufTensor t) {
+        if (t.elementCount() > MAX_ROPE_FACTORS) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "GGUF tensor " + t.name() + " of " + file.path()
+                    + " has " + t.elementCount() + " values, more than a head's frequencies");
+        }
+        ByteBuffer mapped = file.map(t);
+        try {
+            for (float f : GgufDequant.toFloats(t.type(), mapped, (int) t.elementCount())) {
+                out.add(f);
+            }
+        } finally {
+            DirectBuffers.release(mapped);
+        }
     }
 
     private void linearRopeScaling(ObjectNode c) {

@@ -88,6 +88,23 @@ public final class GgufConverter {
                     json.path("original_max_position_embeddings").asInt(c.maxPositionEmbeddings()));
             // llama.cpp requires it for Phi-3; a config without one attends over the whole context
             g.uint32("phi3.attention.sliding_window", json.path("sliding_window").asInt(c.maxPositionEmbeddings()));
+            JsonNode rope = json.path("rope_scaling");
+            if (rope.isObject()) {
+                // LongRoPE as llama.cpp's converter stores it: the factor lists as tensors, and the attention factor
+                int original = json.get("original_max_position_embeddings").asInt();
+                double scale = (double) json.get("max_position_embeddings").asInt() / original;
+                g.float32("phi3.rope.scaling.attn_factor",
+                        (float) (scale > 1 ? Math.sqrt(1 + Math.log(scale) / Math.log(original)) : 1.0));
+                for (String which : new String[]{"long", "short"}) {
+                    JsonNode list = rope.get(which + "_factor");
+                    float[] values = new float[list.size()];
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = (float) list.get(i).asDouble();
+                    }
+                    g.tensor("rope_factors_" + which + ".weight", GgmlType.F32.id(), new long[]{values.length},
+                            GgufBytes.f32(values));
+                }
+            }
         }
         tokenizer(hfDir, c.vocabSize(), c.bosTokenId(), c.eosTokenIds().isEmpty() ? -1 : c.eosTokenIds().get(0), g);
         Path tokenizerConfig = hfDir.resolve("tokenizer_config.json");

@@ -6,7 +6,9 @@ import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.gguf.GgmlType;
 import dev.assistant.core.gguf.GgufConverter;
 import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.model.LongRope;
 import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.model.RopeScaling;
 import dev.assistant.core.testing.Gemma2TestModel;
 import dev.assistant.core.testing.Gemma3TestModel;
 import dev.assistant.core.testing.Phi3TestModel;
@@ -21,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Qwen3, Gemma 2, Gemma 3 and Phi-3 random-weight models converted to GGUF F32 the way llama.cpp's converter stores
- * them (its tensor names and metadata; Gemma's norms as 1 + w; Phi-3's fused qkv and gate_up) load as the same model:
+ * them (its tensor names and metadata; Gemma's norms as 1 + w; Phi-3's fused qkv and gate_up, and its LongRoPE factors
+ * as two tensors) load as the same model:
  * the config the GGUF metadata implies equals config.json's where the engines read it, and the greedy tokens and the
  * logits of every step equal the safetensors' (within 1e-5).
  */
@@ -33,13 +36,15 @@ class GgufArchitecturesTest {
     Path tmp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"qwen3", "gemma2", "gemma3", "phi3"})
+    @ValueSource(strings = {"qwen3", "gemma2", "gemma3", "phi3", "phi3-longrope"})
     void anF32GgufRunsLikeItsSafetensors(String family) throws Exception {
         Path hf = switch (family) {
             case "qwen3" -> Qwen3TestModel.write(tmp.resolve("hf"), 41, 0, true);
             case "gemma2" -> Gemma2TestModel.write(tmp.resolve("hf"), 41, 2.0, Gemma2TestModel.HEAD_DIM, 3);
             case "gemma3" -> Gemma3TestModel.write(tmp.resolve("hf"), 41, Gemma3TestModel.HEAD_DIM);
             case "phi3" -> Phi3TestModel.write(tmp.resolve("hf"), 41, null);
+            // the prompt is beyond the trained context of 4: the long factors rotate every row
+            case "phi3-longrope" -> Phi3TestModel.writeLongRope(tmp.resolve("hf"), 41, 4);
             default -> throw new IllegalArgumentException(family);
         };
         Path gguf = GgufConverter.convert(hf, tmp.resolve("model-f32.gguf"), GgmlType.F32);
@@ -68,10 +73,18 @@ class GgufArchitecturesTest {
                 .containsExactly(hf.hiddenSize(), hf.intermediateSize(), hf.numLayers(), hf.numHeads(),
                         hf.numKvHeads(), hf.headDim(), hf.vocabSize(), hf.maxPositionEmbeddings());
         assertThat(gguf.ropeTheta()).isEqualTo(hf.ropeTheta());
-        assertThat(gguf.ropeScaling()).isEqualTo(hf.ropeScaling());
+        assertThat(asFloats(gguf.ropeScaling())).isEqualTo(asFloats(hf.ropeScaling()));
         assertThat(gguf.tieWordEmbeddings()).isEqualTo(hf.tieWordEmbeddings());
         assertThat(gguf.attentionBias()).isEqualTo(hf.attentionBias());
         assertThat(gguf.gemma2Settings()).isEqualTo(hf.gemma2Settings());
+    }
+
+    /** GGUF stores LongRoPE's factors as float32: the scaling as it computes, every number rounded to float. */
+    private static String asFloats(RopeScaling r) {
+        LongRope l = r.longRope();
+        return r.type() + " " + (float) r.factor() + " " + r.originalMaxPositionEmbeddings() + (l == null ? ""
+                : " " + l.shortFactor().stream().map(Double::floatValue).toList() + " "
+                + l.longFactor().stream().map(Double::floatValue).toList() + " " + (float) l.attentionFactor());
     }
 
     /** The logits after the prompt and after each greedy token, on this engine. */

@@ -33,7 +33,7 @@ import java.util.stream.Collectors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Qwen2, Gemma 2, Gemma 3 and Phi-3 random-weight models, converted to GGUF F32, run by this SDK and by llama.cpp
+ * Qwen2, Gemma 2, Gemma 3 and Phi-3 (with and without LongRoPE) random-weight models, converted to GGUF F32, run by this SDK and by llama.cpp
  * (b4916 through {@code de.kherud:llama}, an implementation nobody here wrote): the same greedy tokens, and the same
  * logit gaps between the winner and the runners-up.
  *
@@ -59,17 +59,19 @@ class LlamaCppCrossCheckTest {
     }
 
     /**
-     * Tolerances of a gap, a few times what was measured (qwen2 4.9e-6, gemma2 4.6e-4, gemma3 1.8e-3, phi3 4.8e-6):
+     * Tolerances of a gap, a few times what was measured (qwen2 4.9e-6, gemma2 4.6e-4, gemma3 1.8e-3, phi3 4.8e-6,
+     * phi3 with LongRoPE beyond its trained context of 4, where llama.cpp takes the long factors, 5.3e-6):
      * llama.cpp's GELU reads a float16 table, so Gemma's MLPs differ more than SiLU models do.
      */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"qwen2, 1e-4", "gemma2, 1e-2", "gemma3, 1e-2", "phi3, 1e-4"})
+    @CsvSource({"qwen2, 1e-4", "gemma2, 1e-2", "gemma3, 1e-2", "phi3, 1e-4", "phi3longrope, 1e-4"})
     void llamaCppGivesTheSameGreedyTokensAndLogitGaps(String family, double tolerance) throws Exception {
         Path hf = switch (family) {
             case "qwen2" -> Qwen2TestModel.write(tmp.resolve("hf"), 7);
             case "gemma2" -> Gemma2TestModel.write(tmp.resolve("hf"), 7, 2.0, Gemma2TestModel.HEAD_DIM, 26);
             case "gemma3" -> Gemma3TestModel.write(tmp.resolve("hf"), 7, Gemma3TestModel.HEAD_DIM);
             case "phi3" -> Phi3TestModel.write(tmp.resolve("hf"), 7, null);
+            case "phi3longrope" -> Phi3TestModel.writeLongRope(tmp.resolve("hf"), 7, 4);
             default -> throw new IllegalArgumentException(family);
         };
         // general.name is the directory's ("hf"): a name containing "phi3" would switch on a vocabulary hack there
