@@ -60,8 +60,15 @@ public final class NativeEngineProvider implements EngineProvider {
         if (!NativeLlamaLayers.KERNELS.contains(kernels)) {
             return EngineSupport.no(KERNELS_OPTION + " must be one of " + NativeLlamaLayers.KERNELS + ", not " + kernels);
         }
-        if (config.architecture() != Architecture.LLAMA) {
-            return EngineSupport.no("runs the Llama family only, not " + config.architectureName());
+        boolean phi3 = config.architecture() == Architecture.PHI3;
+        if (config.architecture() != Architecture.LLAMA && !phi3) {
+            return EngineSupport.no("runs the Llama family and Phi-3 only, not " + config.architectureName());
+        }
+        if (phi3 && config.ropeScaling().longRope() != null) {
+            return EngineSupport.no("has no LongRoPE (rope_scaling " + config.ropeScaling().type() + ") for Phi-3");
+        }
+        if (phi3 && Int8Weights.schemeFor(config, options).isPresent()) {
+            return EngineSupport.no("runs Phi-3 in f32 only (its INT8 layers read q, k, v apart)");
         }
         if (options.device().kind() == DeviceSpec.Kind.CUDA) {
             return EngineSupport.no("runs on the CPU only, not " + options.device());

@@ -75,8 +75,9 @@ public final class PyTorchEngineProvider implements EngineProvider {
                     + (cudaAsked ? options.device() : "CUDA if a device is visible (" + natives.flavor() + " build)"));
         }
         return EngineSupport.yes(switch (config.architecture()) {
-            case GPT2, QWEN3, GEMMA2, GEMMA3, PHI3 -> EngineSupport.PREFERRED;
-            case LLAMA -> EngineSupport.FALLBACK;
+            case GPT2, QWEN3, GEMMA2, GEMMA3 -> EngineSupport.PREFERRED;
+            // the native engine runs these when it can (Phi-3 without LongRoPE, in f32)
+            case LLAMA, PHI3 -> EngineSupport.FALLBACK;
         }, config.architectureName() + " on the CPU (libtorch " + natives.flavor() + ")");
     }
 

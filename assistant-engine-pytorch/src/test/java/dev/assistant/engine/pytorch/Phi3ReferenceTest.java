@@ -41,15 +41,18 @@ class Phi3ReferenceTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void logitsAndGreedyTokensMatchTheNumpyReference() throws Exception {
+    /** On both engines: the native one runs Phi-3 with plain RoPE in f32 (and is then chosen), this one anything. */
+    @ParameterizedTest
+    @ValueSource(strings = {"native", "pytorch"})
+    void logitsAndGreedyTokensMatchTheNumpyReference(String engineName) throws Exception {
         Path dir = Phi3TestModel.write(tmp.resolve("phi3"), 19, null);
         ModelDirectory model = ModelDirectory.read(dir, false);
         assertThat(model.config().architecture()).isEqualTo(Architecture.PHI3);
         NumpyReference.Result reference = NumpyReference.run("phi3_reference.py", dir, PROMPT, STEPS, tmp);
-        // auto selection: the native engine refuses Phi-3, so this one runs it
+        assertThat(EngineProviders.discover().select(model.config(), LoadOptions.builder().device("cpu").build())
+                .chosen()).hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("native"));
         try (CausalLanguageModel engine = EngineProviders.discover().load(model,
-                LoadOptions.builder().device("cpu").build())) {
+                LoadOptions.builder().device("cpu").backend(engineName).build())) {
             List<Integer> tokens = new ArrayList<>();
             try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
                 float[] logits = seq.forward(PROMPT);
