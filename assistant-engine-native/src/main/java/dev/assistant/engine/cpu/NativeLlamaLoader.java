@@ -83,6 +83,10 @@ final class NativeLlamaLoader {
                 String p = "model.layers." + i + ".";
                 natives.setNorms(i, reader.floats(p + "input_layernorm.weight", hidden),
                         reader.floats(p + "post_attention_layernorm.weight", hidden));
+                if (c.architecture() == Architecture.QWEN3) {
+                    natives.setHeadNorms(i, reader.floats(p + "self_attn.q_norm.weight", c.headDim()),
+                            reader.floats(p + "self_attn.k_norm.weight", c.headDim()));
+                }
             }
             natives.setFinalNorm(reader.floats("model.norm.weight", hidden));
             NativeLlamaModel.Embedder embedder = embeddingAndHead(natives);
