@@ -45,6 +45,7 @@ typedef struct {
     float *scale;       /* [out] (owned), with i8 */
     float *bias;        /* [out] (owned), or NULL */
     int32_t *row_sum;   /* [out] sum of each INT8 row (owned), with i8 */
+    struct BlockLinear *block; /* group-32 Q4_0/Q8_0 weights (owned, block_linear.h), or NULL */
 } Linear;
 
 /* Rows of activations quantized to 16 bits for the VNNI products: high and low bytes of round(x / scale) + 32768,

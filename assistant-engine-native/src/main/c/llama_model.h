@@ -83,6 +83,17 @@ LlamaStatus llama_set_int8_linear(LlamaModel *m, int layer, int slot, const int8
                                   const float *scales, long scale_count, const float *bias, long bias_count,
                                   const char **error);
 
+/*
+ * A matrix quantized in groups of 32 inputs as `slot` of `layer` (or LLAMA_HEAD), copied: `blocks` holds `out` rows of
+ * ceil(in / 32) ggml blocks of `type` (2 = Q4_0: f16 scale + 16 bytes of nibbles, 8 = Q8_0: f16 scale + 32 int8),
+ * the last block of a row zero-padded when in is not a multiple of 32. See block_linear.h.
+ */
+LlamaStatus llama_set_block_linear(LlamaModel *m, int layer, int slot, int type, const uint8_t *blocks, long bytes,
+                                   const float *bias, long bias_count, const char **error);
+
+/* Looks tokens up in the head's block matrix (a tied table kept quantized) instead of a float32 table. */
+LlamaStatus llama_set_embedding_from_head(LlamaModel *m, const char **error);
+
 /* The float32 embedding table [vocab, hidden], read in place (rows are otherwise passed in embedded). */
 LlamaStatus llama_set_embedding(LlamaModel *m, const float *table, long count, const char **error);
 

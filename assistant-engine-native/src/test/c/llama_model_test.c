@@ -594,6 +594,9 @@ static void test_malformed_setup(const Stories *s) {
     llama_destroy(m);
 }
 
+/* block_linear_test.c */
+int block_linear_tests(void);
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s MODELS_DIR\n", argv[0]);
@@ -610,8 +613,9 @@ int main(int argc, char **argv) {
     test_thread_count_independence(&s, &g);
     test_malformed_passes(&s);
     test_malformed_setup(&s);
+    int block_failures = block_linear_tests();
     for (int i = 0; i < g.count; i++) free(g.logits[i]);
     close_stories(&s);
     printf("[native-test] %d checks, %d failed (%d golden cases)\n", checks, failures, g.count);
-    return failures ? 1 : 0;
+    return failures || block_failures ? 1 : 0;
 }
