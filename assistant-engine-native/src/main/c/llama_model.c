@@ -49,6 +49,7 @@ struct LlamaModel {
     const Kernels *k;
     const BlockKernels *bk; /* the same variant's group-32 block products */
     int embed_from_head;    /* the embedding table is the head's block matrix (tied, quantized) */
+    BlockLinear *embed_block; /* an untied embedding table kept in a block format (owned), or NULL */
     long owned_bytes;
 };
 
@@ -360,7 +361,7 @@ static LlamaStatus check_pass(const LlamaModel *m, const LlamaPass *a, int *long
         REFUSE("segment arguments do not match each other");
     }
     if (a->n_logits != selected * m->vocab) REFUSE("the logits array is not [logit rows, vocab]");
-    if (a->embedded ? a->n_embedded != rows * m->hidden : !m->embedding && !m->embed_from_head) {
+    if (a->embedded ? a->n_embedded != rows * m->hidden : !m->embedding && !m->embed_from_head && !m->embed_block) {
         REFUSE(a->embedded ? "embedded rows are not [rows, hidden]" : "no embedding table and no embedded rows");
     }
     long total = 0;
@@ -415,7 +416,7 @@ LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *a, const char **error)
     for (int r = 0; r < rows; r++) {
         rope_factors(m, p.row_position[r], p.cos + (size_t)r * m->head_dim, p.sin + (size_t)r * m->head_dim);
         if (!a->embedded && !m->embedding) {
-            block_linear_row(m->head.block, a->ids[r], p.x + (size_t)r * m->hidden);
+            block_linear_row(m->embed_block ? m->embed_block : m->head.block, a->ids[r], p.x + (size_t)r * m->hidden);
             continue;
         }
         const float *source = a->embedded ? a->embedded + (size_t)r * m->hidden
@@ -459,6 +460,8 @@ void llama_destroy(LlamaModel *m) {
         free(m->layer);
     }
     free_linear(&m->head);
+    block_linear_free(m->embed_block);
+    free(m->embed_block);
     free(m->final_norm);
     free(m->inv_freq);
     free(m->scratch);
@@ -648,6 +651,12 @@ LlamaStatus llama_set_embedding(LlamaModel *m, const float *table, long count, c
     if (!table || count != (long)m->vocab * m->hidden) REFUSE("the embedding table is not [vocab, hidden]");
     m->embedding = table;
     m->embed_from_head = 0;
+    if (m->embed_block) {
+        m->owned_bytes -= block_linear_bytes(m->embed_block);
+        block_linear_free(m->embed_block);
+        free(m->embed_block);
+        m->embed_block = NULL;
+    }
     return LLAMA_OK;
 }
 
@@ -683,5 +692,27 @@ LlamaStatus llama_set_embedding_from_head(LlamaModel *m, const char **error) {
     if (!m->head.block) REFUSE("the head is not a block matrix");
     m->embed_from_head = 1;
     m->embedding = NULL;
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_block_embedding(LlamaModel *m, int type, const uint8_t *blocks, long bytes, const char **error) {
+    if (type != BLOCK_Q4_0 && type != BLOCK_Q8_0) REFUSE("the block type is neither Q4_0 nor Q8_0");
+    long groups = (m->hidden + BLOCK_GROUP - 1) / BLOCK_GROUP;
+    long expected = (long)m->vocab * groups * (type == BLOCK_Q4_0 ? BLOCK_Q4_0_BYTES : BLOCK_Q8_0_BYTES);
+    if (!blocks || bytes != expected) REFUSE("the embedding blocks are not [vocab, ceil(hidden / 32)] blocks");
+    BlockLinear *block = calloc(1, sizeof *block);
+    if (!block || block_linear_init(block, type, m->vocab, m->hidden, blocks, bytes) != 0) {
+        free(block);
+        NO_MEMORY();
+    }
+    if (m->embed_block) {
+        m->owned_bytes -= block_linear_bytes(m->embed_block);
+        block_linear_free(m->embed_block);
+        free(m->embed_block);
+    }
+    m->embed_block = block;
+    m->embedding = NULL;
+    m->embed_from_head = 0;
+    m->owned_bytes += block_linear_bytes(block);
     return LLAMA_OK;
 }

@@ -94,6 +94,9 @@ LlamaStatus llama_set_block_linear(LlamaModel *m, int layer, int slot, int type,
 /* Looks tokens up in the head's block matrix (a tied table kept quantized) instead of a float32 table. */
 LlamaStatus llama_set_embedding_from_head(LlamaModel *m, const char **error);
 
+/* An untied embedding table [vocab, hidden] kept in a block format (as llama_set_block_linear's blocks), copied. */
+LlamaStatus llama_set_block_embedding(LlamaModel *m, int type, const uint8_t *blocks, long bytes, const char **error);
+
 /* The float32 embedding table [vocab, hidden], read in place (rows are otherwise passed in embedded). */
 LlamaStatus llama_set_embedding(LlamaModel *m, const float *table, long count, const char **error);
 

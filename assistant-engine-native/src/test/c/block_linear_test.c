@@ -209,9 +209,16 @@ static void test_refusals(void) {
     CHECK(llama_set_block_linear(m, 0, LLAMA_DOWN, BLOCK_Q4_0, NULL, down, NULL, 0, &error) == LLAMA_BAD_ARGUMENT,
           "null blocks");
     CHECK(llama_set_embedding_from_head(m, &error) == LLAMA_BAD_ARGUMENT, "embedding from a head that is not set");
+    long table = (long)512 * 2 * BLOCK_Q8_0_BYTES;
+    uint8_t *t = calloc((size_t)table, 1);
+    CHECK(llama_set_block_embedding(m, BLOCK_Q8_0, t, table - 34, &error) == LLAMA_BAD_ARGUMENT, "short table");
+    CHECK(llama_set_block_embedding(m, BLOCK_Q4_0, t, table, &error) == LLAMA_BAD_ARGUMENT, "table of another type");
     CHECK(llama_owned_bytes(m) == 0, "refused setters copied %ld bytes", llama_owned_bytes(m));
     CHECK(llama_set_block_linear(m, 0, LLAMA_DOWN, BLOCK_Q4_0, w, down, NULL, 0, &error) == LLAMA_OK, "%s", error);
     CHECK(llama_owned_bytes(m) == 64 * 6 * 16 + 64 * 6 * 2, "owned bytes %ld", llama_owned_bytes(m));
+    CHECK(llama_set_block_embedding(m, BLOCK_Q8_0, t, table, &error) == LLAMA_OK, "%s", error);
+    CHECK(llama_owned_bytes(m) == 64 * 6 * 18 + 512 * 2 * 34, "owned bytes with the table %ld", llama_owned_bytes(m));
+    free(t);
     free(w);
     llama_destroy(m);
 }

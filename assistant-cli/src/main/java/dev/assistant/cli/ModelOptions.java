@@ -21,7 +21,7 @@ final class ModelOptions {
                     + "Default: the random-weights demo model. serve takes it several times as NAME=PATH.")
     List<String> models = new ArrayList<>();
 
-    @Option(names = "--dtype", defaultValue = "f32", description = "f32, f16 or int8 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "f32", description = "f32, f16, int8 or q4 (default: ${DEFAULT-VALUE})")
     String dtype;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")

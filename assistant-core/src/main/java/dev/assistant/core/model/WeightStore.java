@@ -145,6 +145,17 @@ public final class WeightStore implements AutoCloseable {
         return gguf != null ? gguf.floatBytes(tensor) : files.get(tensor.file()).map(tensor);
     }
 
+    /**
+     * Tensor {@code name} as stored in a group-32 block format (a GGUF Q4_0 or Q8_0 tensor, or a safetensors tensor
+     * written by {@code assistant quantize --dtype q4}), checked to be [rows, cols]; empty when it is stored otherwise.
+     */
+    public Optional<dev.assistant.quant.BlockMatrix> blocks(String name, int rows, int cols) {
+        if (gguf != null) {
+            return gguf.blocks(require(name, rows, cols));
+        }
+        return StoredBlocks.read(this, name, rows, cols);
+    }
+
     /** The directory the weights are in (the file, for GGUF). */
     @Override
     public String toString() {

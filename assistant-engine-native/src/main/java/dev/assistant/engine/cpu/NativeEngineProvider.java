@@ -6,6 +6,7 @@ import dev.assistant.core.engine.EngineProvider;
 import dev.assistant.core.engine.EngineSupport;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.Architecture;
+import dev.assistant.core.model.BlockWeights;
 import dev.assistant.core.model.Int8Weights;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
@@ -27,6 +28,11 @@ import java.util.Set;
 public final class NativeEngineProvider implements EngineProvider {
     public static final String NAME = "native";
     static final String KERNELS_OPTION = "native.kernels";
+    /**
+     * With dtype q4: the format of the embedding table and the output head, {@code q4_0} (default, as llama.cpp's
+     * Q4_0 files of a tied model hold them), {@code q8_0} (closer logits) or {@code f32}.
+     */
+    static final String HEAD_OPTION = "native.head";
 
     private final java.util.function.Supplier<Optional<String>> libraryProblem;
 
@@ -47,12 +53,12 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family (f32, per-channel INT8), no libtorch";
+        return "native CPU forward pass for the Llama family (f32, per-channel INT8, Q4_0/Q8_0 blocks), no libtorch";
     }
 
     @Override
     public EngineSupport support(ModelConfig config, LoadOptions options) {
-        Optional<String> unknown = options.unknownEngineOption(NAME, Set.of(KERNELS_OPTION));
+        Optional<String> unknown = options.unknownEngineOption(NAME, Set.of(KERNELS_OPTION, HEAD_OPTION));
         if (unknown.isPresent()) {
             return EngineSupport.no(unknown.get());
         }
@@ -75,7 +81,12 @@ public final class NativeEngineProvider implements EngineProvider {
         if (unavailable.isPresent()) {
             return EngineSupport.no("its native library does not load here: " + unavailable.get());
         }
-        return EngineSupport.yes(EngineSupport.PREFERRED, "Llama on the CPU, " + (scheme == null ? "f32" : "int8")
+        String head = options.engineOption(HEAD_OPTION, "q4_0");
+        if (!Set.of("q8_0", "q4_0", "f32").contains(head)) {
+            return EngineSupport.no(HEAD_OPTION + " must be q8_0, q4_0 or f32, not " + head);
+        }
+        String type = scheme != null ? "int8" : BlockWeights.targetFor(config, options).isPresent() ? "q4" : "f32";
+        return EngineSupport.yes(EngineSupport.PREFERRED, "Llama on the CPU, " + type
                 + " weights, " + NativeLlamaLayers.kernelsHere(kernels) + " kernels, " + options.effectiveThreads()
                 + " threads");
     }

@@ -64,6 +64,9 @@ public final class PyTorchEngineProvider implements EngineProvider {
         } catch (AssistantException e) {
             return EngineSupport.no(e.getMessage());
         }
+        if (options.weightType() == dev.assistant.core.engine.WeightType.Q4 || config.blockFormat().isPresent()) {
+            return EngineSupport.no("computes f32 and INT8, not 4-bit weights (the native engine does)");
+        }
         Optional<String> problem = natives.problem(ownLibrary);
         if (problem.isPresent()) {
             return EngineSupport.no(problem.get());
