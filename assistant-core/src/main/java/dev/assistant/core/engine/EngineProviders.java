@@ -141,10 +141,19 @@ public final class EngineProviders {
      *                            model (or the one asked for cannot); the engine's own errors otherwise
      */
     public CausalLanguageModel load(ModelDirectory dir, LoadOptions options) {
+        return loadWithEngine(dir, options).model();
+    }
+
+    /** A loaded model and the name of the engine that loaded it. */
+    public record Loaded(String engine, CausalLanguageModel model) {
+    }
+
+    /** As {@link #load}, also saying which engine was chosen. */
+    public Loaded loadWithEngine(ModelDirectory dir, LoadOptions options) {
         Selection selection = select(dir.config(), options);
         EngineProvider provider = selection.chosen().orElseThrow(() -> unavailable(dir, selection));
         LOG.info("engine '{}' loads {} ({})", provider.name(), dir.path(), selection.explanation());
-        return provider.load(dir, options);
+        return new Loaded(provider.name(), provider.load(dir, options));
     }
 
     private AssistantException unavailable(ModelDirectory dir, Selection selection) {
