@@ -75,6 +75,11 @@ final class WeightsMatchConfig {
                 || eitherOrientation && shape[0] == cols && shape[1] == rows) {
             return;
         }
+        if (t.dtype() == dev.assistant.core.safetensors.DType.U8 && shape[0] == rows && cols > 0 && cols <= Integer.MAX_VALUE
+                && (shape[1] == (long) dev.assistant.quant.BlockFormat.blocksPerRow((int) cols) * 18
+                || shape[1] == (long) dev.assistant.quant.BlockFormat.blocksPerRow((int) cols) * 34)) {
+            return; // ggml blocks of a [rows, cols] matrix (assistant quantize --dtype q4); the loader reads them
+        }
         throw new AssistantException(ErrorCode.MODEL_INVALID, "invalid " + configFile + ": field '" + field
                 + "' does not match the weights: tensor '" + t.name() + "' has shape " + t.shapeText()
                 + " but config.json implies [" + rows + ", " + cols + "]");

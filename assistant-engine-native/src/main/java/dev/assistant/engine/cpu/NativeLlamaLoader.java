@@ -69,7 +69,8 @@ final class NativeLlamaLoader {
                     && !tied;
             BlockFormat blockTarget = scheme != null ? null : BlockWeights.targetFor(c, options).orElse(null);
             NativeLlamaLoader loader = new NativeLlamaLoader(c, new TensorReader(store), scheme, quantizeTables,
-                    blockTarget, blockTarget == null ? null : headFormat(options));
+                    // a q4 directory's table and head are used as it stored them (blocks, or float32)
+                    blockTarget, blockTarget == null || c.blockFormat().isPresent() ? null : headFormat(options));
             NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels);
             LOG.info("loaded {} natively ({} layers, {} weights{}, {} bytes of weights, {} kernels, {} threads) in {} ms",
                     dir.path(), c.numLayers(), model.computeType(),
