@@ -86,9 +86,33 @@ public final class NativeEngineProvider implements EngineProvider {
             return EngineSupport.no(HEAD_OPTION + " must be q8_0, q4_0 or f32, not " + head);
         }
         String type = scheme != null ? "int8" : BlockWeights.targetFor(config, options).isPresent() ? "q4" : "f32";
+        if (type.equals("q4")) {
+            type = "q4 (linear layers Q4_0, table and head " + (config.blockFormat().isPresent() ? "as stored" : head)
+                    + ", about " + q4WeightBytes(config, head) / 1_000_000 + " MB of weights)";
+        }
         return EngineSupport.yes(EngineSupport.PREFERRED, "Llama on the CPU, " + type
                 + " weights, " + NativeLlamaLayers.kernelsHere(kernels) + " kernels, " + options.effectiveThreads()
                 + " threads");
+    }
+
+    /** The weight bytes dtype q4 gives a model of {@code c} (as the load log reports them once loaded). */
+    static long q4WeightBytes(ModelConfig c, String head) {
+        long hidden = c.hiddenSize();
+        long q = (long) c.numHeads() * c.headDim();
+        long kv = (long) c.numKvHeads() * c.headDim();
+        long ffn = c.intermediateSize();
+        long perLayer = bytes(q + 2 * kv, hidden, "q4_0") + bytes(hidden, q, "q4_0") + bytes(2 * ffn, hidden, "q4_0")
+                + bytes(hidden, ffn, "q4_0") + 2 * hidden * Float.BYTES;
+        long tables = (c.tieWordEmbeddings() ? 1 : 2) * bytes(c.vocabSize(), hidden, head);
+        return c.numLayers() * perLayer + tables + hidden * Float.BYTES;
+    }
+
+    /** Bytes of an [out, in] matrix in {@code format}; float32 where rows are not whole groups of 32. */
+    private static long bytes(long out, long in, String format) {
+        if (format.equals("f32") || in % 32 != 0) {
+            return out * in * Float.BYTES;
+        }
+        return out * (in / 32) * (format.equals("q4_0") ? 18 : 34);
     }
 
     @Override

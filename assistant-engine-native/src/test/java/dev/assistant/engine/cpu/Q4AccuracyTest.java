@@ -89,6 +89,8 @@ class Q4AccuracyTest {
             assertThat(q4Ppl).isLessThanOrEqualTo(f32Ppl * (head.equals("q8_0") ? 1.04 : 1.07));
             // the down projection (172 inputs) stays float32 and dominates this tiny model's bytes
             assertThat(q4.weightBytes()).isLessThan((long) (f32.weightBytes() * 0.35));
+            // what the engine's support line (assistant doctor) announces before loading
+            assertThat(NativeEngineProvider.q4WeightBytes(q4.config(), head)).isEqualTo(q4.weightBytes());
         }
     }
 
