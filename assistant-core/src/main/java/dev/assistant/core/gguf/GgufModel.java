@@ -7,6 +7,8 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.core.safetensors.DType;
 import dev.assistant.core.safetensors.DirectBuffers;
 import dev.assistant.core.safetensors.TensorInfo;
+import dev.assistant.quant.BlockFormat;
+import dev.assistant.quant.BlockMatrix;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A GGUF file seen as a HuggingFace model: the config.json its metadata implies, and its tensors under the
@@ -119,19 +122,19 @@ public final class GgufModel {
      * permutation undone by moving whole rows of blocks, which is lossless), else empty. The engines that compute
      * these formats natively take them as they are, without converting to float32 and re-quantizing.
      */
-    public java.util.Optional<dev.assistant.quant.BlockMatrix> blocks(TensorInfo info) {
+    public Optional<BlockMatrix> blocks(TensorInfo info) {
         GgufTensor source = sources.get(info.name());
         if (source == null || !info.equals(tensors.get(info.name()))) {
             throw new IllegalArgumentException("tensor " + info.name() + " is not from " + file.path());
         }
-        dev.assistant.quant.BlockFormat format = switch (source.type()) {
-            case Q4_0 -> dev.assistant.quant.BlockFormat.Q4_0;
-            case Q8_0 -> dev.assistant.quant.BlockFormat.Q8_0;
+        BlockFormat format = switch (source.type()) {
+            case Q4_0 -> BlockFormat.Q4_0;
+            case Q8_0 -> BlockFormat.Q8_0;
             default -> null;
         };
         long[] shape = info.shape();
         if (format == null || shape.length != 2) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         int rows = Math.toIntExact(shape[0]);
         int cols = Math.toIntExact(shape[1]);
@@ -148,7 +151,7 @@ public final class GgufModel {
         } finally {
             DirectBuffers.release(mapped);
         }
-        dev.assistant.quant.BlockMatrix m = dev.assistant.quant.BlockMatrix.wrap(format, rows, cols, raw);
+        BlockMatrix m = BlockMatrix.wrap(format, rows, cols, raw);
         if (architecture.permutedQk()) {
             if (info.name().endsWith("self_attn.q_proj.weight")) {
                 m = m.reorderRows(unpermutedOrder(rows, heads));
@@ -156,7 +159,7 @@ public final class GgufModel {
                 m = m.reorderRows(unpermutedOrder(rows, kvHeads));
             }
         }
-        return java.util.Optional.of(m);
+        return Optional.of(m);
     }
 
     /** For each HuggingFace row, the GGUF row it comes from (the inverse of llama.cpp's q/k permutation). */

@@ -3,12 +3,13 @@ package dev.assistant.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.quant.BlockFormat;
+import dev.assistant.quant.QuantScheme;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import dev.assistant.quant.QuantScheme;
 
 /**
  * The shape of a model, read from HuggingFace's {@code config.json} and validated.
@@ -38,7 +39,7 @@ public record ModelConfig(
         List<Integer> eosTokenIds,
         QuantScheme quantizationScheme,
         Gemma2Settings gemma2,
-        dev.assistant.quant.BlockFormat blockQuantization) {
+        BlockFormat blockQuantization) {
 
     /**
      * Upper bounds far above any released model of the supported families, below what would make a load try to
@@ -78,7 +79,7 @@ public record ModelConfig(
     }
 
     /** The block format of a directory written by {@code assistant quantize --dtype q4}; empty otherwise. */
-    public Optional<dev.assistant.quant.BlockFormat> blockFormat() {
+    public Optional<BlockFormat> blockFormat() {
         return Optional.ofNullable(blockQuantization);
     }
 
@@ -336,7 +337,7 @@ public record ModelConfig(
         }
 
         /** {@code quantization_config} of a block-quantized directory, or null. */
-        dev.assistant.quant.BlockFormat blockQuantization() {
+        BlockFormat blockQuantization() {
             JsonNode n = root.get("quantization_config");
             if (n == null || n.isNull() || !n.path("quant_method").asText("").equals(BLOCK_QUANT_METHOD)) {
                 return null;
@@ -346,7 +347,7 @@ public record ModelConfig(
                 throw invalid("quantization_config.scheme", "'" + scheme + "' cannot be read by this SDK build "
                         + "(supported: " + Q4_SCHEME + ")");
             }
-            return dev.assistant.quant.BlockFormat.Q4_0;
+            return BlockFormat.Q4_0;
         }
 
         RopeScaling ropeScaling() {
