@@ -64,7 +64,56 @@ static inline __attribute__((always_inline)) void BK(block)(const BlockLinear *L
     __m512 acc[4][4];
     for (int i = 0; i < R; i++)
         for (int j = 0; j < O; j++) acc[i][j] = _mm512_setzero_ps();
-    for (int c = 0; c < chunks; c++) {
+    /* four whole chunks at a time: their 16 group scales converted and multiplied by the activations' at once */
+    int c = 0;
+    for (; c + 4 <= full; c += 4) {
+        __m512 xd16[4];
+        for (int i = 0; i < R; i++) xd16[i] = _mm512_loadu_ps(a->d + ((size_t)(r0 + i) * stride + c) * 4);
+        __m512 ws16[4];
+        for (int j = 0; j < O; j++) {
+            ws16[j] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(L->d + (size_t)(o0 + j) * groups + 4 * c)));
+        }
+        for (int u = 0; u < 4; u++) {
+            const __m512i pick = _mm512_add_epi32(idx, _mm512_set1_epi32(4 * u));
+            __m512i xlo[4], xhi[4], nc[4];
+            for (int i = 0; i < R; i++) {
+                const int8_t *xq = a->q + ((size_t)(r0 + i) * stride + c + u) * 128;
+                xlo[i] = _mm512_loadu_si512(xq);
+                xhi[i] = _mm512_loadu_si512(xq + 64);
+                if (q4) nc[i] = _mm512_loadu_si512(a->neg_corr + ((size_t)(r0 + i) * stride + c + u) * 16);
+            }
+            for (int j = 0; j < O; j++) {
+                const uint8_t *w = L->q + (size_t)(o0 + j) * L->row_bytes + (size_t)(c + u) * (q4 ? 64 : 128);
+                _mm_prefetch((const char *)w + AHEAD, _MM_HINT_T0);
+                __m512i wlo, whi;
+                __mmask64 slo = 0, shi = 0;
+                if (q4) {
+                    __m512i wb = _mm512_loadu_si512(w);
+                    wlo = _mm512_and_si512(wb, low4);
+                    whi = _mm512_and_si512(_mm512_srli_epi16(wb, 4), low4);
+                } else {
+                    __m512i a0 = _mm512_loadu_si512(w), a1 = _mm512_loadu_si512(w + 64);
+                    slo = _mm512_movepi8_mask(a0);
+                    shi = _mm512_movepi8_mask(a1);
+                    wlo = _mm512_abs_epi8(a0);
+                    whi = _mm512_abs_epi8(a1);
+                }
+                for (int i = 0; i < R; i++) {
+                    __m512i s;
+                    if (q4) {
+                        s = _mm512_dpbusd_epi32(nc[i], wlo, xlo[i]);
+                        s = _mm512_dpbusd_epi32(s, whi, xhi[i]);
+                    } else {
+                        s = _mm512_dpbusd_epi32(zero, wlo, _mm512_mask_sub_epi8(xlo[i], slo, zero, xlo[i]));
+                        s = _mm512_dpbusd_epi32(s, whi, _mm512_mask_sub_epi8(xhi[i], shi, zero, xhi[i]));
+                    }
+                    __m512 scale = _mm512_permutexvar_ps(pick, _mm512_mul_ps(ws16[j], xd16[i]));
+                    acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[i][j]);
+                }
+            }
+        }
+    }
+    for (; c < chunks; c++) {
         int k = c < full ? 4 : groups - 4 * full;
         __mmask64 m = k == 4 ? ~(__mmask64)0 : (((__mmask64)1 << (16 * k)) - 1);
         __m512i xlo[4], xhi[4], nc[4];
