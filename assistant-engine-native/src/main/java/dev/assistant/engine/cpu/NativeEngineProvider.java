@@ -53,7 +53,7 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family (f32, per-channel INT8, Q4_0/Q8_0 blocks), no libtorch";
+        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 (f32, per-channel INT8, Q4_0/Q8_0 blocks), no libtorch";
     }
 
     @Override
@@ -66,8 +66,15 @@ public final class NativeEngineProvider implements EngineProvider {
         if (!NativeLlamaLayers.KERNELS.contains(kernels)) {
             return EngineSupport.no(KERNELS_OPTION + " must be one of " + NativeLlamaLayers.KERNELS + ", not " + kernels);
         }
-        if (config.architecture() != Architecture.LLAMA) {
-            return EngineSupport.no("runs the Llama family only, not " + config.architectureName());
+        boolean phi3 = config.architecture() == Architecture.PHI3;
+        if (config.architecture() != Architecture.LLAMA && config.architecture() != Architecture.QWEN3 && !phi3) {
+            return EngineSupport.no("runs the Llama family, Qwen3 and Phi-3 only, not " + config.architectureName());
+        }
+        if (phi3 && config.ropeScaling().longRope() != null) {
+            return EngineSupport.no("has no LongRoPE (rope_scaling " + config.ropeScaling().type() + ") for Phi-3");
+        }
+        if (phi3 && Int8Weights.schemeFor(config, options).isPresent()) {
+            return EngineSupport.no("runs Phi-3 in f32 only (its INT8 layers read q, k, v apart)");
         }
         if (options.device().kind() == DeviceSpec.Kind.CUDA) {
             return EngineSupport.no("runs on the CPU only, not " + options.device());
@@ -85,12 +92,17 @@ public final class NativeEngineProvider implements EngineProvider {
         if (!Set.of("q8_0", "q4_0", "f32").contains(head)) {
             return EngineSupport.no(HEAD_OPTION + " must be q8_0, q4_0 or f32, not " + head);
         }
-        String type = scheme != null ? "int8" : BlockWeights.targetFor(config, options).isPresent() ? "q4" : "f32";
-        if (type.equals("q4")) {
+        boolean q4 = scheme == null && BlockWeights.targetFor(config, options).isPresent();
+        if (phi3 && q4) {
+            return EngineSupport.no("runs Phi-3 in f32 only (its fused q|k|v and gate|up are not quantized to 4 bits)");
+        }
+        String type = scheme != null ? "int8" : q4 ? "q4" : "f32";
+        if (q4) {
             type = "q4 (linear layers Q4_0, table and head " + (config.blockFormat().isPresent() ? "as stored" : head)
                     + ", about " + q4WeightBytes(config, head) / 1_000_000 + " MB of weights)";
         }
-        return EngineSupport.yes(EngineSupport.PREFERRED, "Llama on the CPU, " + type
+        String family = phi3 ? "Phi-3" : config.architecture() == Architecture.QWEN3 ? "Qwen3" : "Llama";
+        return EngineSupport.yes(EngineSupport.PREFERRED, family + " on the CPU, " + type
                 + " weights, " + NativeLlamaLayers.kernelsHere(kernels) + " kernels, " + options.effectiveThreads()
                 + " threads");
     }
