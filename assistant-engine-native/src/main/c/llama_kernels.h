@@ -336,8 +336,10 @@ static void ISA(attend)(const float *q, const float *keys, const float *values, 
     }
 }
 
+#include "kv_int8_kernels.h"
+
 static const Kernels ISA(kernels) = {ISA(name), ISA(features), ISA(linear_range), ISA(rms_norm), ISA(swiglu),
-                                     ISA(attend), WIDE_FUNCTIONS};
+                                     ISA(attend), WIDE_FUNCTIONS, ISA(attend_int8)};
 
 #undef W
 #undef VF

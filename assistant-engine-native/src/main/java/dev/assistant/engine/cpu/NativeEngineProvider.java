@@ -47,7 +47,7 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family (f32, per-channel INT8), no libtorch";
+        return "native CPU forward pass for the Llama family (f32, per-channel INT8; f32 or int8 KV cache), no libtorch";
     }
 
     @Override
@@ -76,7 +76,7 @@ public final class NativeEngineProvider implements EngineProvider {
             return EngineSupport.no("its native library does not load here: " + unavailable.get());
         }
         return EngineSupport.yes(EngineSupport.PREFERRED, "Llama on the CPU, " + (scheme == null ? "f32" : "int8")
-                + " weights, " + NativeLlamaLayers.kernelsHere(kernels) + " kernels, " + options.effectiveThreads()
+                + " weights, " + options.kvCacheType() + " KV cache, " + NativeLlamaLayers.kernelsHere(kernels) + " kernels, " + options.effectiveThreads()
                 + " threads");
     }
 

@@ -2,6 +2,7 @@ package dev.assistant.engine.cpu;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.Int8Weights;
 import dev.assistant.core.model.ModelConfig;
@@ -54,9 +55,10 @@ final class NativeLlamaLoader {
             boolean quantizeTables = scheme != null && c.quantization().isEmpty() && options.quantizeEmbeddings()
                     && !tied;
             NativeLlamaLoader loader = new NativeLlamaLoader(c, new TensorReader(store), scheme, quantizeTables);
-            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels);
-            LOG.info("loaded {} natively ({} layers, {} weights, {} kernels, {} threads) in {} ms", dir.path(),
-                    c.numLayers(), model.computeType(), model.instructionSet(), model.threads(),
+            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels, options.kvCacheType());
+            LOG.info("loaded {} natively ({} layers, {} weights, {} KV cache, {} kernels, {} threads) in {} ms",
+                    dir.path(), c.numLayers(), model.computeType(), model.kvCacheType(), model.instructionSet(),
+                    model.threads(),
                     (System.nanoTime() - start) / 1_000_000);
             return model;
         } catch (AssistantException e) {
@@ -66,9 +68,10 @@ final class NativeLlamaLoader {
         }
     }
 
-    private NativeLlamaModel build(int threads, String kernels) {
+    private NativeLlamaModel build(int threads, String kernels, KvCacheType kvCacheType) {
         NativeLlamaLayers natives = NativeLlamaLayers.create(c, threads, kernels);
         try {
+            natives.setKvCacheType(kvCacheType);
             int hidden = c.hiddenSize();
             for (int i = 0; i < c.numLayers(); i++) {
                 if (int8 != null) {
@@ -86,7 +89,7 @@ final class NativeLlamaLoader {
             natives.setFinalNorm(reader.floats("model.norm.weight", hidden));
             NativeLlamaModel.Embedder embedder = embeddingAndHead(natives);
             return new NativeLlamaModel(c, natives, owned, embedder, int8 == null ? "f32" : "int8",
-                    heldBytes + natives.ownedBytes());
+                    heldBytes + natives.ownedBytes(), kvCacheType);
         } catch (RuntimeException | Error e) {
             natives.close();
             owned.forEach(DirectBuffers::release);
