@@ -56,8 +56,8 @@ final class ChatCommand implements Callable<Integer> {
             history.add(ChatMessage.system(system));
         }
         try (Assistant assistant = model.open(err)) {
-            err.printf("Loaded %s (%s, %s, %d MB of weights) in %d ms.%n", assistant.modelInfo().name(),
-                    assistant.modelInfo().architecture(), assistant.modelInfo().computeType(),
+            err.printf("Loaded %s (%s, %s on the %s engine, %d MB of weights) in %d ms.%n", assistant.modelInfo().name(),
+                    assistant.modelInfo().architecture(), assistant.modelInfo().computeType(), assistant.modelInfo().engine(),
                     assistant.modelInfo().weightBytes() >> 20, assistant.modelInfo().loadNanos() / 1_000_000);
             if (message != null) {
                 turn(assistant, history, message, out, err);

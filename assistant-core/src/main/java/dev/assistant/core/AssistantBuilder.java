@@ -387,8 +387,12 @@ public final class AssistantBuilder {
         ModelDirectory dir = ModelDirectory.read(modelPath, options.verifyChecksums());
         ModelTokenizer tokenizer = ModelTokenizer.load(modelPath);
         CausalLanguageModel model;
+        String engineName;
         try {
-            model = modelWrapper.apply((engines != null ? engines : EngineProviders.discover()).load(dir, options));
+            EngineProviders.Loaded loaded = (engines != null ? engines : EngineProviders.discover())
+                    .loadWithEngine(dir, options);
+            engineName = loaded.engine();
+            model = modelWrapper.apply(loaded.model());
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -396,7 +400,7 @@ public final class AssistantBuilder {
         long loadNanos = clock.getAsLong() - start;
         ModelInfo info = new ModelInfo(modelName != null ? modelName : dir.defaultName(), dir.config().architectureName(),
                 model.contextLength(), dir.config().vocabSize(), model.computeType(),
-                options.device().toString(), model.weightBytes(), loadNanos);
+                options.device().toString(), engineName, model.weightBytes(), loadNanos);
         int cores = Runtime.getRuntime().availableProcessors();
         BatchingSettings.Builder batching = BatchingSettings.builder().maxBatch(workers != null ? workers : 2 * cores)
                 .queueCapacity(queueCapacity != null ? queueCapacity : 64);

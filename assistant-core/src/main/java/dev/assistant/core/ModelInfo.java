@@ -9,9 +9,10 @@ package dev.assistant.core;
  * @param vocabSize     the vocabulary size
  * @param computeType   {@code f32} or {@code int8}
  * @param device        where it runs, e.g. {@code cpu()}
+ * @param engine        the engine that loaded it ({@code native}, {@code pytorch} or a host's own provider's name)
  * @param weightBytes   weight memory held
  * @param loadNanos     time taken to load
  */
 public record ModelInfo(String name, String architecture, int contextLength, int vocabSize, String computeType,
-                        String device, long weightBytes, long loadNanos) {
+                        String device, String engine, long weightBytes, long loadNanos) {
 }

@@ -141,6 +141,15 @@ public final class EngineProviders {
      *                            model (or the one asked for cannot); the engine's own errors otherwise
      */
     public CausalLanguageModel load(ModelDirectory dir, LoadOptions options) {
+        return loadWithEngine(dir, options).model();
+    }
+
+    /** A loaded model and the name of the engine that loaded it. */
+    public record Loaded(String engine, CausalLanguageModel model) {
+    }
+
+    /** As {@link #load}, also saying which engine was chosen. */
+    public Loaded loadWithEngine(ModelDirectory dir, LoadOptions options) {
         Selection selection = select(dir.config(), options);
         EngineProvider provider = selection.chosen().orElseThrow(() -> unavailable(dir, selection));
         LOG.info("engine '{}' loads {} ({})", provider.name(), dir.path(), selection.explanation());
@@ -152,7 +161,7 @@ public final class EngineProviders {
                     + dir.path() + " with a " + model.kvCacheType() + " KV cache, but kvCacheType "
                     + options.kvCacheType() + " was asked for");
         }
-        return model;
+        return new Loaded(provider.name(), model);
     }
 
     private AssistantException unavailable(ModelDirectory dir, Selection selection) {

@@ -295,6 +295,7 @@ final class TemplateSourceRewriter {
                 i--;
             } else if (c == ']' || c == ')') {
                 char want = c == ']' ? '[' : '(';
+                int closer = i;
                 int depth = 0;
                 while (i >= 0) {
                     char d = s.charAt(i);
@@ -307,6 +308,9 @@ final class TemplateSourceRewriter {
                         }
                     }
                     i--;
+                }
+                if (i < 0) { // an unmatched closer is not part of the base: the base starts after it
+                    return closer + 1;
                 }
                 i--;
             } else if (c == '\'' || c == '"') {

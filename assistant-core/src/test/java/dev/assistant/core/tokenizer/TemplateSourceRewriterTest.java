@@ -25,6 +25,15 @@ class TemplateSourceRewriterTest {
     }
 
     @Test
+    void unmatchedClosersBeforeASliceAreLeftAlone() {
+        // found by fuzzing: an unmatched ')' or ']' before a step slice sent the base search past the start
+        assertThat(TemplateSourceRewriter.rewrite("{{ a)[1:2:3] }}")).isEqualTo("{{ a)[1:2:3] }}");
+        assertThat(TemplateSourceRewriter.rewrite("{{ x]b[::2] }}")).isEqualTo("{{ x]__py_slice(b, none, none, 2) }}");
+        ModelTokenizerTest.assertCode(() -> ChatTemplate.builder("{{ a)[1:2:3] }}").build().render(List.of(ChatMessage.user("hi")), true),
+                ErrorCode.MODEL_INVALID);
+    }
+
+    @Test
     void parenthesizesKeywordArgumentValues() {
         assertThat(TemplateSourceRewriter.rewrite("{% set ns = namespace(a=m|length - 1, b=true) %}"))
                 .isEqualTo("{% set ns = namespace(a=(m|length - 1), b=(true)) %}");

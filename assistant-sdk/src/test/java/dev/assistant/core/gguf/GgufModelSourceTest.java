@@ -97,8 +97,12 @@ class GgufModelSourceTest {
         try (Assistant assistant = Assistant.builder().modelPath(hf).device("cpu").workers(1).build()) {
             fromSafetensors = assistant.generate(request);
         }
+        try (Assistant assistant = Assistant.builder().modelPath(f32).device("cpu").workers(1).backend("pytorch").build()) {
+            assertThat(assistant.modelInfo().engine()).isEqualTo("pytorch");
+        }
         try (Assistant assistant = Assistant.builder().modelPath(f32).device("cpu").workers(1).build()) {
             Completion done = assistant.generate(request);
+            assertThat(assistant.modelInfo().engine()).isEqualTo("native"); // auto: Llama on x86-64
             assertThat(done.inputIds()).containsExactly(ints(c.get("input_ids")));
             assertThat(done.outputIds()).containsExactly(ints(c.get("greedy_new_ids")));
             assertThat(done.text()).isEqualTo(fromSafetensors.text()).isNotBlank();
