@@ -140,6 +140,23 @@ JNIEXPORT void JNICALL JNI(setNorms)(JNIEnv *env, jclass cls, jlong handle, jint
     succeeded(env, status, error ? error : "cannot pin a Java array");
 }
 
+/* Qwen3's per-head query and key norms of a layer. */
+JNIEXPORT void JNICALL JNI(setHeadNorms)(JNIEnv *env, jclass cls, jlong handle, jint layer, jfloatArray query,
+                                         jfloatArray key) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    jsize query_count = length_of(env, query), key_count = length_of(env, key);
+    float *q = query ? (*env)->GetPrimitiveArrayCritical(env, query, NULL) : NULL;
+    float *k = key ? (*env)->GetPrimitiveArrayCritical(env, key, NULL) : NULL;
+    const char *error = NULL;
+    LlamaStatus status = (query && !q) || (key && !k) ? LLAMA_NO_MEMORY
+            : llama_set_head_norms(m, layer, q, query_count, k, key_count, &error);
+    if (k) (*env)->ReleasePrimitiveArrayCritical(env, key, k, JNI_ABORT);
+    if (q) (*env)->ReleasePrimitiveArrayCritical(env, query, q, JNI_ABORT);
+    succeeded(env, status, error ? error : "cannot pin a Java array");
+}
+
 JNIEXPORT void JNICALL JNI(setFinalNorm)(JNIEnv *env, jclass cls, jlong handle, jfloatArray weight) {
     (void)cls;
     LlamaModel *m = model_of(env, handle);

@@ -30,6 +30,7 @@
 
 typedef struct {
     float *attention_norm, *mlp_norm; /* [hidden] (owned) */
+    float *query_norm, *key_norm;     /* [head_dim] (owned), Qwen3's per-head norms before RoPE; NULL without */
     Linear linear[LLAMA_SLOTS];
 } Layer;
 
@@ -325,6 +326,16 @@ static void scratch_release(LlamaModel *m, char *block) {
  * The forward pass.
  */
 
+/* Qwen3: RMSNorm over each query and key head of every q|k|v row, in place, before RoPE. */
+static void head_norms(const LlamaModel *m, const Layer *layer, float *qkv, int rows) {
+    int hd = m->head_dim, width = (m->heads + 2 * m->kv_heads) * hd;
+    for (int r = 0; r < rows; r++) {
+        float *q = qkv + (size_t)r * width, *k = q + (size_t)m->heads * hd;
+        m->k->rms_norm(q, layer->query_norm, m->eps, m->heads, hd, q);
+        m->k->rms_norm(k, layer->key_norm, m->eps, m->kv_heads, hd, k);
+    }
+}
+
 /* Runs every layer over the rows p->x ([rows, hidden], in place). */
 static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
     int rows = b->rows, hidden = m->hidden;
@@ -332,6 +343,7 @@ static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
         Layer *layer = &m->layer[l];
         m->k->rms_norm(p->x, layer->attention_norm, m->eps, rows, hidden, p->h);
         linear_run(m, &layer->linear[LLAMA_QKV], p->h, rows, p->qkv, &p->wide);
+        if (layer->query_norm) head_norms(m, layer, p->qkv, rows);
         rotate_and_cache(m, b, l, p->qkv, p->cos, p->sin);
         int pairs = rows * m->heads, grain = pool_grain(m->pool, pairs);
         AttentionTask task = {m, b, l, p->qkv, p->att, p->scores, longest, grain};
@@ -468,6 +480,8 @@ void llama_destroy(LlamaModel *m) {
         for (int l = 0; l < m->layers; l++) {
             free(m->layer[l].attention_norm);
             free(m->layer[l].mlp_norm);
+            free(m->layer[l].query_norm);
+            free(m->layer[l].key_norm);
             for (int s = 0; s < LLAMA_SLOTS; s++) free_linear(&m->layer[l].linear[s]);
         }
         free(m->layer);
@@ -584,6 +598,26 @@ LlamaStatus llama_set_norms(LlamaModel *m, int layer, const float *attention, lo
     l->attention_norm = copy_floats(m, attention, m->hidden);
     if (l->attention_norm) l->mlp_norm = copy_floats(m, mlp, m->hidden);
     if (!l->mlp_norm) NO_MEMORY();
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_head_norms(LlamaModel *m, int layer, const float *query, long query_count, const float *key,
+                                 long key_count, const char **error) {
+    if (layer < 0 || layer >= m->layers) REFUSE("no such layer");
+    if (!query || !key || query_count != m->head_dim || key_count != m->head_dim) {
+        REFUSE("head norm weights are not [head_dim]");
+    }
+    Layer *l = &m->layer[layer];
+    free(l->query_norm);
+    free(l->key_norm);
+    l->key_norm = NULL;
+    l->query_norm = copy_floats(m, query, m->head_dim);
+    if (l->query_norm) l->key_norm = copy_floats(m, key, m->head_dim);
+    if (!l->key_norm) {
+        free(l->query_norm);
+        l->query_norm = NULL; /* the forward pass applies both or neither */
+        NO_MEMORY();
+    }
     return LLAMA_OK;
 }
 

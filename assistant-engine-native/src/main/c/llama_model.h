@@ -68,6 +68,10 @@ long llama_owned_bytes(const LlamaModel *m);
 LlamaStatus llama_set_norms(LlamaModel *m, int layer, const float *attention, long attention_count, const float *mlp,
                             long mlp_count, const char **error);
 
+/* Qwen3's per-head RMSNorm weights of `layer` for queries and keys ([head_dim] each), copied; applied before RoPE. */
+LlamaStatus llama_set_head_norms(LlamaModel *m, int layer, const float *query, long query_count, const float *key,
+                                 long key_count, const char **error);
+
 /* The final RMSNorm's weight ([hidden]), copied. */
 LlamaStatus llama_set_final_norm(LlamaModel *m, const float *weight, long count, const char **error);
 

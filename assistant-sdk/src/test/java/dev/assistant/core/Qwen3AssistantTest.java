@@ -13,8 +13,9 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A Qwen3 model through the whole SDK: auto selection picks the PyTorch engine (the native one refuses, saying why),
- * and greedy generation gives the tokens of an independent NumPy forward pass.
+ * A Qwen3 model through the whole SDK: auto selection picks the native engine (which applies the per-head q/k norms
+ * itself; the PyTorch engine is the fallback), and greedy generation gives the tokens of an independent NumPy forward
+ * pass.
  */
 class Qwen3AssistantTest {
     @TempDir
@@ -25,8 +26,8 @@ class Qwen3AssistantTest {
         Path dir = Qwen3TestModel.write(tmp.resolve("qwen3"), 7, 0, true);
         EngineProviders.Selection selection = EngineProviders.discover()
                 .select(ModelDirectory.read(dir, false).config(), LoadOptions.builder().device("cpu").build());
-        assertThat(selection.chosen()).map(p -> p.name()).contains("pytorch");
-        assertThat(selection.explanation()).contains("native: cannot").contains("Qwen3ForCausalLM");
+        assertThat(selection.chosen()).map(p -> p.name()).contains("native");
+        assertThat(selection.explanation()).contains("Qwen3 on the CPU").contains("pytorch: can run it (rank 10)");
 
         int[] prompt = {3, 150, 299, 17, 64};
         int steps = 8;

@@ -7,14 +7,26 @@ package dev.assistant.core.engine;
 public final class RotaryFactors {
     private final int headDim;
     private final float[] inverseFrequencies;
+    private final float[] longFrequencies;
+    private final float attentionFactor;
 
     /** @param inverseFrequencies headDim / 2 frequencies (see {@code RopeScaling.inverseFrequencies}) */
     public RotaryFactors(int headDim, float[] inverseFrequencies) {
-        if (inverseFrequencies.length != headDim / 2) {
+        this(headDim, inverseFrequencies, inverseFrequencies, 1f);
+    }
+
+    /**
+     * LongRoPE's factors: rows marked long in {@link #keyFactors(int[], boolean[])} rotate by {@code longFrequencies},
+     * and every cos/sin is multiplied by {@code attentionFactor}.
+     */
+    public RotaryFactors(int headDim, float[] inverseFrequencies, float[] longFrequencies, float attentionFactor) {
+        if (inverseFrequencies.length != headDim / 2 || longFrequencies.length != headDim / 2) {
             throw new IllegalArgumentException(inverseFrequencies.length + " frequencies for head size " + headDim);
         }
         this.headDim = headDim;
         this.inverseFrequencies = inverseFrequencies.clone();
+        this.longFrequencies = longFrequencies.clone();
+        this.attentionFactor = attentionFactor;
     }
 
     /**
@@ -23,16 +35,22 @@ public final class RotaryFactors {
      * that {@code x * cos + [x2, x1] * sin} is rotate-half RoPE.
      */
     public float[][] keyFactors(int[] positions) {
+        return keyFactors(positions, null);
+    }
+
+    /** As {@link #keyFactors(int[])}, row r with the long frequencies when {@code longRows[r]} (null: none). */
+    public float[][] keyFactors(int[] positions, boolean[] longRows) {
         int half = headDim / 2;
         int plane = positions.length * headDim;
         float[] cos = new float[plane];
         float[] sin = new float[plane];
         for (int r = 0; r < positions.length; r++) {
             int base = r * headDim;
+            float[] frequencies = longRows != null && longRows[r] ? longFrequencies : inverseFrequencies;
             for (int j = 0; j < half; j++) {
-                float angle = (float) positions[r] * inverseFrequencies[j]; // float32 product, as PyTorch computes it
-                float c = (float) Math.cos(angle);
-                float s = (float) Math.sin(angle);
+                float angle = (float) positions[r] * frequencies[j]; // float32 product, as PyTorch computes it
+                float c = (float) Math.cos(angle) * attentionFactor;
+                float s = (float) Math.sin(angle) * attentionFactor;
                 cos[base + j] = c;
                 cos[base + j + half] = c;
                 sin[base + j] = -s;

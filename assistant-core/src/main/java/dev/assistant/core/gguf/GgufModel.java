@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A GGUF file seen as a HuggingFace model: the config.json its metadata implies, and its tensors under the
@@ -23,6 +24,8 @@ import java.util.Map;
  */
 public final class GgufModel {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Half the largest head size config.json may have: a factor tensor beyond it is not a head's frequencies. */
+    private static final int MAX_ROPE_FACTORS = 512;
 
     private final GgufFile file;
     private final GgufArchitecture architecture;
@@ -96,6 +99,12 @@ public final class GgufModel {
         } finally {
             DirectBuffers.release(mapped);
         }
+        if (architecture.storesNormPlusOne(info.name())) {
+            // llama.cpp's converter adds Gemma's 1 to its norms; the engines read HuggingFace's w
+            for (int i = 0; i < values.length; i++) {
+                values[i] -= 1f;
+            }
+        }
         if (architecture.permutedQk()) {
             if (info.name().endsWith("self_attn.q_proj.weight")) {
                 values = unpermuteRows(values, heads, info.shape());
@@ -158,10 +167,98 @@ public final class GgufModel {
             throw new AssistantException(ErrorCode.MODEL_INVALID, "GGUF file " + file.path() + " has no token_embd.weight");
         }
         c.put("vocab_size", embed.dim(0));
+        switch (architecture.ggufName()) {
+            case "gemma2", "gemma3" -> gemmaConfig(c);
+            case "phi3" -> phi3Config(c);
+            default -> {
+            }
+        }
         file.integer("tokenizer.ggml.bos_token_id").ifPresent(id -> c.put("bos_token_id", id));
         file.integer("tokenizer.ggml.eos_token_id").ifPresent(id -> c.put("eos_token_id", id));
         c.put("torch_dtype", "float32");
         return c;
+    }
+
+    /**
+     * What Gemma's config.json says beyond the Llama fields. GGUF has no query_pre_attn_scalar: llama.cpp takes
+     * head_dim, except for the 27B shapes (Gemma 2: 46 layers, Gemma 3: 62), which scale by hidden / heads; likewise
+     * Gemma 3's local RoPE base (10^4, unless the file names one) and its one global layer in 6.
+     */
+    private void gemmaConfig(ObjectNode c) {
+        boolean gemma3 = architecture.ggufName().equals("gemma3");
+        int layers = positiveInt("block_count");
+        int headDim = file.integer(architecture.key("attention.key_length")).isPresent()
+                ? positiveInt("attention.key_length") : c.get("hidden_size").asInt() / heads;
+        c.put("head_dim", headDim);
+        boolean big = layers == (gemma3 ? 62 : 46);
+        c.put("query_pre_attn_scalar", big ? c.get("hidden_size").asInt() / heads : headDim);
+        c.put("hidden_activation", "gelu_pytorch_tanh");
+        file.integer(architecture.key("attention.sliding_window")).ifPresent(w -> c.put("sliding_window", w));
+        // Gemma 2 caps scores at 50 and logits at 30 unless the file says otherwise (llama.cpp's defaults, and HF's)
+        Optional<Double> attentionCap = file.number(architecture.key("attn_logit_softcapping"));
+        Optional<Double> finalCap = file.number(architecture.key("final_logit_softcapping"));
+        if (attentionCap.isPresent() || !gemma3) {
+            c.put("attn_logit_softcapping", attentionCap.orElse(50.0));
+        }
+        if (finalCap.isPresent() || !gemma3) {
+            c.put("final_logit_softcapping", finalCap.orElse(30.0));
+        }
+        if (gemma3) {
+            c.put("sliding_window_pattern", 6);
+            c.put("rope_local_base_freq", file.number(architecture.key("rope.freq_base_swa")).orElse(10000.0));
+            if (!c.has("rope_theta")) {
+                c.put("rope_theta", 10000.0f); // llama.cpp's default when the file names none
+            }
+            linearRopeScaling(c);
+        }
+    }
+
+    /**
+     * Phi-3: the context the model was trained on, its sliding window (which caps the usable context), and LongRoPE,
+     * which llama.cpp's converter stores as two tensors of per-frequency factors and an attention factor.
+     */
+    private void phi3Config(ObjectNode c) {
+        file.integer(architecture.key("rope.scaling.original_context_length"))
+                .ifPresent(n -> c.put("original_max_position_embeddings", n));
+        file.integer(architecture.key("attention.sliding_window")).ifPresent(w -> c.put("sliding_window", w));
+        Optional<GgufTensor> longFactors = file.find("rope_factors_long.weight");
+        Optional<GgufTensor> shortFactors = file.find("rope_factors_short.weight");
+        if (longFactors.isPresent() != shortFactors.isPresent()) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "GGUF file " + file.path()
+                    + " has one of rope_factors_long.weight and rope_factors_short.weight without the other");
+        }
+        if (longFactors.isPresent()) {
+            ObjectNode rope = c.putObject("rope_scaling").put("type", "longrope");
+            factors(rope.putArray("short_factor"), shortFactors.get());
+            factors(rope.putArray("long_factor"), longFactors.get());
+            file.number(architecture.key("rope.scaling.attn_factor")).ifPresent(f -> rope.put("attention_factor", f));
+        }
+    }
+
+    private void factors(com.fasterxml.jackson.databind.node.ArrayNode out, GgufTensor t) {
+        if (t.elementCount() > MAX_ROPE_FACTORS) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "GGUF tensor " + t.name() + " of " + file.path()
+                    + " has " + t.elementCount() + " values, more than a head's frequencies");
+        }
+        ByteBuffer mapped = file.map(t);
+        try {
+            for (float f : GgufDequant.toFloats(t.type(), mapped, (int) t.elementCount())) {
+                out.add(f);
+            }
+        } finally {
+            DirectBuffers.release(mapped);
+        }
+    }
+
+    private void linearRopeScaling(ObjectNode c) {
+        Optional<String> type = file.string(architecture.key("rope.scaling.type"));
+        if (type.isPresent() && type.get().equals("linear")) {
+            double factor = file.number(architecture.key("rope.scaling.factor")).orElse(1.0);
+            c.putObject("rope_scaling").put("rope_type", "linear").put("factor", factor);
+        } else if (type.isPresent() && !type.get().equals("none")) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "GGUF file " + file.path() + ": "
+                    + architecture.key("rope.scaling.type") + " '" + type.get() + "' is not supported (linear, none)");
+        }
     }
 
     private int positiveInt(String suffix) {

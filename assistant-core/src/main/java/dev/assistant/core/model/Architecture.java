@@ -22,8 +22,14 @@ public enum Architecture {
      */
     GEMMA2(List.of("Gemma2ForCausalLM")),
     /**
+     * Gemma 3 (text): Gemma 2's layout plus a per-head RMSNorm (1 + w) on queries and keys before RoPE, a RoPE base
+     * of its own on the sliding layers ({@code rope_local_base_freq}), one global layer in every
+     * {@code sliding_window_pattern} (6), usually no soft-capping.
+     */
+    GEMMA3(List.of("Gemma3ForCausalLM")),
+    /**
      * Phi-3: the Llama layout with q|k|v stored as one {@code qkv_proj} and gate|up as one {@code gate_up_proj}.
-     * LongRoPE ({@code rope_scaling} type longrope/su, Phi-3.5 and the 128k models) is not supported yet.
+     * LongRoPE ({@code rope_scaling} type longrope/su, Phi-3.5 and the 128k models) rescales each rotary frequency.
      */
     PHI3(List.of("Phi3ForCausalLM")),
     /** GPT-2: LayerNorm, learned positions, Conv1D weights, fused c_attn, gelu_new. */

@@ -59,7 +59,7 @@ public record ModelConfig(
         eosTokenIds = List.copyOf(eosTokenIds);
     }
 
-    /** Gemma 2's attention and logit settings; empty for the other architectures. */
+    /** Gemma 2's and Gemma 3's attention and logit settings; empty for the other architectures. */
     public java.util.Optional<Gemma2Settings> gemma2Settings() {
         return java.util.Optional.ofNullable(gemma2);
     }
@@ -83,6 +83,7 @@ public record ModelConfig(
                 case "qwen2" -> "Qwen2ForCausalLM";
                 case "qwen3" -> "Qwen3ForCausalLM";
                 case "gemma2" -> "Gemma2ForCausalLM";
+                case "gemma3_text" -> "Gemma3ForCausalLM";
                 case "phi3" -> "Phi3ForCausalLM";
                 case "gpt2" -> "GPT2LMHeadModel";
                 default -> root.get("model_type").asText();
@@ -93,7 +94,7 @@ public record ModelConfig(
         Architecture arch = Architecture.fromHfName(name);
         return switch (arch) {
             case GPT2 -> parseGpt2(r, name);
-            case GEMMA2 -> parseGemma2(r, name);
+            case GEMMA2, GEMMA3 -> parseGemma(r, name, arch);
             default -> parseLlama(r, name, arch);
         };
     }
@@ -123,6 +124,8 @@ public record ModelConfig(
         // Qwen2/Qwen3 configs carry a sliding_window that only applies with use_sliding_window
         boolean qwen = (qwen2 || arch == Architecture.QWEN3) && !r.optionalBoolean("use_sliding_window", false);
         int maxPos = r.positiveInt("max_position_embeddings", MAX_POSITIONS);
+        // LongRoPE (Phi-3 only) scales by the configured context, before any window caps it
+        RopeScaling ropeScaling = r.ropeScaling(arch == Architecture.PHI3 ? headDim : 0, maxPos);
         int slidingWindow = r.optionalPositiveInt("sliding_window", 0, MAX_POSITIONS);
         if (slidingWindow > 0 && slidingWindow < maxPos && !qwen) {
             // Attention beyond the window would differ from the model's training; cap the context instead.
@@ -132,12 +135,13 @@ public record ModelConfig(
                 r.positiveInt("num_hidden_layers", MAX_LAYERS), heads, kvHeads, headDim,
                 r.positiveInt("vocab_size", MAX_VOCAB), maxPos,
                 r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
-                r.ropeScaling(), r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
+                ropeScaling, r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
                 r.optionalBoolean("tie_word_embeddings", false), r.optionalInt("bos_token_id", -1),
                 r.intList("eos_token_id"), r.quantization(), null);
     }
 
-    private static ModelConfig parseGemma2(Reader r, String name) {
+    private static ModelConfig parseGemma(Reader r, String name, Architecture arch) {
+        boolean gemma3 = arch == Architecture.GEMMA3;
         int hidden = r.positiveInt("hidden_size", MAX_HIDDEN);
         int heads = r.positiveInt("num_attention_heads", MAX_HEADS);
         int kvHeads = r.optionalPositiveInt("num_key_value_heads", heads, MAX_HEADS);
@@ -153,13 +157,21 @@ public record ModelConfig(
         if (!act.equals("gelu_pytorch_tanh") && !act.equals("gelu_tanh")) {
             throw r.invalid(actField, "'" + act + "' is not supported for " + name + " (supported: gelu_pytorch_tanh)");
         }
+        int layers = r.positiveInt("num_hidden_layers", MAX_LAYERS);
+        // Gemma 2 alternates (every 2nd layer global), Gemma 3 has one global layer in 6; newer configs list them
+        int pattern = gemma3 ? r.optionalPositiveInt("sliding_window_pattern", 6, MAX_LAYERS) : 2;
+        List<Boolean> sliding = r.layerTypes(layers, pattern);
+        // Gemma 3 rotates the sliding layers with a base of their own (and no rope_scaling); 0: as the global ones
+        double localTheta = gemma3 ? r.optionalPositiveDouble("rope_local_base_freq", 10000.0) : 0;
         Gemma2Settings gemma = new Gemma2Settings(r.optionalPositiveDouble("query_pre_attn_scalar", headDim),
                 r.optionalPositiveInt("sliding_window", 4096, MAX_POSITIONS),
-                r.optionalPositiveDouble("attn_logit_softcapping", 0), r.optionalPositiveDouble("final_logit_softcapping", 0));
-        return new ModelConfig(Architecture.GEMMA2, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
-                r.positiveInt("num_hidden_layers", MAX_LAYERS), heads, kvHeads, headDim,
+                r.optionalPositiveDouble("attn_logit_softcapping", 0), r.optionalPositiveDouble("final_logit_softcapping", 0),
+                sliding, localTheta);
+        return new ModelConfig(arch, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
+                layers, heads, kvHeads, headDim,
                 r.positiveInt("vocab_size", MAX_VOCAB), r.positiveInt("max_position_embeddings", MAX_POSITIONS),
-                r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
+                r.optionalPositiveDouble("rms_norm_eps", 1e-6),
+                r.optionalPositiveDouble("rope_theta", gemma3 ? 1_000_000.0 : 10000.0),
                 r.ropeScaling(), r.optionalBoolean("attention_bias", false), false,
                 r.optionalBoolean("tie_word_embeddings", true), r.optionalInt("bos_token_id", -1),
                 r.intList("eos_token_id"), r.quantization(), gemma);
@@ -300,6 +312,70 @@ public record ModelConfig(
             return out;
         }
 
+        /**
+         * Which layers attend through the sliding window: {@code layer_types} ("sliding_attention" /
+         * "full_attention") when the config lists them, else every layer but each {@code pattern}-th.
+         */
+        List<Boolean> layerTypes(int layers, int pattern) {
+            JsonNode n = root.get("layer_types");
+            List<Boolean> out = new ArrayList<>(layers);
+            if (n == null || n.isNull()) {
+                for (int i = 0; i < layers; i++) {
+                    out.add((i + 1) % pattern != 0);
+                }
+                return out;
+            }
+            if (!n.isArray() || n.size() != layers) {
+                throw invalid("layer_types", "must list one type per layer (" + layers + "), was " + shown(n));
+            }
+            for (JsonNode t : n) {
+                switch (t.asText()) {
+                    case "sliding_attention" -> out.add(true);
+                    case "full_attention" -> out.add(false);
+                    default -> throw invalid("layer_types", "holds '" + shown(t)
+                            + "' (supported: sliding_attention, full_attention)");
+                }
+            }
+            return out;
+        }
+
+        /** Phi-3's LongRoPE: both factor lists, the trained context and the attention factor (HF's defaults). */
+        private RopeScaling longRope(JsonNode n, int headDim, int maxPositions) {
+            List<Double> shortFactor = factorList(n, "short_factor", headDim / 2);
+            List<Double> longFactor = factorList(n, "long_factor", headDim / 2);
+            JsonNode originalNode = n.hasNonNull("original_max_position_embeddings")
+                    ? n.get("original_max_position_embeddings") : root.get("original_max_position_embeddings");
+            int original = originalNode != null && originalNode.isIntegralNumber() && originalNode.asInt() > 0
+                    ? originalNode.asInt() : maxPositions;
+            double scale = originalNode != null ? (double) maxPositions / original : n.path("factor").asDouble(1.0);
+            double attention;
+            if (n.hasNonNull("attention_factor")) {
+                attention = n.get("attention_factor").asDouble();
+                if (!(attention > 0) || Double.isInfinite(attention)) {
+                    throw invalid("rope_scaling.attention_factor", "must be a positive number, was " + shown(n.get("attention_factor")));
+                }
+            } else {
+                attention = scale > 1 ? Math.sqrt(1 + Math.log(scale) / Math.log(original)) : 1.0;
+            }
+            return new RopeScaling("longrope", scale, 0, 0, original,
+                    new LongRope(shortFactor, longFactor, original, attention));
+        }
+
+        private List<Double> factorList(JsonNode n, String field, int size) {
+            JsonNode list = n.get(field);
+            if (list == null || !list.isArray() || list.size() != size) {
+                throw invalid("rope_scaling." + field, "must list head_dim / 2 = " + size + " numbers");
+            }
+            List<Double> out = new ArrayList<>(size);
+            for (JsonNode v : list) {
+                if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+                    throw invalid("rope_scaling." + field, "must hold positive numbers, was " + shown(v));
+                }
+                out.add(v.asDouble());
+            }
+            return out;
+        }
+
         /** {@code quantization_config}: only this SDK's own INT8 format is understood. */
         QuantScheme quantization() {
             JsonNode n = root.get("quantization_config");
@@ -320,6 +396,14 @@ public record ModelConfig(
         }
 
         RopeScaling ropeScaling() {
+            return ropeScaling(0, 0);
+        }
+
+        /**
+         * {@code rope_scaling}; {@code longRopeHeadDim} > 0 accepts Phi-3's longrope/su with factors for that head
+         * size, the model's context being {@code maxPositions}.
+         */
+        RopeScaling ropeScaling(int longRopeHeadDim, int maxPositions) {
             JsonNode n = root.get("rope_scaling");
             if (n == null || n.isNull()) {
                 return RopeScaling.NONE;
@@ -348,8 +432,14 @@ public record ModelConfig(
                     }
                     return new RopeScaling("llama3", factor, low, high, original);
                 }
+                case "longrope", "su":
+                    if (longRopeHeadDim > 0) {
+                        return longRope(n, longRopeHeadDim, maxPositions);
+                    }
+                    throw invalid("rope_scaling", "type '" + type + "' is supported for Phi-3 only");
                 default:
-                    throw invalid("rope_scaling", "type '" + type + "' is not supported (supported: linear, llama3)");
+                    throw invalid("rope_scaling", "type '" + type + "' is not supported (supported: linear, llama3"
+                            + (longRopeHeadDim > 0 ? ", longrope" : "") + ")");
             }
         }
     }

@@ -3,15 +3,21 @@ package dev.assistant.core.model;
 /**
  * How rotary position frequencies are adjusted for long contexts ({@code rope_scaling} in config.json).
  *
- * @param type                          {@code none}, {@code linear} or {@code llama3}
+ * @param type                          {@code none}, {@code linear}, {@code llama3} or {@code longrope}
  * @param factor                        the scaling factor
  * @param lowFreqFactor                 llama3 only
  * @param highFreqFactor                llama3 only
- * @param originalMaxPositionEmbeddings llama3 only
+ * @param originalMaxPositionEmbeddings llama3 and longrope
+ * @param longRope                      longrope only (Phi-3): its per-frequency factors; null otherwise
  */
 public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
-                          int originalMaxPositionEmbeddings) {
-    public static final RopeScaling NONE = new RopeScaling("none", 1, 0, 0, 0);
+                          int originalMaxPositionEmbeddings, LongRope longRope) {
+    public static final RopeScaling NONE = new RopeScaling("none", 1, 0, 0, 0, null);
+
+    public RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
+                       int originalMaxPositionEmbeddings) {
+        this(type, factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings, null);
+    }
 
     /**
      * The inverse frequencies of a head of size {@code headDim}, computed in float32 as PyTorch does so logits match
@@ -34,6 +40,9 @@ public record RopeScaling(String type, double factor, double lowFreqFactor, doub
                 return inv;
             case "llama3":
                 return llama3(inv);
+            case "longrope":
+                // the frequencies of a sequence within the trained context; engines pick the long ones by position
+                return longRope.inverseFrequencies(theta, headDim, false);
             default:
                 throw new IllegalStateException("validated at parse time: " + type);
         }

@@ -21,10 +21,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Test-scope converter of a HuggingFace Llama directory to GGUF v3 (F32 or Q8_0), written independently of the
- * reader: llama.cpp's tensor names, q/k rows permuted into interleaved RoPE pairs per head, Llama metadata and the
- * tokenizer vocabulary ("llama" with scores ranked by the merges for SentencePiece-style BPE, else "gpt2" with
- * merges; added tokens control or user-defined as their {@code special} flag says).
+ * Test-scope converter of a HuggingFace directory to GGUF v3 (F32 or Q8_0), written independently of the reader
+ * after llama.cpp's own converter: architectures llama (Llama/Mistral), qwen2, qwen3, gemma2, gemma3 and phi3 with
+ * llama.cpp's tensor names and metadata keys, Llama's q/k rows permuted into interleaved RoPE pairs per head (the
+ * other families use rotate-half RoPE in llama.cpp and are stored as is), Gemma's norm weights stored as 1 + w and
+ * its tied head left out, Phi-3's fused qkv and gate_up kept whole; and the tokenizer vocabulary ("llama" with scores
+ * ranked by the merges for SentencePiece-style BPE, else "gpt2" with merges; added tokens control or user-defined as
+ * their {@code special} flag says).
  */
 public final class GgufConverter {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,34 +41,98 @@ public final class GgufConverter {
         }
         ModelDirectory dir = ModelDirectory.read(hfDir, false);
         ModelConfig c = dir.config();
+        JsonNode json = JSON.readTree(hfDir.resolve("config.json").toFile());
+        String arch = switch (c.architectureName()) {
+            case "LlamaForCausalLM", "MistralForCausalLM" -> "llama";
+            case "Qwen2ForCausalLM" -> "qwen2";
+            case "Qwen3ForCausalLM" -> "qwen3";
+            case "Gemma2ForCausalLM" -> "gemma2";
+            case "Gemma3ForCausalLM" -> "gemma3";
+            case "Phi3ForCausalLM" -> "phi3";
+            default -> throw new IllegalArgumentException("no GGUF architecture for " + c.architectureName());
+        };
+        boolean gemma = arch.startsWith("gemma");
         GgufBytes g = new GgufBytes()
-                .string("general.architecture", "llama")
+                .string("general.architecture", arch)
                 .string("general.name", dir.defaultName())
-                .uint32("llama.context_length", c.maxPositionEmbeddings())
-                .uint32("llama.embedding_length", c.hiddenSize())
-                .uint32("llama.block_count", c.numLayers())
-                .uint32("llama.feed_forward_length", c.intermediateSize())
-                .uint32("llama.rope.dimension_count", c.headDim())
-                .uint32("llama.attention.head_count", c.numHeads())
-                .uint32("llama.attention.head_count_kv", c.numKvHeads())
-                .float32("llama.attention.layer_norm_rms_epsilon", (float) c.normEps())
-                .float32("llama.rope.freq_base", (float) c.ropeTheta())
-                .uint32("llama.vocab_size", c.vocabSize());
+                .uint32(arch + ".context_length", c.maxPositionEmbeddings())
+                .uint32(arch + ".embedding_length", c.hiddenSize())
+                .uint32(arch + ".block_count", c.numLayers())
+                .uint32(arch + ".feed_forward_length", c.intermediateSize())
+                .uint32(arch + ".rope.dimension_count", c.headDim())
+                .uint32(arch + ".attention.head_count", c.numHeads())
+                .uint32(arch + ".attention.head_count_kv", c.numKvHeads())
+                .float32(arch + ".attention.layer_norm_rms_epsilon", (float) c.normEps())
+                .float32(arch + ".rope.freq_base", (float) c.ropeTheta())
+                .uint32(arch + ".vocab_size", c.vocabSize());
+        if (!arch.equals("llama") && !arch.equals("qwen2") && !arch.equals("phi3")) {
+            g.uint32(arch + ".attention.key_length", c.headDim()).uint32(arch + ".attention.value_length", c.headDim());
+        }
+        if (gemma) {
+            g.uint32(arch + ".attention.sliding_window", json.get("sliding_window").asInt());
+        }
+        if (arch.equals("gemma2")) {
+            if (json.path("attn_logit_softcapping").isNumber()) {
+                g.float32("gemma2.attn_logit_softcapping", (float) json.get("attn_logit_softcapping").asDouble());
+            }
+            if (json.path("final_logit_softcapping").isNumber()) {
+                g.float32("gemma2.final_logit_softcapping", (float) json.get("final_logit_softcapping").asDouble());
+            }
+        }
+        if (arch.equals("gemma3") && json.path("rope_scaling").isObject()) {
+            g.string("gemma3.rope.scaling.type", "linear")
+                    .float32("gemma3.rope.scaling.factor", (float) json.get("rope_scaling").get("factor").asDouble());
+        }
+        if (arch.equals("phi3")) {
+            g.uint32("phi3.rope.scaling.original_context_length",
+                    json.path("original_max_position_embeddings").asInt(c.maxPositionEmbeddings()));
+            // llama.cpp requires it for Phi-3; a config without one attends over the whole context
+            g.uint32("phi3.attention.sliding_window", json.path("sliding_window").asInt(c.maxPositionEmbeddings()));
+            JsonNode rope = json.path("rope_scaling");
+            if (rope.isObject()) {
+                // LongRoPE as llama.cpp's converter stores it: the factor lists as tensors, and the attention factor
+                int original = json.get("original_max_position_embeddings").asInt();
+                double scale = (double) json.get("max_position_embeddings").asInt() / original;
+                g.float32("phi3.rope.scaling.attn_factor",
+                        (float) (scale > 1 ? Math.sqrt(1 + Math.log(scale) / Math.log(original)) : 1.0));
+                for (String which : new String[]{"long", "short"}) {
+                    JsonNode list = rope.get(which + "_factor");
+                    float[] values = new float[list.size()];
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = (float) list.get(i).asDouble();
+                    }
+                    g.tensor("rope_factors_" + which + ".weight", GgmlType.F32.id(), new long[]{values.length},
+                            GgufBytes.f32(values));
+                }
+            }
+        }
         tokenizer(hfDir, c.vocabSize(), c.bosTokenId(), c.eosTokenIds().isEmpty() ? -1 : c.eosTokenIds().get(0), g);
+        Path tokenizerConfig = hfDir.resolve("tokenizer_config.json");
+        if (Files.exists(tokenizerConfig) && JSON.readTree(tokenizerConfig.toFile()).has("add_bos_token")) {
+            g.bool("tokenizer.ggml.add_bos_token", JSON.readTree(tokenizerConfig.toFile()).get("add_bos_token").asBoolean());
+        }
         try (WeightStore store = dir.openWeights()) {
             TensorReader reader = new TensorReader(store);
             for (TensorInfo t : store.tensors().values()) {
-                String name = ggufName(t.name());
+                if (gemma && t.name().equals("lm_head.weight")) {
+                    continue; // Gemma's head is the embeddings, which llama.cpp reads when output.weight is missing
+                }
+                String name = ggufName(t.name(), arch);
                 float[] values = reader.withFloats(t, fb -> {
                     float[] v = new float[fb.remaining()];
                     fb.get(v);
                     return v;
                 });
                 long[] shape = t.shape();
-                if (t.name().endsWith("q_proj.weight")) {
+                if (arch.equals("llama") && t.name().endsWith("q_proj.weight")) {
                     values = permute(values, c.numHeads(), shape);
-                } else if (t.name().endsWith("k_proj.weight")) {
+                } else if (arch.equals("llama") && t.name().endsWith("k_proj.weight")) {
                     values = permute(values, c.numKvHeads(), shape);
+                }
+                if (gemma && t.name().endsWith("norm.weight")) {
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] += 1f;
+                    }
                 }
                 long[] dims = new long[shape.length];
                 for (int i = 0; i < shape.length; i++) {
@@ -134,21 +201,36 @@ public final class GgufConverter {
     }
 
     static String ggufName(String hf) {
+        return ggufName(hf, "llama");
+    }
+
+    /** llama.cpp's name of HuggingFace tensor {@code hf} in architecture {@code arch}. */
+    static String ggufName(String hf, String arch) {
         Map<String, String> global = Map.of("model.embed_tokens.weight", "token_embd.weight",
                 "model.norm.weight", "output_norm.weight", "lm_head.weight", "output.weight");
         if (global.containsKey(hf)) {
             return global.get(hf);
         }
+        boolean gemma = arch.startsWith("gemma");
         String[] parts = hf.split("\\.", 4); // model, layers, N, rest
         String rest = switch (parts[3]) {
             case "input_layernorm.weight" -> "attn_norm.weight";
             case "self_attn.q_proj.weight" -> "attn_q.weight";
             case "self_attn.k_proj.weight" -> "attn_k.weight";
             case "self_attn.v_proj.weight" -> "attn_v.weight";
+            case "self_attn.q_proj.bias" -> "attn_q.bias";
+            case "self_attn.k_proj.bias" -> "attn_k.bias";
+            case "self_attn.v_proj.bias" -> "attn_v.bias";
+            case "self_attn.qkv_proj.weight" -> "attn_qkv.weight";
+            case "self_attn.q_norm.weight" -> "attn_q_norm.weight";
+            case "self_attn.k_norm.weight" -> "attn_k_norm.weight";
             case "self_attn.o_proj.weight" -> "attn_output.weight";
-            case "post_attention_layernorm.weight" -> "ffn_norm.weight";
+            // Gemma's post-attention norm follows attention; Llama's is the one before the MLP
+            case "post_attention_layernorm.weight" -> gemma ? "post_attention_norm.weight" : "ffn_norm.weight";
+            case "pre_feedforward_layernorm.weight" -> "ffn_norm.weight";
+            case "post_feedforward_layernorm.weight" -> "post_ffw_norm.weight";
             case "mlp.gate_proj.weight" -> "ffn_gate.weight";
-            case "mlp.up_proj.weight" -> "ffn_up.weight";
+            case "mlp.up_proj.weight", "mlp.gate_up_proj.weight" -> "ffn_up.weight";
             case "mlp.down_proj.weight" -> "ffn_down.weight";
             default -> throw new IllegalArgumentException("no GGUF name for " + hf);
         };

@@ -32,20 +32,29 @@ public final class Gemma2TestModel {
 
     /** Writes the model; {@code attentionSoftcap} 0 writes null (no capping). */
     public static Path write(Path dir, long seed, double attentionSoftcap) throws IOException {
+        return write(dir, seed, attentionSoftcap, 24, LAYERS);
+    }
+
+    /**
+     * Writes the model with {@code layers} layers and {@code queryPreAttnScalar} (GGUF stores none: llama.cpp takes
+     * head_dim, 16 here, for every shape but 46 layers, and runs 26, 42 or 46 layers only).
+     */
+    public static Path write(Path dir, long seed, double attentionSoftcap, int queryPreAttnScalar, int layers)
+            throws IOException {
         Files.createDirectories(dir);
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("Gemma2ForCausalLM");
         c.put("model_type", "gemma2");
         c.put("hidden_size", HIDDEN);
         c.put("intermediate_size", FFN);
-        c.put("num_hidden_layers", LAYERS);
+        c.put("num_hidden_layers", layers);
         c.put("num_attention_heads", HEADS);
         c.put("num_key_value_heads", KV_HEADS);
         c.put("head_dim", HEAD_DIM);
         c.put("hidden_activation", "gelu_pytorch_tanh");
         c.put("max_position_embeddings", 128);
         c.put("sliding_window", WINDOW);
-        c.put("query_pre_attn_scalar", 24);
+        c.put("query_pre_attn_scalar", queryPreAttnScalar);
         if (attentionSoftcap > 0) {
             c.put("attn_logit_softcapping", attentionSoftcap);
         } else {
@@ -65,7 +74,7 @@ public final class Gemma2TestModel {
         SplittableRandom rng = new SplittableRandom(seed);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         matrix(w, rng, "model.embed_tokens.weight", VOCAB, HIDDEN, 1.0f);
-        for (int i = 0; i < LAYERS; i++) {
+        for (int i = 0; i < layers; i++) {
             String p = "model.layers." + i + ".";
             String a = p + "self_attn.";
             norm(w, rng, p + "input_layernorm.weight", HIDDEN);

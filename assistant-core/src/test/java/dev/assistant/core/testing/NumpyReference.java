@@ -13,13 +13,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * Independent NumPy forward passes ({@code qwen3_reference.py}, {@code gemma2_reference.py}, {@code phi3_reference.py}: float64, the whole
+ * Independent NumPy forward passes ({@code qwen3_reference.py}, {@code gemma2_reference.py}, {@code gemma3_reference.py}, {@code phi3_reference.py}: float64, the whole
  * sequence recomputed every step, written from HuggingFace's modeling code) run through {@code python3}, which needs
  * NumPy.
  */
 public final class NumpyReference {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String[] SCRIPTS = {"qwen3_reference.py", "gemma2_reference.py", "phi3_reference.py"};
+    private static final String[] SCRIPTS = {"qwen3_reference.py", "gemma2_reference.py", "gemma3_reference.py",
+        "phi3_reference.py"};
 
     private NumpyReference() {
     }

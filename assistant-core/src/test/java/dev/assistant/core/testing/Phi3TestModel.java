@@ -74,6 +74,26 @@ public final class Phi3TestModel {
         return dir;
     }
 
+    /**
+     * Writes the model with LongRoPE: random short and long factors in [1, 4) and a trained context of
+     * {@code originalContext} of the 128 positions.
+     */
+    public static Path writeLongRope(Path dir, long seed, int originalContext) throws IOException {
+        SplittableRandom rng = new SplittableRandom(seed + originalContext);
+        ObjectNode rope = JSON.createObjectNode().put("type", "longrope");
+        for (String which : new String[]{"short_factor", "long_factor"}) {
+            var list = rope.putArray(which);
+            for (int j = 0; j < HIDDEN / HEADS / 2; j++) {
+                list.add(1 + 3 * rng.nextDouble());
+            }
+        }
+        write(dir, seed, rope.toString());
+        ObjectNode config = (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
+        config.put("original_max_position_embeddings", originalContext);
+        JSON.writeValue(dir.resolve("config.json").toFile(), config);
+        return dir;
+    }
+
     private static void matrix(SafetensorsWriter w, SplittableRandom rng, String name, int rows, int cols, float bound) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) {

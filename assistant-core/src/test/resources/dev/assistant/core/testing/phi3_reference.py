@@ -1,10 +1,13 @@
 """Independent float64 NumPy forward pass of a Phi-3 causal LM, following HuggingFace's modeling_phi3 structure:
-q|k|v read from one qkv_proj and gate|up from one gate_up_proj, plain RoPE (no LongRoPE).
+q|k|v read from one qkv_proj and gate|up from one gate_up_proj, plain RoPE or LongRoPE (rope_scaling type
+longrope/su: per-frequency short or long factors, the long ones when the sequence is longer than
+original_max_position_embeddings, cos/sin scaled by the attention factor; HF's _compute_longrope_parameters).
 
 Usage: phi3_reference.py MODEL_DIR PROMPT_IDS(comma separated) STEPS
 Prints JSON {"logits": [[...] per step], "tokens": [...]}, every step recomputed over the whole sequence.
 """
 import json
+import math
 import sys
 
 import numpy as np
@@ -21,12 +24,24 @@ def forward(cfg, w, ids):
     ffn = cfg["intermediate_size"]
     eps = cfg.get("rms_norm_eps", 1e-5)
     theta = cfg.get("rope_theta", 10000.0)
-    if cfg.get("rope_scaling"):
-        raise SystemExit("rope_scaling is not implemented in this reference")
     inv_freq = 1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim))
+    scaling = 1.0
+    rope = cfg.get("rope_scaling")
+    if rope:
+        if rope.get("type", rope.get("rope_type")) not in ("longrope", "su"):
+            raise SystemExit("rope_scaling %s is not implemented in this reference" % rope)
+        max_pos = cfg["max_position_embeddings"]
+        original = rope.get("original_max_position_embeddings") or cfg.get("original_max_position_embeddings")
+        factor = max_pos / original if original else rope.get("factor")
+        original = original or max_pos
+        scaling = rope.get("attention_factor")
+        if scaling is None:
+            scaling = math.sqrt(1 + math.log(factor) / math.log(original)) if factor and factor > 1 else 1.0
+        ext = np.array(rope["long_factor"] if n > original else rope["short_factor"], dtype=np.float64)
+        inv_freq = inv_freq / ext
     freqs = np.outer(np.arange(n, dtype=np.float64), inv_freq)
     emb = np.concatenate([freqs, freqs], axis=-1)
-    cos, sin = np.cos(emb)[:, None, :], np.sin(emb)[:, None, :]
+    cos, sin = np.cos(emb)[:, None, :] * scaling, np.sin(emb)[:, None, :] * scaling
     mask = np.triu(np.full((n, n), -np.inf), k=1)
 
     x = w["model.embed_tokens.weight"][ids]

@@ -47,7 +47,8 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family (f32, per-channel INT8; f32 or int8 KV cache), no libtorch";
+        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 (f32, per-channel INT8; f32 or int8 KV "
+                + "cache), no libtorch";
     }
 
     @Override
@@ -60,8 +61,15 @@ public final class NativeEngineProvider implements EngineProvider {
         if (!NativeLlamaLayers.KERNELS.contains(kernels)) {
             return EngineSupport.no(KERNELS_OPTION + " must be one of " + NativeLlamaLayers.KERNELS + ", not " + kernels);
         }
-        if (config.architecture() != Architecture.LLAMA) {
-            return EngineSupport.no("runs the Llama family only, not " + config.architectureName());
+        boolean phi3 = config.architecture() == Architecture.PHI3;
+        if (config.architecture() != Architecture.LLAMA && config.architecture() != Architecture.QWEN3 && !phi3) {
+            return EngineSupport.no("runs the Llama family, Qwen3 and Phi-3 only, not " + config.architectureName());
+        }
+        if (phi3 && config.ropeScaling().longRope() != null) {
+            return EngineSupport.no("has no LongRoPE (rope_scaling " + config.ropeScaling().type() + ") for Phi-3");
+        }
+        if (phi3 && Int8Weights.schemeFor(config, options).isPresent()) {
+            return EngineSupport.no("runs Phi-3 in f32 only (its INT8 layers read q, k, v apart)");
         }
         if (options.device().kind() == DeviceSpec.Kind.CUDA) {
             return EngineSupport.no("runs on the CPU only, not " + options.device());
@@ -75,8 +83,10 @@ public final class NativeEngineProvider implements EngineProvider {
         if (unavailable.isPresent()) {
             return EngineSupport.no("its native library does not load here: " + unavailable.get());
         }
-        return EngineSupport.yes(EngineSupport.PREFERRED, "Llama on the CPU, " + (scheme == null ? "f32" : "int8")
-                + " weights, " + options.kvCacheType() + " KV cache, " + NativeLlamaLayers.kernelsHere(kernels) + " kernels, " + options.effectiveThreads()
+        String family = phi3 ? "Phi-3" : config.architecture() == Architecture.QWEN3 ? "Qwen3" : "Llama";
+        return EngineSupport.yes(EngineSupport.PREFERRED, family + " on the CPU, " + (scheme == null ? "f32" : "int8")
+                + " weights, " + options.kvCacheType() + " KV cache, " + NativeLlamaLayers.kernelsHere(kernels)
+                + " kernels, " + options.effectiveThreads()
                 + " threads");
     }
 

@@ -124,6 +124,11 @@ final class NativeLlamaLayers implements AutoCloseable {
         write(() -> setNorms(handle, layer, attention, mlp));
     }
 
+    /** Qwen3's per-head RMSNorm weights ([head_dim] each) for the queries and keys of {@code layer}, before RoPE. */
+    void setHeadNorms(int layer, float[] query, float[] key) {
+        write(() -> setHeadNorms(handle, layer, query, key));
+    }
+
     /**
      * Float32 [out, in] {@code weight} (a direct buffer of native order the caller keeps alive until {@link #close()})
      * as {@code slot} of {@code layer}, read in place; its {@code bias} ([out] or null) copied.
@@ -297,6 +302,8 @@ final class NativeLlamaLayers implements AutoCloseable {
     private static native void setKvCacheType(long handle, int type);
 
     private static native void setNorms(long handle, int layer, float[] attention, float[] mlp);
+
+    private static native void setHeadNorms(long handle, int layer, float[] query, float[] key);
 
     private static native void setFloatLinear(long handle, int layer, int slot, ByteBuffer weight, float[] bias);
 

@@ -5,6 +5,7 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.Int8Weights;
+import dev.assistant.core.model.Architecture;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.model.OutputHead;
@@ -85,6 +86,10 @@ final class NativeLlamaLoader {
                 String p = "model.layers." + i + ".";
                 natives.setNorms(i, reader.floats(p + "input_layernorm.weight", hidden),
                         reader.floats(p + "post_attention_layernorm.weight", hidden));
+                if (c.architecture() == Architecture.QWEN3) {
+                    natives.setHeadNorms(i, reader.floats(p + "self_attn.q_norm.weight", c.headDim()),
+                            reader.floats(p + "self_attn.k_norm.weight", c.headDim()));
+                }
             }
             natives.setFinalNorm(reader.floats("model.norm.weight", hidden));
             NativeLlamaModel.Embedder embedder = embeddingAndHead(natives);
@@ -105,6 +110,18 @@ final class NativeLlamaLoader {
         int ffn = c.intermediateSize();
         String p = "model.layers." + i + ".";
         String a = p + "self_attn.";
+        if (c.architecture() == Architecture.PHI3) {
+            // Phi-3 stores q|k|v and gate|up already joined, as this engine holds them
+            natives.setFloatLinear(i, NativeLlamaLayers.QKV,
+                    float32(new String[]{a + "qkv_proj"}, new int[]{qOut + 2 * kvOut}, hidden), null);
+            natives.setFloatLinear(i, NativeLlamaLayers.O, float32(new String[]{a + "o_proj"}, new int[]{hidden}, qOut),
+                    null);
+            natives.setFloatLinear(i, NativeLlamaLayers.GATE_UP,
+                    float32(new String[]{p + "mlp.gate_up_proj"}, new int[]{2 * ffn}, hidden), null);
+            natives.setFloatLinear(i, NativeLlamaLayers.DOWN, float32(new String[]{p + "mlp.down_proj"},
+                    new int[]{hidden}, ffn), null);
+            return;
+        }
         natives.setFloatLinear(i, NativeLlamaLayers.QKV,
                 float32(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut}, hidden),
                 biases(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut},

@@ -61,7 +61,7 @@ final class DjlModelLoader {
                 case LLAMA -> loadLlama(dir.config(), loader, linears, weights, settings.fusedLayers());
                 // the shipped fused layer modules have no q/k norms: Qwen3 runs as separate operations
                 case QWEN3 -> loadLlama(dir.config(), loader, linears, weights, false);
-                case GEMMA2 -> loadGemma2(dir.config(), loader, linears, weights);
+                case GEMMA2, GEMMA3 -> loadGemma(dir.config(), loader, linears, weights);
                 // Phi-3 stores q|k|v and gate|up already joined, which the INT8 layer packing does not read
                 case PHI3 -> loadLlama(dir.config(), loader, linears, weights, false);
                 case GPT2 -> loadGpt2(dir.config(), store, loader, linears, weights);
@@ -231,11 +231,12 @@ final class DjlModelLoader {
         return new LlamaOpsModel(c, weights, linears.computeType(), embeddings, layers, norm, head);
     }
 
-    private static Gemma2Model loadGemma2(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {
+    private static Gemma2Model loadGemma(ModelConfig c, TensorLoader loader, LayerFactory linears, NDManager weights) {
         int hidden = c.hiddenSize();
         int qOut = c.numHeads() * c.headDim();
         int kvOut = c.numKvHeads() * c.headDim();
         TokenEmbedding embeddings = linears.embedding("model.embed_tokens.weight", c.vocabSize(), hidden);
+        boolean gemma3 = c.architecture() == Architecture.GEMMA3;
         Gemma2Model.Layer[] layers = new Gemma2Model.Layer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
@@ -250,7 +251,9 @@ final class DjlModelLoader {
                     linears.fused(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
                             new int[]{c.intermediateSize(), c.intermediateSize()}, hidden, false),
                     linears.linear(p + "mlp.down_proj", hidden, c.intermediateSize(), false),
-                    gemmaNorm(loader, p + "post_feedforward_layernorm.weight", hidden));
+                    gemmaNorm(loader, p + "post_feedforward_layernorm.weight", hidden),
+                    gemma3 ? gemmaNorm(loader, a + "q_norm.weight", c.headDim()) : null,
+                    gemma3 ? gemmaNorm(loader, a + "k_norm.weight", c.headDim()) : null);
         }
         return new Gemma2Model(c, weights, linears.computeType(), embeddings, layers,
                 gemmaNorm(loader, "model.norm.weight", hidden), head(c, loader.store(), linears, "lm_head"));

@@ -7,12 +7,14 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.Shape;
 import dev.assistant.core.model.Gemma2Settings;
 import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.model.RopeScaling;
 
 /**
- * Gemma 2 as DJL operations: embeddings scaled by sqrt(hidden), RMSNorm with (1 + w) (the loader stores 1 + w),
+ * Gemma 2 and Gemma 3 as DJL operations: embeddings scaled by sqrt(hidden), RMSNorm with (1 + w) (the loader stores 1 + w),
  * norms before and after both attention and MLP, GeGLU with tanh GELU, and an attention of its own (scores scaled
  * by {@code query_pre_attn_scalar^-0.5}, soft-capped, and limited to a sliding window on the even layers), which the
- * batched attention module does not do: each sequence attends through DJL.
+ * batched attention module does not do: each sequence attends through DJL. Gemma 3 adds a per-head RMSNorm (1 + w)
+ * on queries and keys before RoPE and rotates its sliding layers with a RoPE base of their own.
  */
 final class Gemma2Model extends DjlCausalModel {
     private final TokenEmbedding embeddings;
@@ -20,13 +22,18 @@ final class Gemma2Model extends DjlCausalModel {
     private final NDArray finalNorm;
     private final LinearLayer head;
     private final RotaryEmbedding rope;
+    /** The sliding layers' rotation (Gemma 3's local base), or {@link #rope} when every layer rotates alike. */
+    private final RotaryEmbedding localRope;
     private final Gemma2Settings gemma;
     private final NDArray eps;
     private final float embeddingScale;
 
-    /** One decoder layer; every norm weight already holds 1 + w. q|k|v and gate|up are fused. */
+    /**
+     * One decoder layer; every norm weight already holds 1 + w. q|k|v and gate|up are fused. {@code queryNorm} and
+     * {@code keyNorm} (head_dim each) are Gemma 3's, null for Gemma 2.
+     */
     record Layer(NDArray inputNorm, LinearLayer qkv, LinearLayer o, NDArray postAttentionNorm, NDArray preMlpNorm,
-                 LinearLayer gateUp, LinearLayer down, NDArray postMlpNorm) {
+                 LinearLayer gateUp, LinearLayer down, NDArray postMlpNorm, NDArray queryNorm, NDArray keyNorm) {
     }
 
     Gemma2Model(ModelConfig config, NDManager weights, String computeType, TokenEmbedding embeddings, Layer[] layers,
@@ -40,6 +47,8 @@ final class Gemma2Model extends DjlCausalModel {
         this.eps = weights.create(new float[]{(float) config.normEps()}, new Shape(1));
         this.rope = new RotaryEmbedding(weights, config.headDim(),
                 config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim()));
+        this.localRope = gemma.localRopeTheta() == 0 ? rope : new RotaryEmbedding(weights, config.headDim(),
+                RopeScaling.NONE.inverseFrequencies(gemma.localRopeTheta(), config.headDim()));
         // HF multiplies by sqrt(hidden) rounded to the activations' type: float32 here
         this.embeddingScale = (float) Math.sqrt(config.hiddenSize());
     }
@@ -53,13 +62,22 @@ final class Gemma2Model extends DjlCausalModel {
         long[] qkvSplit = {(long) heads * headDim, (long) (heads + kvHeads) * headDim};
         long[] gateUpSplit = {config.intermediateSize()};
         // RoPE without the 1/sqrt(headDim) the query factors carry: Gemma 2 scales the scores itself
-        RotaryEmbedding.Factors factors = rope.factors(scope, segments.positions());
+        RotaryEmbedding.Factors global = rope.factors(scope, segments.positions());
+        RotaryEmbedding.Factors local = localRope == rope ? global : localRope.factors(scope, segments.positions());
         NDArray x = embeddings.lookup(scope, ids).mul(embeddingScale);
         for (int i = 0; i < layers.length; i++) {
             Layer layer = layers[i];
             NDList parts = layer.qkv.apply(rmsNorm(x, layer.inputNorm)).split(qkvSplit, 1);
-            NDArray q = rope.apply(parts.get(0).reshape(n, heads, headDim), factors.keyCos(), factors.keySin());
-            NDArray k = rope.apply(parts.get(1).reshape(n, kvHeads, headDim), factors.keyCos(), factors.keySin());
+            NDArray q = parts.get(0).reshape(n, heads, headDim);
+            NDArray k = parts.get(1).reshape(n, kvHeads, headDim);
+            if (layer.queryNorm != null) {
+                q = rmsNorm(q, layer.queryNorm);
+                k = rmsNorm(k, layer.keyNorm);
+            }
+            RotaryEmbedding.Factors factors = gemma.slides(i) ? local : global;
+            RotaryEmbedding r = gemma.slides(i) ? localRope : rope;
+            q = r.apply(q, factors.keyCos(), factors.keySin());
+            k = r.apply(k, factors.keyCos(), factors.keySin());
             NDArray v = parts.get(2).reshape(n, kvHeads, headDim);
             NDArray attended = attend(scope, segments, i, q, k, v);
             x = x.add(rmsNorm(layer.o.apply(attended), layer.postAttentionNorm));

@@ -25,8 +25,7 @@ abstract class LlamaBase extends DjlCausalModel {
         this.head = head;
         // a tensor, not a float: adding a Java number costs an extra native call to wrap it, every norm of every step
         this.eps = weights.create(new float[]{(float) config.normEps()}, new Shape(1));
-        this.rope = new RotaryEmbedding(weights, config.headDim(),
-                config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim()));
+        this.rope = new RotaryEmbedding(weights, config);
     }
 
     @Override

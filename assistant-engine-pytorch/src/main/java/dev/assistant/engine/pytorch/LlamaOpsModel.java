@@ -48,8 +48,8 @@ final class LlamaOpsModel extends LlamaBase {
         // before RoPE) rotate them apart through DJL
         boolean headNorms = layers.length > 0 && layers[0].headNorms() != null;
         boolean rotateInModule = attention.isBatched() && !headNorms;
-        NDArray[] stacked = rotateInModule ? rope.stackedFactors(scope, segments.positions(), heads, kvHeads) : null;
-        RotaryEmbedding.Factors factors = rotateInModule ? null : rope.factors(scope, segments.positions());
+        NDArray[] stacked = rotateInModule ? rope.stackedFactors(scope, segments, heads, kvHeads) : null;
+        RotaryEmbedding.Factors factors = rotateInModule ? null : rope.factors(scope, segments);
         for (int i = 0; i < layers.length; i++) {
             Layer layer = layers[i];
             NDArray qkv = layer.qkv.apply(rmsNorm(x, layer.attentionNorm));

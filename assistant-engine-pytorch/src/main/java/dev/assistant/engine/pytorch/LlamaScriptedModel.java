@@ -20,7 +20,7 @@ final class LlamaScriptedModel extends LlamaBase {
     @Override
     protected NDArray hidden(NDManager scope, Segments segments, long[] ids) {
         NDArray x = embeddings.lookup(scope, ids);
-        NDArray[] stacked = rope.stackedFactors(scope, segments.positions(), config.numHeads(), config.numKvHeads());
+        NDArray[] stacked = rope.stackedFactors(scope, segments, config.numHeads(), config.numKvHeads());
         try (ScriptedLlamaLayer.PassInputs shared = new ScriptedLlamaLayer.PassInputs(stacked, segments)) {
             for (int i = 0; i < layers.length; i++) {
                 x = layers[i].forward(scope, x, segments, i, shared);

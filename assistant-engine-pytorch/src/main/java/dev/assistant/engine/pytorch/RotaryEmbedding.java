@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.assistant.core.engine.RotaryFactors;
+import dev.assistant.core.model.LongRope;
+import dev.assistant.core.model.ModelConfig;
 
 /**
  * Rotate-half rotary position embedding (RoPE), as Llama-family models apply it to queries and keys.
@@ -16,6 +18,8 @@ final class RotaryEmbedding {
     private final int headDim;
     private final RotaryFactors factors;
     private final NDArray rotateHalf;
+    /** Phi-3's LongRoPE, which picks frequencies per sequence; null for plain RoPE. */
+    private final LongRope longRope;
 
     /** The factors of one forward pass, each [rows, 1, headDim]; the sines carry rotate-half's sign. */
     record Factors(NDArray queryCos, NDArray querySin, NDArray keyCos, NDArray keySin) {
@@ -26,6 +30,49 @@ final class RotaryEmbedding {
         this.headDim = headDim;
         this.factors = new RotaryFactors(headDim, inverseFrequencies);
         this.rotateHalf = rotateHalfMatrix(owner, headDim);
+        this.longRope = null;
+    }
+
+    /** The rotation {@code config} asks for: its {@code rope_scaling}, LongRoPE included. */
+    RotaryEmbedding(NDManager owner, ModelConfig config) {
+        int dim = config.headDim();
+        this.headDim = dim;
+        this.longRope = config.ropeScaling().longRope();
+        this.factors = longRope == null
+                ? new RotaryFactors(dim, config.ropeScaling().inverseFrequencies(config.ropeTheta(), dim))
+                : new RotaryFactors(dim, longRope.inverseFrequencies(config.ropeTheta(), dim, false),
+                longRope.inverseFrequencies(config.ropeTheta(), dim, true), (float) longRope.attentionFactor());
+        this.rotateHalf = rotateHalfMatrix(owner, dim);
+    }
+
+    /**
+     * The positions of a pass's rows and, with LongRoPE, which rows rotate by the long factors: every row of a
+     * sequence whose last position in the pass is beyond the trained context (what HuggingFace decides per forward
+     * call; rows cached earlier keep the rotation they had).
+     */
+    private boolean[] longRows(Segments segments) {
+        if (longRope == null) {
+            return null;
+        }
+        boolean[] rows = new boolean[segments.positions().length];
+        int at = 0;
+        for (int s = 0; s < segments.count(); s++) {
+            int length = segments.length(s);
+            boolean useLong = longRope.longContext(segments.past(s) + length - 1);
+            java.util.Arrays.fill(rows, at, at + length, useLong);
+            at += length;
+        }
+        return rows;
+    }
+
+    /** {@link #factors(NDManager, int[])} for the rows of {@code segments}, LongRoPE's choice included. */
+    Factors factors(NDManager scope, Segments segments) {
+        return factors(scope, segments.positions(), longRows(segments));
+    }
+
+    /** {@link #stackedFactors(NDManager, int[], int, int)} for the rows of {@code segments}. */
+    NDArray[] stackedFactors(NDManager scope, Segments segments, int heads, int kvHeads) {
+        return stackedFactors(scope, segments.positions(), longRows(segments), heads, kvHeads);
     }
 
     /**
@@ -48,8 +95,12 @@ final class RotaryEmbedding {
      * negated on the first half so that {@code x * cos + [x2, x1] * sin} is rotate-half RoPE.
      */
     Factors factors(NDManager scope, int[] positions) {
+        return factors(scope, positions, null);
+    }
+
+    private Factors factors(NDManager scope, int[] positions, boolean[] longRows) {
         int rows = positions.length;
-        float[][] key = keyFactors(positions);
+        float[][] key = factors.keyFactors(positions, longRows);
         float[] queryCos = scaled(key[0]);
         float[] querySin = scaled(key[1]);
         Shape shape = new Shape(rows, 1, headDim);
@@ -64,8 +115,12 @@ final class RotaryEmbedding {
      * per element the arithmetic is the same.
      */
     NDArray[] stackedFactors(NDManager scope, int[] positions, int heads, int kvHeads) {
+        return stackedFactors(scope, positions, null, heads, kvHeads);
+    }
+
+    private NDArray[] stackedFactors(NDManager scope, int[] positions, boolean[] longRows, int heads, int kvHeads) {
         int rows = positions.length;
-        float[][] key = keyFactors(positions);
+        float[][] key = factors.keyFactors(positions, longRows);
         float[][] query = {scaled(key[0]), scaled(key[1])};
         NDArray[] stacked = new NDArray[2];
         for (int which = 0; which < 2; which++) {

@@ -16,6 +16,8 @@ import dev.assistant.core.testing.NumpyReference;
 import dev.assistant.core.testing.Qwen3TestModel;
 import dev.assistant.quant.QuantScheme;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -38,17 +40,29 @@ class Qwen3ReferenceTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void logitsAndGreedyTokensMatchTheNumpyReference() throws Exception {
+    /** On both engines (auto selection picks the native one: it applies the head norms itself). */
+    @ParameterizedTest
+    @ValueSource(strings = {"native", "pytorch"})
+    void logitsAndGreedyTokensMatchTheNumpyReference(String engineName) throws Exception {
         Path dir = Qwen3TestModel.write(tmp.resolve("qwen3"), 11, 0, true);
         ModelDirectory model = ModelDirectory.read(dir, false);
         assertThat(model.config().architecture()).isEqualTo(Architecture.QWEN3);
         assertThat(model.config().headDim()).isEqualTo(Qwen3TestModel.HEAD_DIM);
         assertThat(model.config().maxPositionEmbeddings()).as("sliding_window without use_sliding_window").isEqualTo(128);
-        // auto selection: the native engine refuses Qwen3, so this one runs it
+        assertThat(EngineProviders.discover().select(model.config(), LoadOptions.builder().device("cpu").build())
+                .chosen()).hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("native"));
         try (CausalLanguageModel engine = EngineProviders.discover().load(model,
-                LoadOptions.builder().device("cpu").build())) {
+                LoadOptions.builder().device("cpu").backend(engineName).build())) {
             assertMatchesReference(engine, dir);
+        }
+    }
+
+    @Test
+    void theNativeEngineAppliesTheKeyNormPerHeadToo() throws Exception {
+        Path shifted = Qwen3TestModel.write(tmp.resolve("shifted-native"), 21, 1.5f, true);
+        try (CausalLanguageModel engine = EngineProviders.discover().load(ModelDirectory.read(shifted, false),
+                LoadOptions.builder().device("cpu").backend("native").build())) {
+            assertMatchesReference(engine, shifted);
         }
     }
 
@@ -125,13 +139,22 @@ class Qwen3ReferenceTest {
     }
 
     @Test
-    void theNativeEngineRefusesQwen3WithAReason() throws Exception {
-        Path dir = Qwen3TestModel.write(tmp.resolve("native"), 41, 0, true);
+    void theNativeEngineKeepsTheFloatModelsFirstTokenInInt8() throws Exception {
+        // per-channel INT8 products natively; the head norms stay float and still apply
+        Path dir = Qwen3TestModel.write(tmp.resolve("native-int8"), 41, 0, true);
         ModelDirectory model = ModelDirectory.read(dir, false);
-        LoadOptions options = LoadOptions.builder().device("cpu").backend("native").build();
-        assertThatThrownBy(() -> EngineProviders.discover().load(model, options).close())
-                .isInstanceOf(AssistantException.class)
-                .hasMessageContaining("Qwen3ForCausalLM");
+        float[] f32;
+        float[] int8;
+        try (CausalLanguageModel engine = EngineProviders.discover().load(model,
+                LoadOptions.builder().device("cpu").backend("native").build())) {
+            f32 = lastLogits(engine, PROMPT);
+        }
+        try (CausalLanguageModel engine = EngineProviders.discover().load(model,
+                LoadOptions.builder().device("cpu").backend("native").weightType(WeightType.INT8).build())) {
+            int8 = lastLogits(engine, PROMPT);
+        }
+        assertThat(maxDiff(int8, f32)).isGreaterThan(0);
+        assertThat(argmax(int8)).isEqualTo(argmax(f32));
     }
 
     private static CausalLanguageModel pytorch(Path dir) {
