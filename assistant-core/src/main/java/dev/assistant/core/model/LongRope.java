@@ -11,7 +11,7 @@ import java.util.List;
  * @param longFactor           head_dim / 2 divisors used beyond
  * @param originalMaxPositions {@code original_max_position_embeddings}
  * @param attentionFactor      {@code attention_factor}, by default {@code sqrt(1 + ln(s) / ln(original))} with
- *                             {@code s = max_position_embeddings / original} (1 when s <= 1)
+ *                             {@code s = max_position_embeddings / original} (1 when {@code s <= 1})
  */
 public record LongRope(List<Double> shortFactor, List<Double> longFactor, int originalMaxPositions,
                        double attentionFactor) {

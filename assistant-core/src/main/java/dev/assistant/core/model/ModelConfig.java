@@ -165,7 +165,8 @@ public record ModelConfig(
         double localTheta = gemma3 ? r.optionalPositiveDouble("rope_local_base_freq", 10000.0) : 0;
         Gemma2Settings gemma = new Gemma2Settings(r.optionalPositiveDouble("query_pre_attn_scalar", headDim),
                 r.optionalPositiveInt("sliding_window", 4096, MAX_POSITIONS),
-                r.optionalPositiveDouble("attn_logit_softcapping", 0), r.optionalPositiveDouble("final_logit_softcapping", 0),
+                // HF's Gemma2Config caps by default (50 and 30) when the keys are absent; null means no capping
+                r.softcap("attn_logit_softcapping", gemma3 ? 0 : 50.0), r.softcap("final_logit_softcapping", gemma3 ? 0 : 30.0),
                 sliding, localTheta);
         return new ModelConfig(arch, name, hidden, r.positiveInt("intermediate_size", MAX_INTERMEDIATE),
                 layers, heads, kvHeads, headDim,
@@ -273,6 +274,15 @@ public record ModelConfig(
                 throw invalid(field, "must be a positive number, was " + n);
             }
             return n.asDouble();
+        }
+
+        /** A soft-capping value: {@code absent} when the key is missing, 0 (none) when it is null. */
+        double softcap(String field, double absent) {
+            JsonNode n = root.get(field);
+            if (n == null) {
+                return absent;
+            }
+            return n.isNull() ? 0 : optionalPositiveDouble(field, 0);
         }
 
         boolean optionalBoolean(String field, boolean fallback) {
