@@ -70,6 +70,10 @@ typedef struct {
     /* with AVX-512 VNNI (else NULL): INT8 products on 16-bit activations */
     void (*quantize_rows)(const float *x, int rows, int in, Wide *a);
     void (*linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end);
+    /* attend over an INT8 KV cache (kv_cache.h): keys [head_dim, capacity] and values [capacity, head_dim] int8,
+     * with their per-position scales ([capacity] each) */
+    void (*attend_int8)(const float *q, const int8_t *keys, const float *key_scales, const int8_t *values,
+                        const float *value_scales, int capacity, int length, int head_dim, float *scores, float *out);
 } Kernels;
 
 /* The variants, widest first. */

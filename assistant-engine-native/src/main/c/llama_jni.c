@@ -111,6 +111,15 @@ JNIEXPORT jint JNICALL JNI(threads)(JNIEnv *env, jclass cls, jlong handle) {
     return m ? llama_threads(m) : 0;
 }
 
+/* The KV cache type of later passes (LlamaKvType: 0 float32, 1 INT8). */
+JNIEXPORT void JNICALL JNI(setKvCacheType)(JNIEnv *env, jclass cls, jlong handle, jint type) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    const char *error = NULL;
+    succeeded(env, llama_set_kv_type(m, type, &error), error);
+}
+
 /*
  * The setters pin the Java arrays (GetPrimitiveArrayCritical) only while the model copies them: no other JNI call
  * is made in between.

@@ -25,6 +25,7 @@
 
 #include "block_linear.h"
 #include "kernels.h"
+#include "kv_cache.h"
 #include "llama_model.h"
 #include "thread_pool.h"
 
@@ -52,6 +53,7 @@ struct LlamaModel {
     int embed_from_head;    /* the embedding table is the head's block matrix (tied, quantized) */
     BlockLinear *embed_block; /* an untied embedding table kept in a block format (owned), or NULL */
     long owned_bytes;
+    LlamaKvType kv_type; /* how the caches of a pass store keys and values */
 };
 
 /* One forward pass's rows and caches. */
@@ -124,6 +126,22 @@ static void rope_factors(const LlamaModel *m, int position, float *cos_out, floa
     }
 }
 
+/* Writes one row's keys and values (k, v: [kv_heads, head_dim]) at position p of INT8 layer buffers (kv_cache.h),
+ * each head quantized with its own scale. */
+static void cache_int8(const LlamaModel *m, void *keys, void *values, int cap, int p, const float *k, const float *v) {
+    int hd = m->head_dim;
+    float *key_scales = kv_int8_scales(keys), *value_scales = kv_int8_scales(values);
+    int8_t *key_elements = kv_int8_elements(keys, m->kv_heads, cap);
+    int8_t *value_elements = kv_int8_elements(values, m->kv_heads, cap);
+    for (int g = 0; g < m->kv_heads; g++) {
+        /* keys transposed: dimension d of position p at [g, d, p] */
+        key_scales[(size_t)g * cap + p] = kv_int8_quantize(k + (size_t)g * hd, hd,
+                                                           key_elements + (size_t)g * hd * cap + p, (size_t)cap);
+        value_scales[(size_t)g * cap + p] = kv_int8_quantize(v + (size_t)g * hd, hd,
+                                                             value_elements + ((size_t)g * cap + p) * hd, 1);
+    }
+}
+
 /*
  * Rotates q (scaled by 1/sqrt(head_dim)) and k of every row in place with the rows' factors ([rows, head_dim]) and
  * writes k and v into the caches at the rows' positions.
@@ -149,6 +167,10 @@ static void rotate_and_cache(const LlamaModel *m, const Batch *b, int layer, flo
         int s = b->row_segment[r], cap = b->capacity[s], p = b->row_position[r];
         float *keys = b->keys[(size_t)s * m->layers + layer], *values = b->values[(size_t)s * m->layers + layer];
         const float *k = row + (size_t)m->heads * hd, *v = k + (size_t)m->kv_heads * hd;
+        if (m->kv_type == LLAMA_KV_INT8) {
+            cache_int8(m, keys, values, cap, p, k, v);
+            continue;
+        }
         for (int g = 0; g < m->kv_heads; g++) {
             for (int d = 0; d < hd; d++) keys[((size_t)g * hd + d) * cap + p] = k[g * hd + d];
             memcpy(values + ((size_t)g * cap + p) * hd, v + (size_t)g * hd, (size_t)hd * sizeof(float));
@@ -209,6 +231,19 @@ typedef struct {
     int grain;          /* (row, head) pairs per chunk */
 } AttentionTask;
 
+/* Query head h of row r over KV head g of segment s's INT8 caches (kv_cache.h). */
+static void attend_int8(const AttentionTask *a, int r, int h, int g, int s, int cap, float *scores) {
+    const LlamaModel *m = a->m;
+    int hd = m->head_dim, width = (m->heads + 2 * m->kv_heads) * hd;
+    void *keys = a->b->keys[(size_t)s * m->layers + a->layer], *values = a->b->values[(size_t)s * m->layers + a->layer];
+    m->k->attend_int8(a->qkv + (size_t)r * width + (size_t)h * hd,
+                      kv_int8_elements(keys, m->kv_heads, cap) + (size_t)g * hd * cap,
+                      kv_int8_scales(keys) + (size_t)g * cap,
+                      kv_int8_elements(values, m->kv_heads, cap) + (size_t)g * cap * hd,
+                      kv_int8_scales(values) + (size_t)g * cap, cap, a->b->row_position[r] + 1, hd, scores,
+                      a->out + (size_t)r * m->heads * hd + (size_t)h * hd);
+}
+
 static void attention_task(void *ctx, int begin, int end) {
     AttentionTask *a = ctx;
     const LlamaModel *m = a->m;
@@ -217,6 +252,10 @@ static void attention_task(void *ctx, int begin, int end) {
     for (int i = begin; i < end; i++) {
         int r = i / m->heads, h = i % m->heads, g = h / group;
         int s = a->b->row_segment[r], cap = a->b->capacity[s];
+        if (m->kv_type == LLAMA_KV_INT8) {
+            attend_int8(a, r, h, g, s, cap, scores);
+            continue;
+        }
         const float *keys = a->b->keys[(size_t)s * m->layers + a->layer] + (size_t)g * hd * cap;
         const float *values = a->b->values[(size_t)s * m->layers + a->layer] + (size_t)g * cap * hd;
         m->k->attend(a->qkv + (size_t)r * width + (size_t)h * hd, keys, values, cap, a->b->row_position[r] + 1, hd,
@@ -544,6 +583,18 @@ const char *llama_kernels_name(const LlamaModel *m) {
 
 int llama_threads(const LlamaModel *m) {
     return pool_threads(m->pool);
+}
+
+LlamaStatus llama_set_kv_type(LlamaModel *m, int type, const char **error) {
+    if (type != LLAMA_KV_F32 && type != LLAMA_KV_INT8) REFUSE("unknown KV cache type");
+    pthread_mutex_lock(&m->pass_lock); /* never between a pass's layers */
+    m->kv_type = (LlamaKvType)type;
+    pthread_mutex_unlock(&m->pass_lock);
+    return LLAMA_OK;
+}
+
+LlamaKvType llama_kv_type(const LlamaModel *m) {
+    return m->kv_type;
 }
 
 long llama_owned_bytes(const LlamaModel *m) {

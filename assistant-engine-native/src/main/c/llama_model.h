@@ -127,6 +127,14 @@ typedef struct {
 /* Runs a pass; passes on one model are serialized (a pass uses every thread of the model). */
 LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *pass, const char **error);
 
+/* How a model's KV caches store keys and values: float32 (the layout of LlamaPass), or INT8 (kv_cache.h: per layer,
+ * float32 scales [kv_heads, capacity] followed by int8 elements in the float32 layout's order). */
+typedef enum { LLAMA_KV_F32 = 0, LLAMA_KV_INT8 = 1 } LlamaKvType;
+
+/* Sets the KV cache type of every later pass (default LLAMA_KV_F32): the caches passed must have its layout. */
+LlamaStatus llama_set_kv_type(LlamaModel *m, int type, const char **error);
+LlamaKvType llama_kv_type(const LlamaModel *m);
+
 /* The inverse frequencies ([head_dim / 2]) the model rotates with, as config.json's rope settings define them. */
 LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error);
 

@@ -53,7 +53,8 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 (f32, per-channel INT8, Q4_0/Q8_0 blocks), no libtorch";
+        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 (f32, per-channel INT8, Q4_0/Q8_0 blocks; "
+                + "f32 or int8 KV cache), no libtorch";
     }
 
     @Override
@@ -103,7 +104,8 @@ public final class NativeEngineProvider implements EngineProvider {
         }
         String family = phi3 ? "Phi-3" : config.architecture() == Architecture.QWEN3 ? "Qwen3" : "Llama";
         return EngineSupport.yes(EngineSupport.PREFERRED, family + " on the CPU, " + type
-                + " weights, " + NativeLlamaLayers.kernelsHere(kernels) + " kernels, " + options.effectiveThreads()
+                + " weights, " + options.kvCacheType() + " KV cache, " + NativeLlamaLayers.kernelsHere(kernels)
+                + " kernels, " + options.effectiveThreads()
                 + " threads");
     }
 

@@ -2,6 +2,7 @@ package dev.assistant.engine.cpu;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.RopeScaling;
 import dev.assistant.quant.BlockMatrix;
@@ -109,6 +110,14 @@ final class NativeLlamaLayers implements AutoCloseable {
     /** Bytes of native memory the weights copied here hold. */
     long ownedBytes() {
         return read(() -> ownedBytes(handle));
+    }
+
+    /**
+     * How the KV caches of later passes store keys and values: float32, or INT8 with a float32 scale per head and
+     * position ({@link NativeKvCache} lays the buffers out as {@code kv_cache.h} reads them).
+     */
+    void setKvCacheType(KvCacheType type) {
+        write(() -> setKvCacheType(handle, type == KvCacheType.INT8 ? 1 : 0));
     }
 
     /** The RMSNorm weights of {@code layer} (copied). */
@@ -313,6 +322,8 @@ final class NativeLlamaLayers implements AutoCloseable {
     private static native int threads(long handle);
 
     private static native String instructionSet(long handle);
+
+    private static native void setKvCacheType(long handle, int type);
 
     private static native void setNorms(long handle, int layer, float[] attention, float[] mlp);
 

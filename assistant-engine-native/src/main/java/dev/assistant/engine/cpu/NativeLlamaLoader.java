@@ -2,6 +2,7 @@ package dev.assistant.engine.cpu;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.BlockWeights;
 import dev.assistant.core.model.Int8Weights;
@@ -72,11 +73,11 @@ final class NativeLlamaLoader {
             NativeLlamaLoader loader = new NativeLlamaLoader(c, new TensorReader(store), scheme, quantizeTables,
                     // a q4 directory's table and head are used as it stored them (blocks, or float32)
                     blockTarget, blockTarget == null || c.blockFormat().isPresent() ? null : headFormat(options));
-            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels);
-            LOG.info("loaded {} natively ({} layers, {} weights{}, {} bytes of weights, {} kernels, {} threads) in {} ms",
-                    dir.path(), c.numLayers(), model.computeType(),
-                    loader.formats.isEmpty() ? "" : " " + loader.formats, model.weightBytes(), model.instructionSet(),
-                    model.threads(), (System.nanoTime() - start) / 1_000_000);
+            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels, options.kvCacheType());
+            LOG.info("loaded {} natively ({} layers, {} weights{}, {} bytes of weights, {} KV cache, {} kernels, {} "
+                            + "threads) in {} ms", dir.path(), c.numLayers(), model.computeType(),
+                    loader.formats.isEmpty() ? "" : " " + loader.formats, model.weightBytes(), model.kvCacheType(),
+                    model.instructionSet(), model.threads(), (System.nanoTime() - start) / 1_000_000);
             return model;
         } catch (AssistantException e) {
             throw e;
@@ -97,9 +98,10 @@ final class NativeLlamaLoader {
         };
     }
 
-    private NativeLlamaModel build(int threads, String kernels) {
+    private NativeLlamaModel build(int threads, String kernels, KvCacheType kvCacheType) {
         NativeLlamaLayers natives = NativeLlamaLayers.create(c, threads, kernels);
         try {
+            natives.setKvCacheType(kvCacheType);
             int hidden = c.hiddenSize();
             for (int i = 0; i < c.numLayers(); i++) {
                 if (int8 != null) {
@@ -122,7 +124,8 @@ final class NativeLlamaLoader {
             NativeLlamaModel.Embedder embedder = embeddingAndHead(natives);
             String type = int8 != null ? "int8" : blocks.target().isPresent() ? "q4"
                     : formats.keySet().stream().anyMatch(f -> !f.endsWith("f32")) ? "blocks" : "f32";
-            return new NativeLlamaModel(c, natives, owned, embedder, type, heldBytes + natives.ownedBytes());
+            return new NativeLlamaModel(c, natives, owned, embedder, type, heldBytes + natives.ownedBytes(),
+                    kvCacheType);
         } catch (RuntimeException | Error e) {
             natives.close();
             owned.forEach(DirectBuffers::release);
