@@ -45,6 +45,7 @@ typedef struct {
     float *scale;       /* [out] (owned), with i8 */
     float *bias;        /* [out] (owned), or NULL */
     int32_t *row_sum;   /* [out] sum of each INT8 row (owned), with i8 */
+    struct BlockLinear *block; /* group-32 Q4_0/Q8_0 weights (owned, block_linear.h), or NULL */
 } Linear;
 
 /* Rows of activations quantized to 16 bits for the VNNI products: high and low bytes of round(x / scale) + 32768,
@@ -54,10 +55,6 @@ typedef struct {
     float *scale;
     int padded;
 } Wide;
-
-/* Outputs of a linear layer that every group of rows finishes before the next tile (a multiple of 8, the widest
- * block): 32 rows of 576 INT8 weights are 18 KB, which stay in cache for the later groups of a batch. */
-#define OUTPUT_TILE 32
 
 /* Bytes ahead of the current position a product prefetches in each weight row. */
 #define AHEAD 1024
@@ -73,6 +70,10 @@ typedef struct {
     /* with AVX-512 VNNI (else NULL): INT8 products on 16-bit activations */
     void (*quantize_rows)(const float *x, int rows, int in, Wide *a);
     void (*linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end);
+    /* attend over an INT8 KV cache (kv_cache.h): keys [head_dim, capacity] and values [capacity, head_dim] int8,
+     * with their per-position scales ([capacity] each) */
+    void (*attend_int8)(const float *q, const int8_t *keys, const float *key_scales, const int8_t *values,
+                        const float *value_scales, int capacity, int length, int head_dim, float *scores, float *out);
 } Kernels;
 
 /* The variants, widest first. */

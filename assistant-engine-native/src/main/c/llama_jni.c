@@ -111,6 +111,15 @@ JNIEXPORT jint JNICALL JNI(threads)(JNIEnv *env, jclass cls, jlong handle) {
     return m ? llama_threads(m) : 0;
 }
 
+/* The KV cache type of later passes (LlamaKvType: 0 float32, 1 INT8). */
+JNIEXPORT void JNICALL JNI(setKvCacheType)(JNIEnv *env, jclass cls, jlong handle, jint type) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    const char *error = NULL;
+    succeeded(env, llama_set_kv_type(m, type, &error), error);
+}
+
 /*
  * The setters pin the Java arrays (GetPrimitiveArrayCritical) only while the model copies them: no other JNI call
  * is made in between.
@@ -205,6 +214,42 @@ JNIEXPORT void JNICALL JNI(setInt8Linear)(JNIEnv *env, jclass cls, jlong handle,
     if (s) (*env)->ReleasePrimitiveArrayCritical(env, scales, s, JNI_ABORT);
     if (v) (*env)->ReleasePrimitiveArrayCritical(env, values, v, JNI_ABORT);
     succeeded(env, status, error ? error : "cannot pin a Java array");
+}
+
+JNIEXPORT void JNICALL JNI(setBlockLinear)(JNIEnv *env, jclass cls, jlong handle, jint layer, jint slot, jint type,
+                                           jbyteArray blocks, jfloatArray bias) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    jsize count = length_of(env, blocks), bias_count = length_of(env, bias);
+    uint8_t *v = blocks ? (*env)->GetPrimitiveArrayCritical(env, blocks, NULL) : NULL;
+    float *b = bias ? (*env)->GetPrimitiveArrayCritical(env, bias, NULL) : NULL;
+    const char *error = NULL;
+    LlamaStatus status = (blocks && !v) || (bias && !b) ? LLAMA_NO_MEMORY
+            : llama_set_block_linear(m, layer, slot, type, v, count, b, bias_count, &error);
+    if (b) (*env)->ReleasePrimitiveArrayCritical(env, bias, b, JNI_ABORT);
+    if (v) (*env)->ReleasePrimitiveArrayCritical(env, blocks, v, JNI_ABORT);
+    succeeded(env, status, error ? error : "cannot pin a Java array");
+}
+
+JNIEXPORT void JNICALL JNI(setBlockEmbedding)(JNIEnv *env, jclass cls, jlong handle, jint type, jbyteArray blocks) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    jsize count = length_of(env, blocks);
+    uint8_t *v = blocks ? (*env)->GetPrimitiveArrayCritical(env, blocks, NULL) : NULL;
+    const char *error = NULL;
+    LlamaStatus status = blocks && !v ? LLAMA_NO_MEMORY : llama_set_block_embedding(m, type, v, count, &error);
+    if (v) (*env)->ReleasePrimitiveArrayCritical(env, blocks, v, JNI_ABORT);
+    succeeded(env, status, error ? error : "cannot pin a Java array");
+}
+
+JNIEXPORT void JNICALL JNI(setEmbeddingFromHead)(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    const char *error = NULL;
+    succeeded(env, llama_set_embedding_from_head(m, &error), error);
 }
 
 /* The float32 embedding table [vocab, hidden] (a direct buffer, read in place). */

@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block_linear.h"
 #include "kernels.h"
+#include "kv_cache.h"
 #include "llama_model.h"
 #include "thread_pool.h"
 
@@ -47,7 +49,11 @@ struct LlamaModel {
     size_t scratch_size;
     Pool *pool;
     const Kernels *k;
+    const BlockKernels *bk; /* the same variant's group-32 block products */
+    int embed_from_head;    /* the embedding table is the head's block matrix (tied, quantized) */
+    BlockLinear *embed_block; /* an untied embedding table kept in a block format (owned), or NULL */
     long owned_bytes;
+    LlamaKvType kv_type; /* how the caches of a pass store keys and values */
 };
 
 /* One forward pass's rows and caches. */
@@ -120,6 +126,22 @@ static void rope_factors(const LlamaModel *m, int position, float *cos_out, floa
     }
 }
 
+/* Writes one row's keys and values (k, v: [kv_heads, head_dim]) at position p of INT8 layer buffers (kv_cache.h),
+ * each head quantized with its own scale. */
+static void cache_int8(const LlamaModel *m, void *keys, void *values, int cap, int p, const float *k, const float *v) {
+    int hd = m->head_dim;
+    float *key_scales = kv_int8_scales(keys), *value_scales = kv_int8_scales(values);
+    int8_t *key_elements = kv_int8_elements(keys, m->kv_heads, cap);
+    int8_t *value_elements = kv_int8_elements(values, m->kv_heads, cap);
+    for (int g = 0; g < m->kv_heads; g++) {
+        /* keys transposed: dimension d of position p at [g, d, p] */
+        key_scales[(size_t)g * cap + p] = kv_int8_quantize(k + (size_t)g * hd, hd,
+                                                           key_elements + (size_t)g * hd * cap + p, (size_t)cap);
+        value_scales[(size_t)g * cap + p] = kv_int8_quantize(v + (size_t)g * hd, hd,
+                                                             value_elements + ((size_t)g * cap + p) * hd, 1);
+    }
+}
+
 /*
  * Rotates q (scaled by 1/sqrt(head_dim)) and k of every row in place with the rows' factors ([rows, head_dim]) and
  * writes k and v into the caches at the rows' positions.
@@ -145,6 +167,10 @@ static void rotate_and_cache(const LlamaModel *m, const Batch *b, int layer, flo
         int s = b->row_segment[r], cap = b->capacity[s], p = b->row_position[r];
         float *keys = b->keys[(size_t)s * m->layers + layer], *values = b->values[(size_t)s * m->layers + layer];
         const float *k = row + (size_t)m->heads * hd, *v = k + (size_t)m->kv_heads * hd;
+        if (m->kv_type == LLAMA_KV_INT8) {
+            cache_int8(m, keys, values, cap, p, k, v);
+            continue;
+        }
         for (int g = 0; g < m->kv_heads; g++) {
             for (int d = 0; d < hd; d++) keys[((size_t)g * hd + d) * cap + p] = k[g * hd + d];
             memcpy(values + ((size_t)g * cap + p) * hd, v + (size_t)g * hd, (size_t)hd * sizeof(float));
@@ -160,13 +186,16 @@ typedef struct {
     const Linear *L;
     const float *x;
     const Wide *wide; /* x quantized for the VNNI products, or NULL */
+    const BlockActs *acts; /* x quantized for the block products, or NULL */
     int rows;
     float *y;
 } LinearTask;
 
 static void linear_task(void *ctx, int begin, int end) {
     LinearTask *k = ctx;
-    if (k->wide) {
+    if (k->acts) {
+        k->m->bk->linear_range(k->L->block, k->L->bias, k->acts, k->rows, k->y, begin, end);
+    } else if (k->wide) {
         k->m->k->linear_range_wide(k->L, k->wide, k->rows, k->y, begin, end);
     } else {
         k->m->k->linear_range(k->L, k->x, k->rows, k->y, begin, end);
@@ -177,10 +206,17 @@ static void linear_task(void *ctx, int begin, int end) {
 #define LINEAR_GRAIN 32
 
 /* y = L(x) on all threads; `wide` is scratch for x's 16-bit form when the INT8 products use it. */
-static void linear_run(LlamaModel *m, const Linear *L, const float *x, int rows, float *y, Wide *wide) {
+static void linear_run(LlamaModel *m, const Linear *L, const float *x, int rows, float *y, Wide *wide,
+                       BlockActs *acts) {
+    if (L->block) {
+        m->bk->quantize(x, rows, L->in, acts);
+        LinearTask task = {m, L, x, NULL, acts, rows, y};
+        pool_run(m->pool, L->out, LINEAR_GRAIN, 1, linear_task, &task);
+        return;
+    }
     int quantized = L->i8 && m->k->quantize_rows;
     if (quantized) m->k->quantize_rows(x, rows, L->in, wide);
-    LinearTask task = {m, L, x, quantized ? wide : NULL, rows, y};
+    LinearTask task = {m, L, x, quantized ? wide : NULL, NULL, rows, y};
     pool_run(m->pool, L->out, LINEAR_GRAIN, 1, linear_task, &task);
 }
 
@@ -195,6 +231,19 @@ typedef struct {
     int grain;          /* (row, head) pairs per chunk */
 } AttentionTask;
 
+/* Query head h of row r over KV head g of segment s's INT8 caches (kv_cache.h). */
+static void attend_int8(const AttentionTask *a, int r, int h, int g, int s, int cap, float *scores) {
+    const LlamaModel *m = a->m;
+    int hd = m->head_dim, width = (m->heads + 2 * m->kv_heads) * hd;
+    void *keys = a->b->keys[(size_t)s * m->layers + a->layer], *values = a->b->values[(size_t)s * m->layers + a->layer];
+    m->k->attend_int8(a->qkv + (size_t)r * width + (size_t)h * hd,
+                      kv_int8_elements(keys, m->kv_heads, cap) + (size_t)g * hd * cap,
+                      kv_int8_scales(keys) + (size_t)g * cap,
+                      kv_int8_elements(values, m->kv_heads, cap) + (size_t)g * cap * hd,
+                      kv_int8_scales(values) + (size_t)g * cap, cap, a->b->row_position[r] + 1, hd, scores,
+                      a->out + (size_t)r * m->heads * hd + (size_t)h * hd);
+}
+
 static void attention_task(void *ctx, int begin, int end) {
     AttentionTask *a = ctx;
     const LlamaModel *m = a->m;
@@ -203,6 +252,10 @@ static void attention_task(void *ctx, int begin, int end) {
     for (int i = begin; i < end; i++) {
         int r = i / m->heads, h = i % m->heads, g = h / group;
         int s = a->b->row_segment[r], cap = a->b->capacity[s];
+        if (m->kv_type == LLAMA_KV_INT8) {
+            attend_int8(a, r, h, g, s, cap, scores);
+            continue;
+        }
         const float *keys = a->b->keys[(size_t)s * m->layers + a->layer] + (size_t)g * hd * cap;
         const float *values = a->b->values[(size_t)s * m->layers + a->layer] + (size_t)g * cap * hd;
         m->k->attend(a->qkv + (size_t)r * width + (size_t)h * hd, keys, values, cap, a->b->row_position[r] + 1, hd,
@@ -224,6 +277,7 @@ typedef struct {
     float *scores;                          /* attention scratch: 4 chunks per thread (pool_grain) */
     float *last;                            /* the rows whose logits are wanted, normed */
     Wide wide;                              /* activations in 16-bit form for the VNNI products */
+    BlockActs acts;                         /* activations in 8-bit groups for the block products */
 } Pass;
 
 /* Places `count` items of `size` bytes at *at in base (64-byte aligned) and advances *at; NULL when measuring. */
@@ -261,6 +315,10 @@ static size_t pass_layout(const LlamaModel *m, size_t rows, size_t selected, siz
     p->wide.hi = carve(base, &at, wide ? rows * p->wide.padded : 0, 1);
     p->wide.lo = carve(base, &at, wide ? rows * p->wide.padded : 0, 1);
     p->wide.scale = carve(base, &at, wide ? rows : 0, sizeof(float));
+    p->acts.chunks = (int)((widest + 127) / 128);
+    p->acts.q = carve(base, &at, rows * p->acts.chunks * 128, 1);
+    p->acts.d = carve(base, &at, rows * p->acts.chunks * 4, sizeof(float));
+    p->acts.neg_corr = carve(base, &at, rows * p->acts.chunks * 16, sizeof(int32_t));
     return at;
 }
 
@@ -303,31 +361,32 @@ static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
     for (int l = 0; l < m->layers; l++) {
         Layer *layer = &m->layer[l];
         m->k->rms_norm(p->x, layer->attention_norm, m->eps, rows, hidden, p->h);
-        linear_run(m, &layer->linear[LLAMA_QKV], p->h, rows, p->qkv, &p->wide);
+        linear_run(m, &layer->linear[LLAMA_QKV], p->h, rows, p->qkv, &p->wide, &p->acts);
         if (layer->query_norm) head_norms(m, layer, p->qkv, rows);
         rotate_and_cache(m, b, l, p->qkv, p->cos, p->sin);
         int pairs = rows * m->heads, grain = pool_grain(m->pool, pairs);
         AttentionTask task = {m, b, l, p->qkv, p->att, p->scores, longest, grain};
         pool_run(m->pool, pairs, grain, 0, attention_task, &task);
-        linear_run(m, &layer->linear[LLAMA_O], p->att, rows, p->tmp, &p->wide);
+        linear_run(m, &layer->linear[LLAMA_O], p->att, rows, p->tmp, &p->wide, &p->acts);
         add_into(p->x, p->tmp, (size_t)rows * hidden);
         m->k->rms_norm(p->x, layer->mlp_norm, m->eps, rows, hidden, p->h);
-        linear_run(m, &layer->linear[LLAMA_GATE_UP], p->h, rows, p->gu, &p->wide);
+        linear_run(m, &layer->linear[LLAMA_GATE_UP], p->h, rows, p->gu, &p->wide, &p->acts);
         m->k->swiglu(p->gu, rows, m->ffn, p->mlp);
-        linear_run(m, &layer->linear[LLAMA_DOWN], p->mlp, rows, p->tmp, &p->wide);
+        linear_run(m, &layer->linear[LLAMA_DOWN], p->mlp, rows, p->tmp, &p->wide, &p->acts);
         add_into(p->x, p->tmp, (size_t)rows * hidden);
     }
 }
 
 /* Whether every layer has its norms and all four products, and the final norm and head are there. */
 static int complete(const LlamaModel *m) {
-    if (!m->final_norm || !(m->head.f32 || (m->head.i8 && m->head.scale))) return 0;
+    if (!m->final_norm || !(m->head.f32 || m->head.block || (m->head.i8 && m->head.scale))) return 0;
+    if (m->embed_from_head && !m->head.block) return 0;
     for (int l = 0; l < m->layers; l++) {
         const Layer *layer = &m->layer[l];
         if (!layer->attention_norm || !layer->mlp_norm) return 0;
         for (int s = 0; s < LLAMA_SLOTS; s++) {
             const Linear *L = &layer->linear[s];
-            if (!(L->f32 || (L->i8 && L->scale))) return 0;
+            if (!(L->f32 || L->block || (L->i8 && L->scale))) return 0;
         }
     }
     return 1;
@@ -353,7 +412,7 @@ static LlamaStatus check_pass(const LlamaModel *m, const LlamaPass *a, int *long
         REFUSE("segment arguments do not match each other");
     }
     if (a->n_logits != selected * m->vocab) REFUSE("the logits array is not [logit rows, vocab]");
-    if (a->embedded ? a->n_embedded != rows * m->hidden : !m->embedding) {
+    if (a->embedded ? a->n_embedded != rows * m->hidden : !m->embedding && !m->embed_from_head && !m->embed_block) {
         REFUSE(a->embedded ? "embedded rows are not [rows, hidden]" : "no embedding table and no embedded rows");
     }
     long total = 0;
@@ -407,6 +466,10 @@ LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *a, const char **error)
     }
     for (int r = 0; r < rows; r++) {
         rope_factors(m, p.row_position[r], p.cos + (size_t)r * m->head_dim, p.sin + (size_t)r * m->head_dim);
+        if (!a->embedded && !m->embedding) {
+            block_linear_row(m->embed_block ? m->embed_block : m->head.block, a->ids[r], p.x + (size_t)r * m->hidden);
+            continue;
+        }
         const float *source = a->embedded ? a->embedded + (size_t)r * m->hidden
                                           : m->embedding + (size_t)a->ids[r] * m->hidden;
         memcpy(p.x + (size_t)r * m->hidden, source, (size_t)m->hidden * sizeof(float));
@@ -417,7 +480,7 @@ LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *a, const char **error)
         m->k->rms_norm(p.x + (size_t)a->logit_rows[i] * m->hidden, m->final_norm, m->eps, 1, m->hidden,
                        p.last + (size_t)i * m->hidden);
     }
-    linear_run(m, &m->head, p.last, selected, a->logits, &p.wide);
+    linear_run(m, &m->head, p.last, selected, a->logits, &p.wide, &p.acts);
     scratch_release(m, block);
     pthread_mutex_unlock(&m->pass_lock);
     return LLAMA_OK;
@@ -431,6 +494,8 @@ static void free_linear(Linear *L) {
     free(L->scale);
     free(L->bias);
     free(L->row_sum);
+    block_linear_free(L->block);
+    free(L->block);
     memset(L, 0, sizeof *L);
 }
 
@@ -448,6 +513,8 @@ void llama_destroy(LlamaModel *m) {
         free(m->layer);
     }
     free_linear(&m->head);
+    block_linear_free(m->embed_block);
+    free(m->embed_block);
     free(m->final_norm);
     free(m->inv_freq);
     free(m->scratch);
@@ -491,6 +558,9 @@ LlamaStatus llama_create(const LlamaConfig *c, LlamaModel **out, const char **er
     m->eps = c->eps;
     m->inv_freq = inv_freq;
     m->k = kernels_select(c->widest_kernels, c->absent_cpu_features);
+    for (int v = 0; v < KERNELS_VARIANTS; v++) {
+        if (kernels_variant(v) == m->k) m->bk = block_kernels_variant(v);
+    }
     pthread_mutex_init(&m->pass_lock, NULL);
     m->layer = calloc((size_t)c->layers, sizeof(Layer));
     m->pool = pool_create(c->threads);
@@ -513,6 +583,18 @@ const char *llama_kernels_name(const LlamaModel *m) {
 
 int llama_threads(const LlamaModel *m) {
     return pool_threads(m->pool);
+}
+
+LlamaStatus llama_set_kv_type(LlamaModel *m, int type, const char **error) {
+    if (type != LLAMA_KV_F32 && type != LLAMA_KV_INT8) REFUSE("unknown KV cache type");
+    pthread_mutex_lock(&m->pass_lock); /* never between a pass's layers */
+    m->kv_type = (LlamaKvType)type;
+    pthread_mutex_unlock(&m->pass_lock);
+    return LLAMA_OK;
+}
+
+LlamaKvType llama_kv_type(const LlamaModel *m) {
+    return m->kv_type;
 }
 
 long llama_owned_bytes(const LlamaModel *m) {
@@ -653,5 +735,69 @@ LlamaStatus llama_set_int8_linear(LlamaModel *m, int layer, int slot, const int8
 LlamaStatus llama_set_embedding(LlamaModel *m, const float *table, long count, const char **error) {
     if (!table || count != (long)m->vocab * m->hidden) REFUSE("the embedding table is not [vocab, hidden]");
     m->embedding = table;
+    m->embed_from_head = 0;
+    if (m->embed_block) {
+        m->owned_bytes -= block_linear_bytes(m->embed_block);
+        block_linear_free(m->embed_block);
+        free(m->embed_block);
+        m->embed_block = NULL;
+    }
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_block_linear(LlamaModel *m, int layer, int slot, int type, const uint8_t *blocks, long bytes,
+                                   const float *bias, long bias_count, const char **error) {
+    int out, in;
+    Linear *L = linear_slot(m, layer, slot, &out, &in);
+    if (!L) REFUSE("no such layer or slot");
+    if (type != BLOCK_Q4_0 && type != BLOCK_Q8_0) REFUSE("the block type is neither Q4_0 nor Q8_0");
+    long groups = (in + BLOCK_GROUP - 1) / BLOCK_GROUP;
+    long expected = (long)out * groups * (type == BLOCK_Q4_0 ? BLOCK_Q4_0_BYTES : BLOCK_Q8_0_BYTES);
+    if (!blocks || bytes != expected) REFUSE("the blocks are not [out, ceil(in / 32)] blocks of their type");
+    if (bias && (bias_count != out || layer == LLAMA_HEAD)) REFUSE("the bias is not [out] (or is the head's)");
+    BlockLinear *block = calloc(1, sizeof *block);
+    float *bias_copy = bias ? copy_floats(m, bias, out) : NULL;
+    if (!block || (bias && !bias_copy) || block_linear_init(block, type, out, in, blocks, bytes) != 0) {
+        free(block);
+        if (bias_copy) m->owned_bytes -= (long)out * (long)sizeof(float);
+        free(bias_copy);
+        NO_MEMORY();
+    }
+    if (layer == LLAMA_HEAD) m->embed_from_head = 0;
+    free_linear(L);
+    L->out = out;
+    L->in = in;
+    L->bias = bias_copy;
+    L->block = block;
+    m->owned_bytes += block_linear_bytes(block);
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_embedding_from_head(LlamaModel *m, const char **error) {
+    if (!m->head.block) REFUSE("the head is not a block matrix");
+    m->embed_from_head = 1;
+    m->embedding = NULL;
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_block_embedding(LlamaModel *m, int type, const uint8_t *blocks, long bytes, const char **error) {
+    if (type != BLOCK_Q4_0 && type != BLOCK_Q8_0) REFUSE("the block type is neither Q4_0 nor Q8_0");
+    long groups = (m->hidden + BLOCK_GROUP - 1) / BLOCK_GROUP;
+    long expected = (long)m->vocab * groups * (type == BLOCK_Q4_0 ? BLOCK_Q4_0_BYTES : BLOCK_Q8_0_BYTES);
+    if (!blocks || bytes != expected) REFUSE("the embedding blocks are not [vocab, ceil(hidden / 32)] blocks");
+    BlockLinear *block = calloc(1, sizeof *block);
+    if (!block || block_linear_init(block, type, m->vocab, m->hidden, blocks, bytes) != 0) {
+        free(block);
+        NO_MEMORY();
+    }
+    if (m->embed_block) {
+        m->owned_bytes -= block_linear_bytes(m->embed_block);
+        block_linear_free(m->embed_block);
+        free(m->embed_block);
+    }
+    m->embed_block = block;
+    m->embedding = NULL;
+    m->embed_from_head = 0;
+    m->owned_bytes += block_linear_bytes(block);
     return LLAMA_OK;
 }

@@ -87,6 +87,20 @@ LlamaStatus llama_set_int8_linear(LlamaModel *m, int layer, int slot, const int8
                                   const float *scales, long scale_count, const float *bias, long bias_count,
                                   const char **error);
 
+/*
+ * A matrix quantized in groups of 32 inputs as `slot` of `layer` (or LLAMA_HEAD), copied: `blocks` holds `out` rows of
+ * ceil(in / 32) ggml blocks of `type` (2 = Q4_0: f16 scale + 16 bytes of nibbles, 8 = Q8_0: f16 scale + 32 int8),
+ * the last block of a row zero-padded when in is not a multiple of 32. See block_linear.h.
+ */
+LlamaStatus llama_set_block_linear(LlamaModel *m, int layer, int slot, int type, const uint8_t *blocks, long bytes,
+                                   const float *bias, long bias_count, const char **error);
+
+/* Looks tokens up in the head's block matrix (a tied table kept quantized) instead of a float32 table. */
+LlamaStatus llama_set_embedding_from_head(LlamaModel *m, const char **error);
+
+/* An untied embedding table [vocab, hidden] kept in a block format (as llama_set_block_linear's blocks), copied. */
+LlamaStatus llama_set_block_embedding(LlamaModel *m, int type, const uint8_t *blocks, long bytes, const char **error);
+
 /* The float32 embedding table [vocab, hidden], read in place (rows are otherwise passed in embedded). */
 LlamaStatus llama_set_embedding(LlamaModel *m, const float *table, long count, const char **error);
 
@@ -112,6 +126,14 @@ typedef struct {
 
 /* Runs a pass; passes on one model are serialized (a pass uses every thread of the model). */
 LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *pass, const char **error);
+
+/* How a model's KV caches store keys and values: float32 (the layout of LlamaPass), or INT8 (kv_cache.h: per layer,
+ * float32 scales [kv_heads, capacity] followed by int8 elements in the float32 layout's order). */
+typedef enum { LLAMA_KV_F32 = 0, LLAMA_KV_INT8 = 1 } LlamaKvType;
+
+/* Sets the KV cache type of every later pass (default LLAMA_KV_F32): the caches passed must have its layout. */
+LlamaStatus llama_set_kv_type(LlamaModel *m, int type, const char **error);
+LlamaKvType llama_kv_type(const LlamaModel *m);
 
 /* The inverse frequencies ([head_dim / 2]) the model rotates with, as config.json's rope settings define them. */
 LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error);

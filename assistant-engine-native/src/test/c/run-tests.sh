@@ -31,6 +31,6 @@ fi
 # shellcheck disable=SC2086
 "$cc" -O3 -g -std=gnu11 -fno-math-errno -Wall -Wextra -Werror -Wno-unused-parameter -Wno-psabi \
   -Wno-missing-field-initializers $sanitize -I"$sources" -o "$build/llama_model_test" \
-  "$sources/kernels.c" "$sources/llama_model.c" "$sources/thread_pool.c" "$here"/*.c -lm -lpthread
+  "$sources/kernels.c" "$sources/block_linear.c" "$sources/llama_model.c" "$sources/thread_pool.c" "$here"/*.c -lm -lpthread
 echo "[native-test] built $build/llama_model_test${sanitize:+ (with sanitizers)}"
 "$build/llama_model_test" "$models"

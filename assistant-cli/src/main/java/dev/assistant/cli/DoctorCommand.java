@@ -3,6 +3,7 @@ package dev.assistant.cli;
 import dev.assistant.core.demo.DemoModels;
 import dev.assistant.core.engine.EngineProvider;
 import dev.assistant.core.engine.EngineProviders;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.registry.WeightFootprint;
 import dev.assistant.core.engine.WeightType;
@@ -47,6 +48,10 @@ final class DoctorCommand implements Callable<Integer> {
 
     @Option(names = "--dtype", defaultValue = "f32", description = "dtype to check for --model (default: ${DEFAULT-VALUE})")
     String dtype;
+
+    @Option(names = "--kv-cache", defaultValue = "f32",
+            description = "KV cache type to check and size for --model: f32 or int8 (default: ${DEFAULT-VALUE})")
+    String kvCache;
 
     @Override
     public Integer call() {
@@ -120,9 +125,10 @@ final class DoctorCommand implements Callable<Integer> {
             return;
         }
         LoadOptions options = LoadOptions.builder().device(device).weightType(WeightType.parse(dtype))
-                .backend(backend).build();
+                .kvCacheType(KvCacheType.parse(kvCache)).backend(backend).build();
         EngineProviders.Selection selection = engines.select(ModelDirectory.read(model, false).config(), options);
-        out.printf("  %s with --backend %s --device %s --dtype %s: %s%n", model, backend, device, dtype,
+        out.printf("  %s with --backend %s --device %s --dtype %s --kv-cache %s: %s%n", model, backend, device, dtype,
+                options.kvCacheType(),
                 selection.chosen().map(p -> "loads on '" + p.name() + "'").orElse("NO engine can load it"));
         for (EngineProviders.Verdict v : selection.verdicts()) {
             out.printf("    %s: %s%s%n", v.provider().name(),
@@ -144,9 +150,15 @@ final class DoctorCommand implements Callable<Integer> {
         } catch (IOException e) {
             weights = -1;
         }
-        long perSequence = 2L * c.numLayers() * c.numKvHeads() * c.headDim() * c.maxPositionEmbeddings() * 4;
+        KvCacheType type = KvCacheType.parse(kvCache);
+        long perToken = type.bytesPerToken(c);
+        long perSequence = perToken * c.maxPositionEmbeddings();
         long budget = freeMem < 0 ? -1 : (long) (freeMem * 0.8) - Math.max(0, weights);
         long batch = budget <= 0 ? 1 : Math.max(1, Math.min(64, budget / perSequence));
+        out.printf("  KV cache (%s): %d bytes per token, %s per sequence at the full context of %d tokens%s%n", type,
+                perToken, mib(perSequence), c.maxPositionEmbeddings(), type == KvCacheType.F32
+                        ? " (--kv-cache int8: " + mib(KvCacheType.INT8.bytesPerToken(c) * c.maxPositionEmbeddings())
+                        + ")" : " (f32: " + mib(KvCacheType.F32.bytesPerToken(c) * c.maxPositionEmbeddings()) + ")");
         out.printf("  batch size = %d: each sequence's KV cache at full context (%d tokens) takes %s; with %s of weights%n",
                 batch, c.maxPositionEmbeddings(), mib(perSequence), mib(weights));
         out.printf("    and 80%% of the %s available memory, %d sequences fit (capped at 64).%n", gib(freeMem), batch);

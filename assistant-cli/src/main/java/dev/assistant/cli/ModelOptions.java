@@ -21,8 +21,13 @@ final class ModelOptions {
                     + "Default: the random-weights demo model. serve takes it several times as NAME=PATH.")
     List<String> models = new ArrayList<>();
 
-    @Option(names = "--dtype", defaultValue = "f32", description = "f32, f16 or int8 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "f32", description = "f32, f16, int8 or q4 (default: ${DEFAULT-VALUE})")
     String dtype;
+
+    @Option(names = "--kv-cache", defaultValue = "f32",
+            description = "KV cache type: f32 or int8 (int8: under half the memory per sequence, native engine only; "
+                    + "default: ${DEFAULT-VALUE})")
+    String kvCache;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or cuda:N (default: ${DEFAULT-VALUE})")
     String device;
@@ -95,14 +100,14 @@ final class ModelOptions {
     record Named(String name, Path path) {
     }
 
-    /** Sets the model, dtype, device, engine and threads on {@code b}. */
+    /** Sets the model, dtype, KV cache type, device, engine and threads on {@code b}. */
     AssistantBuilder configure(AssistantBuilder b, PrintWriter err) {
         return configure(b, resolve(err));
     }
 
-    /** Sets {@code path} as the model, and the dtype, device, engine and threads, on {@code b}. */
+    /** Sets {@code path} as the model, and the dtype, KV cache type, device, engine and threads, on {@code b}. */
     AssistantBuilder configure(AssistantBuilder b, Path path) {
-        b.modelPath(path).dtype(dtype).device(device).backend(backend);
+        b.modelPath(path).dtype(dtype).kvCache(kvCache).device(device).backend(backend);
         if (engineOptions != null && !engineOptions.isEmpty()) {
             b.engineOptions(engineOptions);
         }

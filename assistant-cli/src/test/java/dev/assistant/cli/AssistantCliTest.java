@@ -115,13 +115,49 @@ class AssistantCliTest {
     }
 
     @Test
+    void anInt8KvCacheRunsOnTheNativeEngineAndThePyTorchEngineRefusesItByName() throws Exception {
+        Path model = shared("stories260K");
+        Result int8 = run("generate", "--model", model.toString(), "--input-ids", "1", "--max-new-tokens", "8",
+                "--no-stop", "--device", "cpu", "--kv-cache", "int8", "--json");
+        assertThat(int8.exit()).as(int8.err()).isZero();
+        assertThat(JSON.readTree(int8.out()).get("output_ids")).hasSize(8);
+
+        Result torch = run("generate", "--model", model.toString(), "--input-ids", "1", "--device", "cpu",
+                "--kv-cache", "int8", "--backend", "pytorch", "--json");
+        assertThat(torch.exit()).isEqualTo(1);
+        assertThat(torch.err()).contains("ENGINE_UNAVAILABLE").contains("pytorch: cannot, stores KV caches as f32 only, "
+                + "not kvCacheType int8");
+        // GPT-2 runs on the pytorch engine only: auto selection refuses rather than dropping the option
+        Result gpt2 = run("generate", "--model", shared("tinystories-gpt2-mini").toString(), "--input-ids", "1",
+                "--device", "cpu", "--kv-cache", "int8", "--json");
+        assertThat(gpt2.exit()).isEqualTo(1);
+        assertThat(gpt2.err()).contains("ENGINE_UNAVAILABLE").contains("not kvCacheType int8");
+
+        Result unknown = run("generate", "--model", model.toString(), "--input-ids", "1", "--kv-cache", "fp8");
+        assertThat(unknown.exit()).isNotZero();
+        assertThat(unknown.err()).contains("unknown KV cache type 'fp8'");
+    }
+
+    @Test
+    void doctorShowsTheKvCacheBytesOfTheTypeAsked() {
+        Result r = run("doctor", "--model", shared("stories260K").toString(), "--kv-cache", "int8");
+        assertThat(r.exit()).as(r.err()).isZero();
+        // 5 layers x 4 KV heads x (keys and values) x (8 int8 + a 4-byte scale), against 8 x 4 bytes in f32
+        assertThat(r.out()).contains("--kv-cache int8: loads on 'native'")
+                .contains("KV cache (int8): 480 bytes per token, 0.2 MiB per sequence at the full context of 512 "
+                        + "tokens (f32: 0.6 MiB)")
+                .contains("pytorch: no: stores KV caches as f32 only, not kvCacheType int8");
+    }
+
+    @Test
     void doctorReportsTheHostAndItsReasoning() {
         Result r = run("doctor", "--model", shared("stories260K").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("cores").contains("memory").contains("TCP congestion control")
                 .contains("native library: loaded, ").contains("per-channel INT8 layers on libtorch fbgemm")
                 .contains("layers: Llama layers: one TorchScript call per layer")
-                .contains("with --backend auto --device auto --dtype f32: loads on 'native'")
+                .contains("with --backend auto --device auto --dtype f32 --kv-cache f32: loads on 'native'")
+                .contains("KV cache (f32): 1280 bytes per token, 0.6 MiB per sequence at the full context of 512 tokens")
                 .contains("native: yes (rank 100): Llama on the CPU").contains("pytorch: yes (rank 10)")
                 .doesNotContain("Failed to detect GPU count")
                 .contains("workers = " + Math.max(16, 2 * Runtime.getRuntime().availableProcessors())).contains("batch size = ");

@@ -86,4 +86,18 @@ class AssistantConcurrencyTest {
         }
         assertThatThrownBy(() -> Assistant.builder().memoryBudgetBytes(0)).isInstanceOf(AssistantException.class);
     }
+
+    @Test
+    void anInt8KvCacheLetsARequestFitABudgetItsFloatCacheWouldExceed() {
+        // 501 positions x 1,280 bytes (f32) exceed 512 KiB; x 480 bytes (int8, 8 + 4 per head) do not
+        try (Assistant assistant = Assistant.builder().modelPath(SharedModels.model("stories260K")).device("cpu")
+                .kvCache("int8").memoryBudgetBytes(512 * 1024).build()) {
+            assertThat(assistant.generate(GenerateRequest.builder().inputIds(1).maxNewTokens(500).ignoreStops(true)
+                    .build()).outputIds()).hasSize(500);
+        }
+        assertThatThrownBy(() -> Assistant.builder().kvCache("int8").kvCacheType(dev.assistant.core.engine.KvCacheType.F32))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("kvCacheType was already set");
+        assertThatThrownBy(() -> Assistant.builder().kvCache("int4")).isInstanceOf(AssistantException.class)
+                .hasMessageContaining("unknown KV cache type");
+    }
 }

@@ -86,6 +86,11 @@ final class HoldingModel implements CausalLanguageModel {
     }
 
     @Override
+    public dev.assistant.core.engine.KvCacheType kvCacheType() {
+        return delegate.kvCacheType();
+    }
+
+    @Override
     public long activationBytes(int rows, int longestSequence) {
         return delegate.activationBytes(rows, longestSequence);
     }

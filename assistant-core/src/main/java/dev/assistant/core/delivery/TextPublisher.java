@@ -143,7 +143,9 @@ public final class TextPublisher implements Flow.Publisher<String> {
         }
 
         private void drain() {
-            while (!done && demand > 0 && !buffer.isEmpty()) {
+            // `cancelled`, not only `done`: a cancel() from inside onNext marks `done` in a task queued behind this one,
+            // and the pieces already buffered must not reach the subscriber meanwhile (rule 3.6/1.8)
+            while (!done && !cancelled && demand > 0 && !buffer.isEmpty()) {
                 demand--;
                 String piece = buffer.poll();
                 try {
@@ -154,7 +156,7 @@ public final class TextPublisher implements Flow.Publisher<String> {
                     return;
                 }
             }
-            if (!done && complete && buffer.isEmpty()) {
+            if (!done && !cancelled && complete && buffer.isEmpty()) {
                 done = true;
                 try {
                     subscriber.onComplete();

@@ -55,10 +55,18 @@ public interface CausalLanguageModel extends AutoCloseable {
         return out;
     }
 
-    /** Bytes of KV cache a sequence of {@code capacity} tokens holds: 2 x layers x kvHeads x capacity x headDim x 4. */
+    /**
+     * Bytes of KV cache a sequence of {@code capacity} tokens holds: {@code capacity} x
+     * {@link KvCacheType#bytesPerToken} of {@link #kvCacheType()} (float32: 2 x layers x kvHeads x headDim x 4 per
+     * token). The memory budget and the prefix cache count sequences by it.
+     */
     default long kvCacheBytes(int capacity) {
-        ModelConfig c = config();
-        return 2L * c.numLayers() * c.numKvHeads() * capacity * c.headDim() * Float.BYTES;
+        return capacity * kvCacheType().bytesPerToken(config());
+    }
+
+    /** How this model's sequences store keys and values (default float32). */
+    default KvCacheType kvCacheType() {
+        return KvCacheType.F32;
     }
 
     /**

@@ -153,7 +153,15 @@ public final class EngineProviders {
         Selection selection = select(dir.config(), options);
         EngineProvider provider = selection.chosen().orElseThrow(() -> unavailable(dir, selection));
         LOG.info("engine '{}' loads {} ({})", provider.name(), dir.path(), selection.explanation());
-        return new Loaded(provider.name(), provider.load(dir, options));
+        CausalLanguageModel model = provider.load(dir, options);
+        if (model.kvCacheType() != options.kvCacheType()) {
+            // an engine that said yes but ignored the option: refuse rather than run with another cache than asked
+            model.close();
+            throw new AssistantException(ErrorCode.ENGINE_UNAVAILABLE, "engine '" + provider.name() + "' loaded "
+                    + dir.path() + " with a " + model.kvCacheType() + " KV cache, but kvCacheType "
+                    + options.kvCacheType() + " was asked for");
+        }
+        return new Loaded(provider.name(), model);
     }
 
     private AssistantException unavailable(ModelDirectory dir, Selection selection) {

@@ -26,6 +26,7 @@ public final class LoadOptions {
     private final boolean verifyChecksums;
     private final int quantGroupSize;
     private final boolean quantizeEmbeddings;
+    private final KvCacheType kvCacheType;
 
     private LoadOptions(Builder b) {
         this.backend = b.backend;
@@ -36,6 +37,7 @@ public final class LoadOptions {
         this.threads = b.threads;
         this.verifyChecksums = b.verifyChecksums;
         this.quantGroupSize = b.quantGroupSize;
+        this.kvCacheType = b.kvCacheType;
     }
 
     public static Builder builder() {
@@ -116,17 +118,25 @@ public final class LoadOptions {
         return quantizeEmbeddings;
     }
 
+    /**
+     * How sequences store their KV cache (default {@link KvCacheType#F32}). An engine that cannot store the type asked
+     * for says so in {@link EngineProvider#support}, so it is never silently ignored.
+     */
+    public KvCacheType kvCacheType() {
+        return kvCacheType;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder().backend(backend);
         engineOptions.forEach(b::engineOption);
         return b.device(device).weightType(weightType).threads(threads).verifyChecksums(verifyChecksums)
-                .quantGroupSize(quantGroupSize).quantizeEmbeddings(quantizeEmbeddings);
+                .quantGroupSize(quantGroupSize).quantizeEmbeddings(quantizeEmbeddings).kvCacheType(kvCacheType);
     }
 
     @Override
     public String toString() {
         return "LoadOptions[backend=" + backend + (engineOptions.isEmpty() ? "" : " " + engineOptions)
-                + ", device=" + device + ", dtype=" + weightType + ", threads=" + effectiveThreads()
+                + ", device=" + device + ", dtype=" + weightType + ", kvCache=" + kvCacheType + ", threads=" + effectiveThreads()
                 + ", verifyChecksums=" + verifyChecksums + "]";
     }
 
@@ -139,6 +149,7 @@ public final class LoadOptions {
         private boolean verifyChecksums = true;
         private int quantGroupSize = 0;
         private boolean quantizeEmbeddings = true;
+        private KvCacheType kvCacheType = KvCacheType.F32;
 
         /** The engine by name ({@code native}, {@code pytorch}, ...) or {@code auto} (the default). */
         public Builder backend(String backend) {
@@ -189,6 +200,11 @@ public final class LoadOptions {
                 throw new AssistantException(ErrorCode.INVALID_REQUEST, "threads must be 0 (default) to 1024, was " + threads);
             }
             this.threads = threads;
+            return this;
+        }
+
+        public Builder kvCacheType(KvCacheType type) {
+            this.kvCacheType = Objects.requireNonNull(type, "kvCacheType");
             return this;
         }
 

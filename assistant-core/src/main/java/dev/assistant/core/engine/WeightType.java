@@ -12,13 +12,18 @@ public enum WeightType {
     /** float16 storage; on CPU computed as float32 after conversion at load (CPU half matmul is slow). */
     F16,
     /** Symmetric INT8 weights with float scales (see assistant-quant). */
-    INT8;
+    INT8,
+    /**
+     * 4-bit weights in ggml's Q4_0 blocks (groups of 32 inputs, a float16 scale each) for the linear layers; native
+     * engine only.
+     */
+    Q4;
 
     public static WeightType parse(String text) {
         try {
             return valueOf(text.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException | NullPointerException e) {
-            throw new AssistantException(ErrorCode.INVALID_REQUEST, "unknown dtype '" + text + "'; use f32, f16 or int8");
+            throw new AssistantException(ErrorCode.INVALID_REQUEST, "unknown dtype '" + text + "'; use f32, f16, int8 or q4");
         }
     }
 

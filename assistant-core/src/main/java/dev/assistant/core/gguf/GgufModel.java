@@ -7,6 +7,8 @@ import dev.assistant.api.ErrorCode;
 import dev.assistant.core.safetensors.DType;
 import dev.assistant.core.safetensors.DirectBuffers;
 import dev.assistant.core.safetensors.TensorInfo;
+import dev.assistant.quant.BlockFormat;
+import dev.assistant.quant.BlockMatrix;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -121,6 +123,69 @@ public final class GgufModel {
         }
         out.asFloatBuffer().put(values);
         return out;
+    }
+
+    /**
+     * The tensor {@code info} as stored when it is a Q4_0 or Q8_0 matrix (rows in HuggingFace order: llama.cpp's q/k
+     * permutation undone by moving whole rows of blocks, which is lossless), else empty. The engines that compute
+     * these formats natively take them as they are, without converting to float32 and re-quantizing.
+     */
+    public Optional<BlockMatrix> blocks(TensorInfo info) {
+        GgufTensor source = sources.get(info.name());
+        if (source == null || !info.equals(tensors.get(info.name()))) {
+            throw new IllegalArgumentException("tensor " + info.name() + " is not from " + file.path());
+        }
+        BlockFormat format = switch (source.type()) {
+            case Q4_0 -> BlockFormat.Q4_0;
+            case Q8_0 -> BlockFormat.Q8_0;
+            default -> null;
+        };
+        long[] shape = info.shape();
+        if (format == null || shape.length != 2) {
+            return Optional.empty();
+        }
+        int rows = Math.toIntExact(shape[0]);
+        int cols = Math.toIntExact(shape[1]);
+        long bytes = format.bytes(rows, cols);
+        if (bytes > Integer.MAX_VALUE - 16 || bytes != source.byteSize()) {
+            throw new AssistantException(ErrorCode.MODEL_CORRUPTED, "tensor '" + source.name() + "' in " + file.path()
+                    + " holds " + source.byteSize() + " bytes where " + source.type() + " " + info.shapeText()
+                    + " needs " + bytes);
+        }
+        byte[] raw = new byte[(int) bytes];
+        ByteBuffer mapped = file.map(source);
+        try {
+            mapped.duplicate().get(raw);
+        } finally {
+            DirectBuffers.release(mapped);
+        }
+        BlockMatrix m = BlockMatrix.wrap(format, rows, cols, raw);
+        if (architecture.permutedQk()) {
+            if (info.name().endsWith("self_attn.q_proj.weight")) {
+                m = m.reorderRows(unpermutedOrder(rows, heads));
+            } else if (info.name().endsWith("self_attn.k_proj.weight")) {
+                m = m.reorderRows(unpermutedOrder(rows, kvHeads));
+            }
+        }
+        return Optional.of(m);
+    }
+
+    /** For each HuggingFace row, the GGUF row it comes from (the inverse of llama.cpp's q/k permutation). */
+    static int[] unpermutedOrder(int rows, int heads) {
+        if (rows % heads != 0 || (rows / heads) % 2 != 0) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, "a q/k projection of " + rows
+                    + " rows cannot be split into " + heads + " heads of even size");
+        }
+        int d = rows / heads;
+        int[] from = new int[rows];
+        for (int h = 0; h < heads; h++) {
+            for (int j = 0; j < d / 2; j++) {
+                for (int t = 0; t < 2; t++) {
+                    from[h * d + t * (d / 2) + j] = h * d + 2 * j + t;
+                }
+            }
+        }
+        return from;
     }
 
     /**

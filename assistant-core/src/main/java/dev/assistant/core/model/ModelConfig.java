@@ -3,12 +3,13 @@ package dev.assistant.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.quant.BlockFormat;
+import dev.assistant.quant.QuantScheme;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import dev.assistant.quant.QuantScheme;
 
 /**
  * The shape of a model, read from HuggingFace's {@code config.json} and validated.
@@ -37,7 +38,8 @@ public record ModelConfig(
         int bosTokenId,
         List<Integer> eosTokenIds,
         QuantScheme quantizationScheme,
-        Gemma2Settings gemma2) {
+        Gemma2Settings gemma2,
+        BlockFormat blockQuantization) {
 
     /**
      * Upper bounds far above any released model of the supported families, below what would make a load try to
@@ -55,6 +57,13 @@ public record ModelConfig(
     /** The {@code quant_method} this SDK writes and reads in {@code quantization_config}. */
     public static final String QUANT_METHOD = "assistant-int8";
 
+    /**
+     * The {@code quant_method} of a directory whose linear layers {@code assistant quantize --dtype q4} stored as ggml
+     * Q4_0 blocks (scheme {@link #Q4_SCHEME}).
+     */
+    public static final String BLOCK_QUANT_METHOD = "assistant-blocks";
+    public static final String Q4_SCHEME = "ggml-q4_0-g32";
+
     public ModelConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
     }
@@ -67,6 +76,11 @@ public record ModelConfig(
     /** The INT8 scheme of a directory written by {@code assistant quantize}; empty for float weights. */
     public Optional<QuantScheme> quantization() {
         return Optional.ofNullable(quantizationScheme);
+    }
+
+    /** The block format of a directory written by {@code assistant quantize --dtype q4}; empty otherwise. */
+    public Optional<BlockFormat> blockFormat() {
+        return Optional.ofNullable(blockQuantization);
     }
 
     /** Parses a config.json tree. {@code file} is only used in messages. */
@@ -137,7 +151,7 @@ public record ModelConfig(
                 r.optionalPositiveDouble("rms_norm_eps", 1e-6), r.optionalPositiveDouble("rope_theta", 10000.0),
                 ropeScaling, r.optionalBoolean("attention_bias", qwen2), r.optionalBoolean("mlp_bias", false),
                 r.optionalBoolean("tie_word_embeddings", false), r.optionalInt("bos_token_id", -1),
-                r.intList("eos_token_id"), r.quantization(), null);
+                r.intList("eos_token_id"), r.quantization(), null, r.blockQuantization());
     }
 
     private static ModelConfig parseGemma(Reader r, String name, Architecture arch) {
@@ -175,7 +189,7 @@ public record ModelConfig(
                 r.optionalPositiveDouble("rope_theta", gemma3 ? 1_000_000.0 : 10000.0),
                 r.ropeScaling(), r.optionalBoolean("attention_bias", false), false,
                 r.optionalBoolean("tie_word_embeddings", true), r.optionalInt("bos_token_id", -1),
-                r.intList("eos_token_id"), r.quantization(), gemma);
+                r.intList("eos_token_id"), r.quantization(), gemma, r.blockQuantization());
     }
 
     private static ModelConfig parseGpt2(Reader r, String name) {
@@ -193,7 +207,7 @@ public record ModelConfig(
                 r.positiveInt("n_layer", MAX_LAYERS), heads, heads, hidden / heads, r.positiveInt("vocab_size", MAX_VOCAB),
                 r.positiveInt("n_positions", MAX_POSITIONS), r.optionalPositiveDouble("layer_norm_epsilon", 1e-5), 0,
                 RopeScaling.NONE, true, true, r.optionalBoolean("tie_word_embeddings", true),
-                r.optionalInt("bos_token_id", -1), r.intList("eos_token_id"), r.quantization(), null);
+                r.optionalInt("bos_token_id", -1), r.intList("eos_token_id"), r.quantization(), null, r.blockQuantization());
     }
 
     /** Number of key/value heads sharing one query group. */
@@ -386,23 +400,40 @@ public record ModelConfig(
             return out;
         }
 
-        /** {@code quantization_config}: only this SDK's own INT8 format is understood. */
+        /** {@code quantization_config}: only this SDK's own INT8 and block formats are understood. */
         QuantScheme quantization() {
             JsonNode n = root.get("quantization_config");
             if (n == null || n.isNull()) {
                 return null;
             }
             String method = n.path("quant_method").asText("");
+            if (method.equals(BLOCK_QUANT_METHOD)) {
+                return null;
+            }
             if (!method.equals(QUANT_METHOD)) {
                 throw invalid("quantization_config.quant_method", "'" + method + "' is not supported by this SDK build "
-                        + "(supported: " + QUANT_METHOD + "); use the original float weights or re-quantize with "
-                        + "'assistant quantize'");
+                        + "(supported: " + QUANT_METHOD + ", " + BLOCK_QUANT_METHOD + "); use the original float "
+                        + "weights or re-quantize with 'assistant quantize'");
             }
             try {
                 return QuantScheme.parse(n.path("scheme").asText(""));
             } catch (AssistantException e) {
                 throw invalid("quantization_config.scheme", "cannot be read by this SDK build: " + e.getMessage());
             }
+        }
+
+        /** {@code quantization_config} of a block-quantized directory, or null. */
+        BlockFormat blockQuantization() {
+            JsonNode n = root.get("quantization_config");
+            if (n == null || n.isNull() || !n.path("quant_method").asText("").equals(BLOCK_QUANT_METHOD)) {
+                return null;
+            }
+            String scheme = n.path("scheme").asText("");
+            if (!scheme.equals(Q4_SCHEME)) {
+                throw invalid("quantization_config.scheme", "'" + scheme + "' cannot be read by this SDK build "
+                        + "(supported: " + Q4_SCHEME + ")");
+            }
+            return BlockFormat.Q4_0;
         }
 
         RopeScaling ropeScaling() {

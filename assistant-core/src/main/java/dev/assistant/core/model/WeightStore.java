@@ -7,6 +7,7 @@ import dev.assistant.core.gguf.GgufFile;
 import dev.assistant.core.gguf.GgufModel;
 import dev.assistant.core.safetensors.SafetensorsFile;
 import dev.assistant.core.safetensors.TensorInfo;
+import dev.assistant.quant.BlockMatrix;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -143,6 +144,17 @@ public final class WeightStore implements AutoCloseable {
     /** Maps the bytes of {@code tensor} read-only (see {@link SafetensorsFile#map}). */
     public ByteBuffer map(TensorInfo tensor) {
         return gguf != null ? gguf.floatBytes(tensor) : files.get(tensor.file()).map(tensor);
+    }
+
+    /**
+     * Tensor {@code name} as stored in a group-32 block format (a GGUF Q4_0 or Q8_0 tensor, or a safetensors tensor
+     * written by {@code assistant quantize --dtype q4}), checked to be [rows, cols]; empty when it is stored otherwise.
+     */
+    public Optional<BlockMatrix> blocks(String name, int rows, int cols) {
+        if (gguf != null) {
+            return gguf.blocks(require(name, rows, cols));
+        }
+        return StoredBlocks.read(this, name, rows, cols);
     }
 
     /** The directory the weights are in (the file, for GGUF). */

@@ -2,7 +2,9 @@ package dev.assistant.core.model;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.safetensors.DType;
 import dev.assistant.core.safetensors.TensorInfo;
+import dev.assistant.quant.BlockFormat;
 
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -74,6 +76,11 @@ final class WeightsMatchConfig {
         if (shape.length != 2 || shape[0] == rows && shape[1] == cols
                 || eitherOrientation && shape[0] == cols && shape[1] == rows) {
             return;
+        }
+        if (t.dtype() == DType.U8 && shape[0] == rows && cols > 0 && cols <= Integer.MAX_VALUE
+                && (shape[1] == (long) BlockFormat.blocksPerRow((int) cols) * 18
+                || shape[1] == (long) BlockFormat.blocksPerRow((int) cols) * 34)) {
+            return; // ggml blocks of a [rows, cols] matrix (assistant quantize --dtype q4); the loader reads them
         }
         throw new AssistantException(ErrorCode.MODEL_INVALID, "invalid " + configFile + ": field '" + field
                 + "' does not match the weights: tensor '" + t.name() + "' has shape " + t.shapeText()

@@ -45,7 +45,7 @@ public class ConstantEngineProvider implements EngineProvider {
     }
 
     /** Logits with one peak at {@link #TOKEN}, whatever the input. */
-    static final class ConstantModel implements CausalLanguageModel {
+    static class ConstantModel implements CausalLanguageModel {
         private final ModelConfig config;
 
         ConstantModel(ModelConfig config) {

@@ -58,6 +58,50 @@ class EngineProvidersTest {
     }
 
     @Test
+    void anEngineThatIgnoresTheKvCacheTypeAskedForIsRefusedAndItsModelClosed() {
+        boolean[] closed = {false};
+        EngineProvider ignoring = new ConstantEngineProvider() {
+            @Override
+            public CausalLanguageModel load(ModelDirectory dir, LoadOptions options) {
+                return new ConstantModel(dir.config()) {
+                    @Override
+                    public void close() {
+                        closed[0] = true;
+                    }
+                };
+            }
+        };
+        LoadOptions int8 = LoadOptions.builder().kvCacheType(KvCacheType.INT8).build();
+        assertThatThrownBy(() -> EngineProviders.of(List.of(ignoring)).load(llama, int8))
+                .isInstanceOf(AssistantException.class)
+                .hasMessageContaining("engine 'constant' loaded").hasMessageContaining("with a f32 KV cache, but "
+                        + "kvCacheType int8 was asked for")
+                .extracting(e -> ((AssistantException) e).code()).isEqualTo(ErrorCode.ENGINE_UNAVAILABLE);
+        assertThat(closed[0]).as("the model loaded with the wrong cache is closed").isTrue();
+        // the default is f32 and accepted
+        try (CausalLanguageModel model = EngineProviders.of(List.of(ignoring)).load(llama, LoadOptions.defaults())) {
+            assertThat(model.kvCacheType()).isEqualTo(KvCacheType.F32);
+            assertThat(model.kvCacheBytes(10)).isEqualTo(10 * KvCacheType.F32.bytesPerToken(llama.config()));
+        }
+    }
+
+    @Test
+    void kvCacheTypesParseAndCountTheirBytes() {
+        assertThat(KvCacheType.parse(" INT8 ")).isEqualTo(KvCacheType.INT8);
+        assertThat(KvCacheType.parse("f32")).isEqualTo(KvCacheType.F32);
+        assertThatThrownBy(() -> KvCacheType.parse("fp8")).isInstanceOf(AssistantException.class)
+                .hasMessageContaining("unknown KV cache type 'fp8'; use f32 or int8")
+                .extracting(e -> ((AssistantException) e).code()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        assertThatThrownBy(() -> KvCacheType.parse(null)).isInstanceOf(AssistantException.class);
+        // stories260K: 5 layers, 4 KV heads, head_dim 8
+        assertThat(KvCacheType.F32.bytesPerToken(llama.config())).isEqualTo(2 * 5 * 4 * 8 * 4);
+        assertThat(KvCacheType.INT8.bytesPerToken(llama.config())).isEqualTo(2 * 5 * 4 * (8 + 4));
+        assertThat(LoadOptions.defaults().kvCacheType()).isEqualTo(KvCacheType.F32);
+        assertThat(LoadOptions.builder().kvCacheType(KvCacheType.INT8).build().toBuilder().build().kvCacheType())
+                .isEqualTo(KvCacheType.INT8);
+    }
+
+    @Test
     void anExplicitBackendOverridesTheRanking() {
         EngineProvider low = new ConstantEngineProvider() {
             @Override

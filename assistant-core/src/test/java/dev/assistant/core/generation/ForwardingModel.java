@@ -40,6 +40,11 @@ class ForwardingModel implements CausalLanguageModel {
     }
 
     @Override
+    public dev.assistant.core.engine.KvCacheType kvCacheType() {
+        return delegate.kvCacheType();
+    }
+
+    @Override
     public long activationBytes(int rows, int longestSequence) {
         return delegate.activationBytes(rows, longestSequence);
     }

@@ -6,6 +6,7 @@ import dev.assistant.core.engine.EngineProvider;
 import dev.assistant.core.engine.EngineSupport;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.Architecture;
+import dev.assistant.core.model.BlockWeights;
 import dev.assistant.core.model.Int8Weights;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
@@ -27,6 +28,11 @@ import java.util.Set;
 public final class NativeEngineProvider implements EngineProvider {
     public static final String NAME = "native";
     static final String KERNELS_OPTION = "native.kernels";
+    /**
+     * With dtype q4: the format of the embedding table and the output head, {@code q4_0} (default, as llama.cpp's
+     * Q4_0 files of a tied model hold them), {@code q8_0} (closer logits) or {@code f32}.
+     */
+    static final String HEAD_OPTION = "native.head";
 
     private final java.util.function.Supplier<Optional<String>> libraryProblem;
 
@@ -47,12 +53,13 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 (f32, per-channel INT8), no libtorch";
+        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 (f32, per-channel INT8, Q4_0/Q8_0 blocks; "
+                + "f32 or int8 KV cache), no libtorch";
     }
 
     @Override
     public EngineSupport support(ModelConfig config, LoadOptions options) {
-        Optional<String> unknown = options.unknownEngineOption(NAME, Set.of(KERNELS_OPTION));
+        Optional<String> unknown = options.unknownEngineOption(NAME, Set.of(KERNELS_OPTION, HEAD_OPTION));
         if (unknown.isPresent()) {
             return EngineSupport.no(unknown.get());
         }
@@ -82,10 +89,44 @@ public final class NativeEngineProvider implements EngineProvider {
         if (unavailable.isPresent()) {
             return EngineSupport.no("its native library does not load here: " + unavailable.get());
         }
+        String head = options.engineOption(HEAD_OPTION, "q4_0");
+        if (!Set.of("q8_0", "q4_0", "f32").contains(head)) {
+            return EngineSupport.no(HEAD_OPTION + " must be q8_0, q4_0 or f32, not " + head);
+        }
+        boolean q4 = scheme == null && BlockWeights.targetFor(config, options).isPresent();
+        if (phi3 && q4) {
+            return EngineSupport.no("runs Phi-3 in f32 only (its fused q|k|v and gate|up are not quantized to 4 bits)");
+        }
+        String type = scheme != null ? "int8" : q4 ? "q4" : "f32";
+        if (q4) {
+            type = "q4 (linear layers Q4_0, table and head " + (config.blockFormat().isPresent() ? "as stored" : head)
+                    + ", about " + q4WeightBytes(config, head) / 1_000_000 + " MB of weights)";
+        }
         String family = phi3 ? "Phi-3" : config.architecture() == Architecture.QWEN3 ? "Qwen3" : "Llama";
-        return EngineSupport.yes(EngineSupport.PREFERRED, family + " on the CPU, " + (scheme == null ? "f32" : "int8")
-                + " weights, " + NativeLlamaLayers.kernelsHere(kernels) + " kernels, " + options.effectiveThreads()
+        return EngineSupport.yes(EngineSupport.PREFERRED, family + " on the CPU, " + type
+                + " weights, " + options.kvCacheType() + " KV cache, " + NativeLlamaLayers.kernelsHere(kernels)
+                + " kernels, " + options.effectiveThreads()
                 + " threads");
+    }
+
+    /** The weight bytes dtype q4 gives a model of {@code c} (as the load log reports them once loaded). */
+    static long q4WeightBytes(ModelConfig c, String head) {
+        long hidden = c.hiddenSize();
+        long q = (long) c.numHeads() * c.headDim();
+        long kv = (long) c.numKvHeads() * c.headDim();
+        long ffn = c.intermediateSize();
+        long perLayer = bytes(q + 2 * kv, hidden, "q4_0") + bytes(hidden, q, "q4_0") + bytes(2 * ffn, hidden, "q4_0")
+                + bytes(hidden, ffn, "q4_0") + 2 * hidden * Float.BYTES;
+        long tables = (c.tieWordEmbeddings() ? 1 : 2) * bytes(c.vocabSize(), hidden, head);
+        return c.numLayers() * perLayer + tables + hidden * Float.BYTES;
+    }
+
+    /** Bytes of an [out, in] matrix in {@code format}; float32 where rows are not whole groups of 32. */
+    private static long bytes(long out, long in, String format) {
+        if (format.equals("f32") || in % 32 != 0) {
+            return out * in * Float.BYTES;
+        }
+        return out * (in / 32) * (format.equals("q4_0") ? 18 : 34);
     }
 
     @Override

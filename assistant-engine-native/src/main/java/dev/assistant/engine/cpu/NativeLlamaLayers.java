@@ -2,8 +2,10 @@ package dev.assistant.engine.cpu;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.RopeScaling;
+import dev.assistant.quant.BlockMatrix;
 import dev.assistant.quant.QuantizedMatrix;
 
 import java.nio.ByteBuffer;
@@ -110,6 +112,14 @@ final class NativeLlamaLayers implements AutoCloseable {
         return read(() -> ownedBytes(handle));
     }
 
+    /**
+     * How the KV caches of later passes store keys and values: float32, or INT8 with a float32 scale per head and
+     * position ({@link NativeKvCache} lays the buffers out as {@code kv_cache.h} reads them).
+     */
+    void setKvCacheType(KvCacheType type) {
+        write(() -> setKvCacheType(handle, type == KvCacheType.INT8 ? 1 : 0));
+    }
+
     /** The RMSNorm weights of {@code layer} (copied). */
     void setNorms(int layer, float[] attention, float[] mlp) {
         write(() -> setNorms(handle, layer, attention, mlp));
@@ -135,6 +145,29 @@ final class NativeLlamaLayers implements AutoCloseable {
             throw new IllegalArgumentException("native layers take per-channel INT8 only, not " + matrix.scheme().name());
         }
         write(() -> setInt8Linear(handle, layer, slot, matrix.values(), matrix.scales(), bias));
+    }
+
+    /**
+     * A group-32 block {@code matrix} (ggml Q4_0 or Q8_0 blocks, see assistant-quant's {@code BlockMatrix}) and float
+     * {@code bias} (or null) as {@code slot} of {@code layer}, or of the head with {@link #HEAD}; copied.
+     */
+    void setBlockLinear(int layer, int slot, BlockMatrix matrix, float[] bias) {
+        write(() -> setBlockLinear(handle, layer, slot, matrix.format().ggmlType(), matrix.blocksArray(), bias));
+    }
+
+    /** The output head [vocab, hidden] as a group-32 block matrix (copied). */
+    void setBlockHead(BlockMatrix matrix) {
+        setBlockLinear(HEAD, 0, matrix, null);
+    }
+
+    /** An untied embedding table [vocab, hidden] kept as a group-32 block matrix (copied); tokens are looked up in it. */
+    void setBlockEmbedding(BlockMatrix table) {
+        write(() -> setBlockEmbedding(handle, table.format().ggmlType(), table.blocksArray()));
+    }
+
+    /** Looks tokens up in the head's block matrix (a tied table kept quantized) instead of a float32 table. */
+    void setEmbeddingFromHead() {
+        write(() -> setEmbeddingFromHead(handle));
     }
 
     /** The float32 embedding table [vocab, hidden], read in place (rows are otherwise passed in embedded). */
@@ -290,6 +323,8 @@ final class NativeLlamaLayers implements AutoCloseable {
 
     private static native String instructionSet(long handle);
 
+    private static native void setKvCacheType(long handle, int type);
+
     private static native void setNorms(long handle, int layer, float[] attention, float[] mlp);
 
     private static native void setHeadNorms(long handle, int layer, float[] query, float[] key);
@@ -300,6 +335,12 @@ final class NativeLlamaLayers implements AutoCloseable {
                                              float[] bias);
 
     private static native void setEmbedding(long handle, ByteBuffer table);
+
+    private static native void setBlockLinear(long handle, int layer, int slot, int type, byte[] blocks, float[] bias);
+
+    private static native void setEmbeddingFromHead(long handle);
+
+    private static native void setBlockEmbedding(long handle, int type, byte[] blocks);
 
     private static native void setFinalNorm(long handle, float[] weight);
 

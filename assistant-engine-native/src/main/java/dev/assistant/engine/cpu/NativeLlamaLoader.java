@@ -2,7 +2,9 @@ package dev.assistant.engine.cpu;
 
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
+import dev.assistant.core.model.BlockWeights;
 import dev.assistant.core.model.Int8Weights;
 import dev.assistant.core.model.Architecture;
 import dev.assistant.core.model.ModelConfig;
@@ -13,6 +15,8 @@ import dev.assistant.core.model.WeightStore;
 import dev.assistant.core.safetensors.DType;
 import dev.assistant.core.safetensors.DirectBuffers;
 import dev.assistant.core.safetensors.TensorInfo;
+import dev.assistant.quant.BlockFormat;
+import dev.assistant.quant.BlockMatrix;
 import dev.assistant.quant.QuantScheme;
 import dev.assistant.quant.QuantizedMatrix;
 import org.slf4j.Logger;
@@ -22,6 +26,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Reads a Llama-family model into a {@link NativeLlamaModel}: float32 matrices copied into direct buffers the model
@@ -35,14 +42,22 @@ final class NativeLlamaLoader {
     private final TensorReader reader;
     private final Int8Weights int8;
     private final boolean quantizeTables;
+    private final BlockWeights blocks;
+    /** The format a float table / head is quantized to with dtype q4 (engine option native.head), or null. */
+    private final BlockFormat headFormat;
     private final List<ByteBuffer> owned = new ArrayList<>();
+    /** How many matrices (by slot name) went into each format, for the load log. */
+    private final Map<String, Integer> formats = new TreeMap<>();
     private long heldBytes;
 
-    private NativeLlamaLoader(ModelConfig c, TensorReader reader, QuantScheme scheme, boolean quantizeTables) {
+    private NativeLlamaLoader(ModelConfig c, TensorReader reader, QuantScheme scheme, boolean quantizeTables,
+                              BlockFormat blockTarget, BlockFormat headFormat) {
         this.c = c;
         this.reader = reader;
         this.int8 = scheme == null ? null : new Int8Weights(reader, scheme);
         this.quantizeTables = quantizeTables;
+        this.blocks = new BlockWeights(reader, blockTarget);
+        this.headFormat = headFormat;
     }
 
     static NativeLlamaModel load(ModelDirectory dir, LoadOptions options, String kernels) {
@@ -54,11 +69,15 @@ final class NativeLlamaLoader {
             // A quantized directory decides by itself: tables stored as I8 are read as such, float ones stay float.
             boolean quantizeTables = scheme != null && c.quantization().isEmpty() && options.quantizeEmbeddings()
                     && !tied;
-            NativeLlamaLoader loader = new NativeLlamaLoader(c, new TensorReader(store), scheme, quantizeTables);
-            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels);
-            LOG.info("loaded {} natively ({} layers, {} weights, {} kernels, {} threads) in {} ms", dir.path(),
-                    c.numLayers(), model.computeType(), model.instructionSet(), model.threads(),
-                    (System.nanoTime() - start) / 1_000_000);
+            BlockFormat blockTarget = scheme != null ? null : BlockWeights.targetFor(c, options).orElse(null);
+            NativeLlamaLoader loader = new NativeLlamaLoader(c, new TensorReader(store), scheme, quantizeTables,
+                    // a q4 directory's table and head are used as it stored them (blocks, or float32)
+                    blockTarget, blockTarget == null || c.blockFormat().isPresent() ? null : headFormat(options));
+            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels, options.kvCacheType());
+            LOG.info("loaded {} natively ({} layers, {} weights{}, {} bytes of weights, {} KV cache, {} kernels, {} "
+                            + "threads) in {} ms", dir.path(), c.numLayers(), model.computeType(),
+                    loader.formats.isEmpty() ? "" : " " + loader.formats, model.weightBytes(), model.kvCacheType(),
+                    model.instructionSet(), model.threads(), (System.nanoTime() - start) / 1_000_000);
             return model;
         } catch (AssistantException e) {
             throw e;
@@ -67,9 +86,22 @@ final class NativeLlamaLoader {
         }
     }
 
-    private NativeLlamaModel build(int threads, String kernels) {
+    /** Engine option {@code native.head}: the format of a tied table / head with dtype q4. */
+    static BlockFormat headFormat(LoadOptions options) {
+        String value = options.engineOption(NativeEngineProvider.HEAD_OPTION, "q4_0");
+        return switch (value) {
+            case "q8_0" -> BlockFormat.Q8_0;
+            case "q4_0" -> BlockFormat.Q4_0;
+            case "f32" -> null;
+            default -> throw new AssistantException(ErrorCode.INVALID_REQUEST, NativeEngineProvider.HEAD_OPTION
+                    + " must be q8_0, q4_0 or f32, not " + value);
+        };
+    }
+
+    private NativeLlamaModel build(int threads, String kernels, KvCacheType kvCacheType) {
         NativeLlamaLayers natives = NativeLlamaLayers.create(c, threads, kernels);
         try {
+            natives.setKvCacheType(kvCacheType);
             int hidden = c.hiddenSize();
             for (int i = 0; i < c.numLayers(); i++) {
                 if (int8 != null) {
@@ -90,8 +122,10 @@ final class NativeLlamaLoader {
             }
             natives.setFinalNorm(reader.floats("model.norm.weight", hidden));
             NativeLlamaModel.Embedder embedder = embeddingAndHead(natives);
-            return new NativeLlamaModel(c, natives, owned, embedder, int8 == null ? "f32" : "int8",
-                    heldBytes + natives.ownedBytes());
+            String type = int8 != null ? "int8" : blocks.target().isPresent() ? "q4"
+                    : formats.keySet().stream().anyMatch(f -> !f.endsWith("f32")) ? "blocks" : "f32";
+            return new NativeLlamaModel(c, natives, owned, embedder, type, heldBytes + natives.ownedBytes(),
+                    kvCacheType);
         } catch (RuntimeException | Error e) {
             natives.close();
             owned.forEach(DirectBuffers::release);
@@ -99,7 +133,10 @@ final class NativeLlamaLoader {
         }
     }
 
-    /** Float32 layer {@code i}'s matrices, copied and joined where they read the same input. */
+    /**
+     * Layer {@code i}'s matrices, joined where they read the same input: in a block format where they are stored so
+     * or dtype q4 asks for it (see {@link BlockWeights}), else float32, copied.
+     */
     private void setFloatLayer(NativeLlamaLayers natives, int i) {
         int hidden = c.hiddenSize();
         int qOut = c.numHeads() * c.headDim();
@@ -119,17 +156,49 @@ final class NativeLlamaLoader {
                     new int[]{hidden}, ffn), null);
             return;
         }
-        natives.setFloatLinear(i, NativeLlamaLayers.QKV,
-                float32(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut}, hidden),
-                biases(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut},
-                        c.attentionBias()));
-        natives.setFloatLinear(i, NativeLlamaLayers.O, float32(new String[]{a + "o_proj"}, new int[]{hidden}, qOut),
-                null);
-        natives.setFloatLinear(i, NativeLlamaLayers.GATE_UP,
-                float32(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"}, new int[]{ffn, ffn}, hidden),
-                biases(new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"}, new int[]{ffn, ffn}, c.mlpBias()));
-        natives.setFloatLinear(i, NativeLlamaLayers.DOWN, float32(new String[]{p + "mlp.down_proj"},
-                new int[]{hidden}, ffn), biases(new String[]{p + "mlp.down_proj"}, new int[]{hidden}, c.mlpBias()));
+        setSlot(natives, i, NativeLlamaLayers.QKV, "q|k|v", new String[]{a + "q_proj", a + "k_proj", a + "v_proj"},
+                new int[]{qOut, kvOut, kvOut}, hidden, c.attentionBias());
+        setSlot(natives, i, NativeLlamaLayers.O, "o", new String[]{a + "o_proj"}, new int[]{hidden}, qOut, false);
+        setSlot(natives, i, NativeLlamaLayers.GATE_UP, "gate|up", new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"},
+                new int[]{ffn, ffn}, hidden, c.mlpBias());
+        setSlot(natives, i, NativeLlamaLayers.DOWN, "down", new String[]{p + "mlp.down_proj"}, new int[]{hidden}, ffn,
+                c.mlpBias());
+    }
+
+    private void setSlot(NativeLlamaLayers natives, int layer, int slot, String label, String[] names, int[] outs,
+                         int in, boolean bias) {
+        String[] weights = new String[names.length];
+        for (int k = 0; k < names.length; k++) {
+            weights[k] = names[k] + ".weight";
+        }
+        Optional<BlockMatrix> joined = blocks.joined(weights, outs, in);
+        float[] b = biases(names, outs, bias);
+        if (joined.isPresent()) {
+            natives.setBlockLinear(layer, slot, joined.get(), b);
+            count(label + " " + joined.get().format().name().toLowerCase(java.util.Locale.ROOT));
+        } else {
+            natives.setFloatLinear(layer, slot, float32(names, outs, in), b);
+            count(label + " f32");
+        }
+    }
+
+    private void count(String what) {
+        formats.merge(what, 1, Integer::sum);
+    }
+
+    /**
+     * The head as a block matrix: as stored in a block format, else (dtype q4) quantized to the {@code native.head}
+     * format; empty for float32.
+     */
+    private Optional<BlockMatrix> headBlocks(String name) {
+        int vocab = c.vocabSize();
+        int hidden = c.hiddenSize();
+        Optional<BlockMatrix> stored = reader.store().blocks(name, vocab, hidden);
+        if (stored.isPresent() || headFormat == null || hidden % BlockFormat.GROUP != 0) {
+            return stored;
+        }
+        return Optional.of(reader.withFloats(reader.store().require(name, vocab, hidden),
+                floats -> BlockMatrix.quantize(headFormat, floats, vocab, hidden)));
     }
 
     /**
@@ -145,6 +214,28 @@ final class NativeLlamaLoader {
         String table = "model.embed_tokens.weight";
         NativeLlamaModel.Embedder embedder;
         QuantizedMatrix int8Table = null;
+        if (int8 == null) {
+            Optional<BlockMatrix> head = headBlocks(tied ? table : "lm_head.weight");
+            if (tied && head.isPresent()) {
+                // the table stays quantized: tokens are looked up in the head's blocks
+                natives.setBlockHead(head.get());
+                natives.setEmbeddingFromHead();
+                count("head+table " + head.get().format().name().toLowerCase(java.util.Locale.ROOT));
+                return NativeLlamaModel.Embedder.NATIVE;
+            }
+            if (head.isPresent()) {
+                Optional<BlockMatrix> blockTable = headBlocks(table);
+                if (blockTable.isPresent()) {
+                    natives.setBlockEmbedding(blockTable.get());
+                    count("table " + blockTable.get().format().name().toLowerCase(java.util.Locale.ROOT));
+                } else {
+                    natives.setEmbedding(float32(new String[]{table}, new int[]{vocab}, hidden));
+                }
+                natives.setBlockHead(head.get());
+                count("head " + head.get().format().name().toLowerCase(java.util.Locale.ROOT));
+                return NativeLlamaModel.Embedder.NATIVE;
+            }
+        }
         if (int8 != null && (quantizeTables || store.require(table, vocab, hidden).dtype() == DType.I8)) {
             int8Table = int8.matrix(table, vocab, hidden, false);
             heldBytes += int8Table.sizeInBytes();

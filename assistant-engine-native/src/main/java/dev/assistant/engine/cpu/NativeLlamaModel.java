@@ -4,6 +4,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.BatchArguments;
 import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.safetensors.DirectBuffers;
@@ -27,6 +28,7 @@ final class NativeLlamaModel implements CausalLanguageModel {
     private final Embedder embedder;
     private final String computeType;
     private final long weightBytes;
+    private final KvCacheType kvCacheType;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Passes hold it shared; closing a KV cache takes it exclusively, so no pass reads freed memory. */
     private final ReentrantReadWriteLock passes = new ReentrantReadWriteLock();
@@ -56,13 +58,14 @@ final class NativeLlamaModel implements CausalLanguageModel {
      * @param float32Weights the direct buffers {@code layers} reads in place: freed after it when the model closes
      */
     NativeLlamaModel(ModelConfig config, NativeLlamaLayers layers, List<ByteBuffer> float32Weights, Embedder embedder,
-                     String computeType, long weightBytes) {
+                     String computeType, long weightBytes, KvCacheType kvCacheType) {
         this.config = config;
         this.layers = layers;
         this.float32Weights = List.copyOf(float32Weights);
         this.embedder = embedder;
         this.computeType = computeType;
         this.weightBytes = weightBytes;
+        this.kvCacheType = kvCacheType;
     }
 
     @Override
@@ -83,6 +86,23 @@ final class NativeLlamaModel implements CausalLanguageModel {
     @Override
     public String computeType() {
         return computeType;
+    }
+
+    @Override
+    public KvCacheType kvCacheType() {
+        return kvCacheType;
+    }
+
+    /** Exactly what {@link NativeKvCache} allocates for a sequence of {@code capacity} tokens. */
+    @Override
+    public long kvCacheBytes(int capacity) {
+        return 2L * config.numLayers()
+                * NativeKvCache.layerBytes(kvCacheType, config.numKvHeads(), capacity, config.headDim());
+    }
+
+    /** Bytes of direct memory {@code sequence}'s KV cache holds (for tests of the accounting). */
+    long sequenceCacheBytes(Sequence sequence) {
+        return ((NativeSequence) sequence).cacheBytes();
     }
 
     /** The native kernels' instruction set ({@code avx512}, {@code avx2}, {@code x86-64}). */
@@ -197,11 +217,16 @@ final class NativeLlamaModel implements CausalLanguageModel {
 
         NativeSequence(int capacity) {
             this.capacity = capacity;
-            this.cache = new NativeKvCache(config.numLayers(), config.numKvHeads(), capacity, config.headDim());
+            this.cache = new NativeKvCache(kvCacheType, config.numLayers(), config.numKvHeads(), capacity, config.headDim());
         }
 
         NativeLlamaModel model() {
             return NativeLlamaModel.this;
+        }
+
+        /** Bytes of direct memory this sequence's KV cache holds. */
+        long cacheBytes() {
+            return cache.bytes();
         }
 
         @Override

@@ -6,6 +6,7 @@ import dev.assistant.core.demo.ModelShape;
 import dev.assistant.core.demo.RandomModelWriter;
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.EngineProviders;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.WeightType;
@@ -204,7 +205,7 @@ class NativeLlamaLayersTest {
     void malformedNativeCallsThrowInsteadOfCrashing() {
         ModelConfig c = ModelDirectory.read(SharedModels.model("stories260K"), false).config();
         try (NativeLlamaLayers layers = NativeLlamaLayers.create(c, 2, "avx512");
-             NativeKvCache cache = new NativeKvCache(c.numLayers(), c.numKvHeads(), 8, c.headDim())) {
+             NativeKvCache cache = new NativeKvCache(KvCacheType.F32, c.numLayers(), c.numKvHeads(), 8, c.headDim())) {
             float[] logits = new float[c.vocabSize()];
             long[] keys = cache.keyAddresses();
             long[] values = cache.valueAddresses();
@@ -248,7 +249,7 @@ class NativeLlamaLayersTest {
         try (CausalLanguageModel model = load(SharedModels.model("stories260K"), WeightType.F32, 1)) {
             ModelConfig c = model.config();
             NativeLlamaLayers layers = ((NativeLlamaModel) model).layers();
-            try (NativeKvCache cache = new NativeKvCache(c.numLayers(), c.numKvHeads(), 160, c.headDim())) {
+            try (NativeKvCache cache = new NativeKvCache(KvCacheType.F32, c.numLayers(), c.numKvHeads(), 160, c.headDim())) {
                 int[] ids = {5};
                 int[] one = {1};
                 int[] past = {0};

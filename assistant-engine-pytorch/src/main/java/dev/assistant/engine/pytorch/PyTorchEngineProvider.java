@@ -6,6 +6,7 @@ import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.DeviceSpec;
 import dev.assistant.core.engine.EngineProvider;
 import dev.assistant.core.engine.EngineSupport;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
@@ -60,10 +61,18 @@ public final class PyTorchEngineProvider implements EngineProvider {
         if (unknown.isPresent()) {
             return EngineSupport.no(unknown.get());
         }
+        if (options.kvCacheType() != KvCacheType.F32) {
+            // checked before the natives: the answer does not depend on this host, and names the option to change
+            return EngineSupport.no("stores KV caches as f32 only, not kvCacheType " + options.kvCacheType()
+                    + " (--kv-cache " + options.kvCacheType() + " runs on the native engine: Llama on an x86-64 CPU)");
+        }
         try {
             PyTorchSettings.of(options);
         } catch (AssistantException e) {
             return EngineSupport.no(e.getMessage());
+        }
+        if (options.weightType() == dev.assistant.core.engine.WeightType.Q4 || config.blockFormat().isPresent()) {
+            return EngineSupport.no("computes f32 and INT8, not 4-bit weights (the native engine does)");
         }
         Optional<String> problem = natives.problem(ownLibrary);
         if (problem.isPresent()) {

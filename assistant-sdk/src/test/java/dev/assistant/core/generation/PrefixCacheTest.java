@@ -2,6 +2,7 @@ package dev.assistant.core.generation;
 
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.EngineProviders;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.model.ModelDirectory;
@@ -42,8 +43,12 @@ class PrefixCacheTest {
     };
 
     private static CausalLanguageModel load(String model, String backend) {
+        return load(model, backend, KvCacheType.F32);
+    }
+
+    private static CausalLanguageModel load(String model, String backend, KvCacheType kvCache) {
         return EngineProviders.discover().load(ModelDirectory.read(SharedModels.model(model), false),
-                LoadOptions.builder().device("cpu").backend(backend).build());
+                LoadOptions.builder().device("cpu").backend(backend).kvCacheType(kvCache).build());
     }
 
     private static GenerationResult run(BatchingEngine engine, int maxNewTokens, int[] prompt) throws Exception {
@@ -79,11 +84,12 @@ class PrefixCacheTest {
         return out;
     }
 
-    @ParameterizedTest(name = "{0} on {1}")
-    @CsvSource({"stories260K, native", "stories260K, pytorch", "tinystories-gpt2-mini, pytorch"})
-    void answersAreIdenticalWithTheCacheOnAndOffAndSharedPrefixesAreCounted(String name, String backend)
-            throws Exception {
-        try (CausalLanguageModel model = load(name, backend)) {
+    @ParameterizedTest(name = "{0} on {1}, {2} KV cache")
+    @CsvSource({"stories260K, native, f32", "stories260K, native, int8", "stories260K, pytorch, f32",
+            "tinystories-gpt2-mini, pytorch, f32"})
+    void answersAreIdenticalWithTheCacheOnAndOffAndSharedPrefixesAreCounted(String name, String backend,
+                                                                            String kvCache) throws Exception {
+        try (CausalLanguageModel model = load(name, backend, KvCacheType.parse(kvCache))) {
             int vocab = Math.min(model.config().vocabSize(), 500);
             int[] system = tokens(1, 60, 11, vocab);
             int[] first = concat(system, tokens(5, 7, 12, vocab));
