@@ -10,6 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
+import static dev.assistant.core.testing.RandomTensors.matrix;
+import static dev.assistant.core.testing.RandomTensors.onePlusNorm;
+
 /**
  * A small random-weight Gemma 3 (text) model in HuggingFace layout, sized so that every Gemma 3 feature changes the
  * result of a short prompt: 7 layers with the default window pattern of 6 (layer 5 global, the others sliding over
@@ -68,39 +71,22 @@ public final class Gemma3TestModel {
         for (int i = 0; i < LAYERS; i++) {
             String p = "model.layers." + i + ".";
             String a = p + "self_attn.";
-            norm(w, rng, p + "input_layernorm.weight", HIDDEN);
+            onePlusNorm(w, rng, p + "input_layernorm.weight", HIDDEN);
             matrix(w, rng, a + "q_proj.weight", HEADS * HEAD_DIM, HIDDEN, 0.3f);
             matrix(w, rng, a + "k_proj.weight", KV_HEADS * HEAD_DIM, HIDDEN, 0.3f);
             matrix(w, rng, a + "v_proj.weight", KV_HEADS * HEAD_DIM, HIDDEN, 0.3f);
             matrix(w, rng, a + "o_proj.weight", HIDDEN, HEADS * HEAD_DIM, 0.3f);
-            norm(w, rng, a + "q_norm.weight", HEAD_DIM);
-            norm(w, rng, a + "k_norm.weight", HEAD_DIM);
-            norm(w, rng, p + "post_attention_layernorm.weight", HIDDEN);
-            norm(w, rng, p + "pre_feedforward_layernorm.weight", HIDDEN);
+            onePlusNorm(w, rng, a + "q_norm.weight", HEAD_DIM);
+            onePlusNorm(w, rng, a + "k_norm.weight", HEAD_DIM);
+            onePlusNorm(w, rng, p + "post_attention_layernorm.weight", HIDDEN);
+            onePlusNorm(w, rng, p + "pre_feedforward_layernorm.weight", HIDDEN);
             matrix(w, rng, p + "mlp.gate_proj.weight", FFN, HIDDEN, 0.3f);
             matrix(w, rng, p + "mlp.up_proj.weight", FFN, HIDDEN, 0.3f);
             matrix(w, rng, p + "mlp.down_proj.weight", HIDDEN, FFN, 0.3f);
-            norm(w, rng, p + "post_feedforward_layernorm.weight", HIDDEN);
+            onePlusNorm(w, rng, p + "post_feedforward_layernorm.weight", HIDDEN);
         }
-        norm(w, rng, "model.norm.weight", HIDDEN);
+        onePlusNorm(w, rng, "model.norm.weight", HIDDEN);
         w.write(dir.resolve("model.safetensors"));
         return dir;
-    }
-
-    private static void matrix(SafetensorsWriter w, SplittableRandom rng, String name, int rows, int cols, float bound) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (rng.nextDouble() * 2 - 1) * bound;
-        }
-        w.addF32(name, new long[]{rows, cols}, v);
-    }
-
-    /** w in [-0.5, 0.5): the norm multiplies by 1 + w. */
-    private static void norm(SafetensorsWriter w, SplittableRandom rng, String name, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (rng.nextDouble() - 0.5);
-        }
-        w.addF32(name, new long[]{n}, v);
     }
 }

@@ -10,6 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
+import static dev.assistant.core.testing.RandomTensors.matrix;
+import static dev.assistant.core.testing.RandomTensors.norm;
+
 /**
  * A small random-weight Phi-3 model in HuggingFace layout: q|k|v in one {@code qkv_proj}, gate|up in one
  * {@code gate_up_proj}, grouped-query attention, an untied head, norm weights around 1.
@@ -92,21 +95,5 @@ public final class Phi3TestModel {
         config.put("original_max_position_embeddings", originalContext);
         JSON.writeValue(dir.resolve("config.json").toFile(), config);
         return dir;
-    }
-
-    private static void matrix(SafetensorsWriter w, SplittableRandom rng, String name, int rows, int cols, float bound) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (rng.nextDouble() * 2 - 1) * bound;
-        }
-        w.addF32(name, new long[]{rows, cols}, v);
-    }
-
-    private static void norm(SafetensorsWriter w, SplittableRandom rng, String name, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (0.5 + rng.nextDouble());
-        }
-        w.addF32(name, new long[]{n}, v);
     }
 }

@@ -10,6 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
+import static dev.assistant.core.testing.RandomTensors.matrix;
+import static dev.assistant.core.testing.RandomTensors.norm;
+import static dev.assistant.core.testing.RandomTensors.vector;
+
 /**
  * A small random-weight Qwen2 model in HuggingFace layout: q/k/v biases, grouped-query attention, an untied head,
  * norm weights around 1.
@@ -73,29 +77,5 @@ public final class Qwen2TestModel {
         matrix(w, rng, "lm_head.weight", VOCAB, HIDDEN, 0.3f);
         w.write(dir.resolve("model.safetensors"));
         return dir;
-    }
-
-    private static void matrix(SafetensorsWriter w, SplittableRandom rng, String name, int rows, int cols, float bound) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (rng.nextDouble() * 2 - 1) * bound;
-        }
-        w.addF32(name, new long[]{rows, cols}, v);
-    }
-
-    private static void vector(SafetensorsWriter w, SplittableRandom rng, String name, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (rng.nextDouble() * 2 - 1) * 0.5f;
-        }
-        w.addF32(name, new long[]{n}, v);
-    }
-
-    private static void norm(SafetensorsWriter w, SplittableRandom rng, String name, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (0.5 + rng.nextDouble());
-        }
-        w.addF32(name, new long[]{n}, v);
     }
 }

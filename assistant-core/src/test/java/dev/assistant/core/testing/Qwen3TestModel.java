@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
+import static dev.assistant.core.testing.RandomTensors.matrix;
+
 /**
  * A small random-weight Qwen3 model in HuggingFace layout: head_dim 16 while hidden / heads is 12 (Qwen3 sets it
  * apart), grouped-query attention, an untied head, and norm weights drawn around 1 so that every norm, the per-head
@@ -83,14 +85,6 @@ public final class Qwen3TestModel {
         matrix(w, rng, "lm_head.weight", VOCAB, HIDDEN, 0.3f);
         w.write(dir.resolve("model.safetensors"));
         return dir;
-    }
-
-    private static void matrix(SafetensorsWriter w, SplittableRandom rng, String name, int rows, int cols, float bound) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (rng.nextDouble() * 2 - 1) * bound;
-        }
-        w.addF32(name, new long[]{rows, cols}, v);
     }
 
     private static void norm(SafetensorsWriter w, SplittableRandom rng, String name, int n, float shift) {
