@@ -356,3 +356,42 @@ JNIEXPORT jlong JNICALL JNI(address)(JNIEnv *env, jclass cls, jobject buffer) {
     if (!p) throw_new(env, "java/lang/IllegalArgumentException", "not a direct buffer");
     return (jlong)(intptr_t)p;
 }
+
+/* Gemma 2 / 3: the model-wide settings (LlamaGemma). */
+JNIEXPORT void JNICALL JNI(setGemma)(JNIEnv *env, jclass cls, jlong handle, jfloat query_scale,
+                                     jfloat embedding_scale, jfloat final_softcap, jdouble local_rope_theta) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    LlamaGemma g = {query_scale, embedding_scale, final_softcap, local_rope_theta};
+    const char *error = NULL;
+    succeeded(env, llama_set_gemma(m, &g, &error), error);
+}
+
+/* Gemma 2 / 3: how one layer attends (LlamaLayerAttention). */
+JNIEXPORT void JNICALL JNI(setLayerAttention)(JNIEnv *env, jclass cls, jlong handle, jint layer, jint window,
+                                              jint rope, jfloat softcap) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    LlamaLayerAttention a = {window, rope, softcap};
+    const char *error = NULL;
+    succeeded(env, llama_set_layer_attention(m, layer, &a, &error), error);
+}
+
+/* Gemma 2 / 3: the norms of a layer's attention and MLP outputs. */
+JNIEXPORT void JNICALL JNI(setPostNorms)(JNIEnv *env, jclass cls, jlong handle, jint layer, jfloatArray attention,
+                                         jfloatArray mlp) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    jsize attention_count = length_of(env, attention), mlp_count = length_of(env, mlp);
+    float *a = attention ? (*env)->GetPrimitiveArrayCritical(env, attention, NULL) : NULL;
+    float *b = mlp ? (*env)->GetPrimitiveArrayCritical(env, mlp, NULL) : NULL;
+    const char *error = NULL;
+    LlamaStatus status = (attention && !a) || (mlp && !b) ? LLAMA_NO_MEMORY
+            : llama_set_post_norms(m, layer, a, attention_count, b, mlp_count, &error);
+    if (b) (*env)->ReleasePrimitiveArrayCritical(env, mlp, b, JNI_ABORT);
+    if (a) (*env)->ReleasePrimitiveArrayCritical(env, attention, a, JNI_ABORT);
+    succeeded(env, status, error ? error : "cannot pin a Java array");
+}

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "block_linear.h"
+#include "gemma_kernels.h"
 #include "kernels.h"
 #include "kv_cache.h"
 #include "llama_model.h"
@@ -32,6 +33,8 @@
 typedef struct {
     float *attention_norm, *mlp_norm; /* [hidden] (owned) */
     float *query_norm, *key_norm;     /* [head_dim] (owned), Qwen3's per-head norms before RoPE; NULL without */
+    float *post_attention_norm, *post_mlp_norm; /* [hidden] (owned), Gemma's norms of the attention and MLP outputs */
+    LlamaLayerAttention attention;    /* Gemma: this layer's window, RoPE table and score cap */
     Linear linear[LLAMA_SLOTS];
 } Layer;
 
@@ -54,6 +57,10 @@ struct LlamaModel {
     BlockLinear *embed_block; /* an untied embedding table kept in a block format (owned), or NULL */
     long owned_bytes;
     LlamaKvType kv_type; /* how the caches of a pass store keys and values */
+    float query_scale;   /* queries are multiplied by this before attention: 1/sqrt(head_dim), or Gemma's */
+    int gemma;           /* Gemma's layer (llama_set_gemma) */
+    LlamaGemma gemma_settings;
+    float *local_inv_freq; /* [head_dim / 2] Gemma 3's local RoPE frequencies (owned), or NULL */
 };
 
 /* One forward pass's rows and caches. */
@@ -149,7 +156,7 @@ static void cache_int8(const LlamaModel *m, void *keys, void *values, int cap, i
 static void rotate_and_cache(const LlamaModel *m, const Batch *b, int layer, float *qkv, const float *cos,
                              const float *sin) {
     int hd = m->head_dim, half = hd / 2, width = (m->heads + 2 * m->kv_heads) * hd;
-    float scale = (float)(1.0 / sqrt((double)hd));
+    float scale = m->query_scale;
     float rotated[hd];
     for (int r = 0; r < b->rows; r++) {
         float *row = qkv + (size_t)r * width;
@@ -273,6 +280,7 @@ static void add_into(float *x, const float *y, size_t n) {
 typedef struct {
     int *row_segment, *row_position;        /* each row's segment and position */
     float *x, *cos, *sin;                   /* the rows and their RoPE factors */
+    float *cos_local, *sin_local;           /* Gemma 3: their factors of the local RoPE table */
     float *h, *qkv, *att, *tmp, *gu, *mlp;  /* a layer's intermediate rows */
     float *scores;                          /* attention scratch: 4 chunks per thread (pool_grain) */
     float *last;                            /* the rows whose logits are wanted, normed */
@@ -300,6 +308,8 @@ static size_t pass_layout(const LlamaModel *m, size_t rows, size_t selected, siz
     p->x = carve(base, &at, rows * m->hidden, sizeof(float));
     p->cos = carve(base, &at, rows * m->head_dim, sizeof(float));
     p->sin = carve(base, &at, rows * m->head_dim, sizeof(float));
+    p->cos_local = carve(base, &at, m->local_inv_freq ? rows * m->head_dim : 0, sizeof(float));
+    p->sin_local = carve(base, &at, m->local_inv_freq ? rows * m->head_dim : 0, sizeof(float));
     p->h = carve(base, &at, rows * m->hidden, sizeof(float));
     p->qkv = carve(base, &at, rows * width, sizeof(float));
     p->att = carve(base, &at, rows * attended, sizeof(float));
@@ -377,6 +387,8 @@ static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
     }
 }
 
+#include "gemma_layers.h" /* Gemma's layer loop, over the functions above */
+
 /* Whether every layer has its norms and all four products, and the final norm and head are there. */
 static int complete(const LlamaModel *m) {
     if (!m->final_norm || !(m->head.f32 || m->head.block || (m->head.i8 && m->head.scale))) return 0;
@@ -384,6 +396,7 @@ static int complete(const LlamaModel *m) {
     for (int l = 0; l < m->layers; l++) {
         const Layer *layer = &m->layer[l];
         if (!layer->attention_norm || !layer->mlp_norm) return 0;
+        if (m->gemma && (!layer->post_attention_norm || !layer->post_mlp_norm)) return 0;
         for (int s = 0; s < LLAMA_SLOTS; s++) {
             const Linear *L = &layer->linear[s];
             if (!(L->f32 || L->block || (L->i8 && L->scale))) return 0;
@@ -475,12 +488,18 @@ LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *a, const char **error)
         memcpy(p.x + (size_t)r * m->hidden, source, (size_t)m->hidden * sizeof(float));
     }
     Batch batch = {rows, segments, p.row_segment, p.row_position, a->capacities, a->keys, a->values};
-    run_layers(m, &batch, &p, longest);
+    if (m->gemma) {
+        gemma_prepare_rows(m, &p, rows);
+        run_gemma_layers(m, &batch, &p, longest);
+    } else {
+        run_layers(m, &batch, &p, longest);
+    }
     for (int i = 0; i < selected; i++) {
         m->k->rms_norm(p.x + (size_t)a->logit_rows[i] * m->hidden, m->final_norm, m->eps, 1, m->hidden,
                        p.last + (size_t)i * m->hidden);
     }
     linear_run(m, &m->head, p.last, selected, a->logits, &p.wide, &p.acts);
+    if (m->gemma) gemma_softcap(a->logits, (size_t)selected * m->vocab, m->gemma_settings.final_softcap);
     scratch_release(m, block);
     pthread_mutex_unlock(&m->pass_lock);
     return LLAMA_OK;
@@ -508,6 +527,8 @@ void llama_destroy(LlamaModel *m) {
             free(m->layer[l].mlp_norm);
             free(m->layer[l].query_norm);
             free(m->layer[l].key_norm);
+            free(m->layer[l].post_attention_norm);
+            free(m->layer[l].post_mlp_norm);
             for (int s = 0; s < LLAMA_SLOTS; s++) free_linear(&m->layer[l].linear[s]);
         }
         free(m->layer);
@@ -517,6 +538,7 @@ void llama_destroy(LlamaModel *m) {
     free(m->embed_block);
     free(m->final_norm);
     free(m->inv_freq);
+    free(m->local_inv_freq);
     free(m->scratch);
     pthread_mutex_destroy(&m->pass_lock);
     free(m);
@@ -557,6 +579,7 @@ LlamaStatus llama_create(const LlamaConfig *c, LlamaModel **out, const char **er
     m->vocab = c->vocab;
     m->eps = c->eps;
     m->inv_freq = inv_freq;
+    m->query_scale = (float)(1.0 / sqrt((double)c->head_dim));
     m->k = kernels_select(c->widest_kernels, c->absent_cpu_features);
     for (int v = 0; v < KERNELS_VARIANTS; v++) {
         if (kernels_variant(v) == m->k) m->bk = block_kernels_variant(v);
@@ -799,5 +822,67 @@ LlamaStatus llama_set_block_embedding(LlamaModel *m, int type, const uint8_t *bl
     m->embedding = NULL;
     m->embed_from_head = 0;
     m->owned_bytes += block_linear_bytes(block);
+    return LLAMA_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Gemma's settings (gemma_layers.h runs them).
+ */
+LlamaStatus llama_set_gemma(LlamaModel *m, const LlamaGemma *g, const char **error) {
+    if (!g) REFUSE("no Gemma settings");
+    if (m->gemma) REFUSE("the model is a Gemma model already");
+    if (!(g->query_scale > 0) || !isfinite(g->query_scale)) REFUSE("the query scale must be positive and finite");
+    if (!(g->embedding_scale > 0) || !isfinite(g->embedding_scale)) {
+        REFUSE("the embedding scale must be positive and finite");
+    }
+    if (!(g->final_softcap >= 0) || !isfinite(g->final_softcap)) REFUSE("the final soft-cap must be 0 or positive");
+    if (!(g->local_rope_theta >= 0) || !isfinite(g->local_rope_theta)) {
+        REFUSE("the local RoPE base must be 0 or positive");
+    }
+    float *local = NULL;
+    if (g->local_rope_theta > 0) {
+        if (!(local = malloc((size_t)m->head_dim / 2 * sizeof(float)))) NO_MEMORY();
+        LlamaRope rope = {LLAMA_ROPE_NONE, g->local_rope_theta, 0, 0, 0, 0};
+        LlamaStatus status = llama_rope_frequencies(&rope, m->head_dim, local, error);
+        if (status != LLAMA_OK) {
+            free(local);
+            return status;
+        }
+    }
+    pthread_mutex_lock(&m->pass_lock);
+    m->gemma_settings = *g;
+    m->query_scale = g->query_scale;
+    m->local_inv_freq = local;
+    m->gemma = 1;
+    pthread_mutex_unlock(&m->pass_lock);
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_layer_attention(LlamaModel *m, int layer, const LlamaLayerAttention *a, const char **error) {
+    if (!m->gemma) REFUSE("per-layer attention settings are Gemma's: call llama_set_gemma first");
+    if (layer < 0 || layer >= m->layers) REFUSE("no such layer");
+    if (!a) REFUSE("no attention settings");
+    if (a->window < 0) REFUSE("the window must be 0 (none) or positive");
+    if (a->rope != 0 && a->rope != 1) REFUSE("the RoPE table must be 0 (global) or 1 (local)");
+    if (a->rope == 1 && !m->local_inv_freq) REFUSE("the local RoPE table needs a local RoPE base");
+    if (!(a->softcap >= 0) || !isfinite(a->softcap)) REFUSE("the attention soft-cap must be 0 or positive");
+    m->layer[layer].attention = *a;
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_post_norms(LlamaModel *m, int layer, const float *attention, long attention_count,
+                                 const float *mlp, long mlp_count, const char **error) {
+    if (!m->gemma) REFUSE("post-norms are Gemma's: call llama_set_gemma first");
+    if (layer < 0 || layer >= m->layers) REFUSE("no such layer");
+    if (!attention || !mlp || attention_count != m->hidden || mlp_count != m->hidden) {
+        REFUSE("post-norm weights are not [hidden]");
+    }
+    Layer *l = &m->layer[layer];
+    free(l->post_attention_norm);
+    free(l->post_mlp_norm);
+    l->post_mlp_norm = NULL;
+    l->post_attention_norm = copy_floats(m, attention, m->hidden);
+    if (l->post_attention_norm) l->post_mlp_norm = copy_floats(m, mlp, m->hidden);
+    if (!l->post_mlp_norm) NO_MEMORY();
     return LLAMA_OK;
 }

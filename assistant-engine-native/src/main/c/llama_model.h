@@ -135,6 +135,36 @@ typedef enum { LLAMA_KV_F32 = 0, LLAMA_KV_INT8 = 1 } LlamaKvType;
 LlamaStatus llama_set_kv_type(LlamaModel *m, int type, const char **error);
 LlamaKvType llama_kv_type(const LlamaModel *m);
 
+/*
+ * Gemma 2 and Gemma 3. llama_set_gemma switches a model to their layer: RMSNorm, attention, o, RMSNorm of the
+ * attention's output (llama_set_post_norms), residual; RMSNorm, gate|up, GeGLU (tanh GELU), down, RMSNorm of the MLP's
+ * output, residual. Norm weights are passed as they multiply: HuggingFace's Gemma stores w and multiplies by 1 + w,
+ * so the caller adds the 1. Each layer attends as its LlamaLayerAttention says (llama_set_layer_attention).
+ */
+typedef struct {
+    float query_scale;       /* queries are multiplied by this (query_pre_attn_scalar^-0.5), not 1/sqrt(head_dim) */
+    float embedding_scale;   /* every row (looked up or passed embedded) is multiplied by this: sqrt(hidden) */
+    float final_softcap;     /* the logits become cap * tanh(l / cap); 0: none */
+    double local_rope_theta; /* Gemma 3: the RoPE base of layers using rope table 1 (unscaled); 0: no such table */
+} LlamaGemma;
+
+/* How one layer of a Gemma model attends (all zero by default: every position, the model's RoPE, no cap). */
+typedef struct {
+    int window;    /* attend to at most this many latest positions (the row's own included); 0: every position */
+    int rope;      /* 0: the model's RoPE frequencies (config rope); 1: the local table of LlamaGemma */
+    float softcap; /* attention scores become cap * tanh(s / cap); 0: none */
+} LlamaLayerAttention;
+
+/* Makes the model a Gemma model; before the first pass (refused on a model that is one already). */
+LlamaStatus llama_set_gemma(LlamaModel *m, const LlamaGemma *g, const char **error);
+
+/* Sets how `layer` of a Gemma model attends. */
+LlamaStatus llama_set_layer_attention(LlamaModel *m, int layer, const LlamaLayerAttention *a, const char **error);
+
+/* The RMSNorm weights of a Gemma layer's attention output and MLP output ([hidden] each), copied. */
+LlamaStatus llama_set_post_norms(LlamaModel *m, int layer, const float *attention, long attention_count,
+                                 const float *mlp, long mlp_count, const char **error);
+
 /* The inverse frequencies ([head_dim / 2]) the model rotates with, as config.json's rope settings define them. */
 LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error);
 

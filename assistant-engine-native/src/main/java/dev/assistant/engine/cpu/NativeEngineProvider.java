@@ -17,7 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The native CPU engine ({@code native}): Llama-family models, float32 (F16/BF16 files converted at load) and
+ * The native CPU engine ({@code native}): Llama-family models, Qwen3, Gemma 2 and Gemma 3, Phi-3, float32 (F16/BF16 files converted at load) and
  * per-channel INT8, one native call per forward pass. Needs no libtorch. Its compute threads are its own (a pool of
  * {@link LoadOptions#effectiveThreads()} threads per model, stopped by {@code close()}); it changes no process-wide
  * setting.
@@ -53,7 +53,7 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 (f32, per-channel INT8, Q4_0/Q8_0 blocks; "
+        return "native CPU forward pass for the Llama family, Qwen3, Gemma 2/3 and Phi-3 (f32, per-channel INT8, Q4_0/Q8_0 blocks; "
                 + "f32 or int8 KV cache), no libtorch";
     }
 
@@ -68,8 +68,11 @@ public final class NativeEngineProvider implements EngineProvider {
             return EngineSupport.no(KERNELS_OPTION + " must be one of " + NativeLlamaLayers.KERNELS + ", not " + kernels);
         }
         boolean phi3 = config.architecture() == Architecture.PHI3;
-        if (config.architecture() != Architecture.LLAMA && config.architecture() != Architecture.QWEN3 && !phi3) {
-            return EngineSupport.no("runs the Llama family, Qwen3 and Phi-3 only, not " + config.architectureName());
+        boolean gemma = config.gemma2Settings().isPresent();
+        if (config.architecture() != Architecture.LLAMA && config.architecture() != Architecture.QWEN3 && !phi3
+                && !gemma) {
+            return EngineSupport.no("runs the Llama family, Qwen3, Gemma 2/3 and Phi-3 only, not "
+                    + config.architectureName());
         }
         if (phi3 && config.ropeScaling().longRope() != null) {
             return EngineSupport.no("has no LongRoPE (rope_scaling " + config.ropeScaling().type() + ") for Phi-3");
@@ -102,7 +105,13 @@ public final class NativeEngineProvider implements EngineProvider {
             type = "q4 (linear layers Q4_0, table and head " + (config.blockFormat().isPresent() ? "as stored" : head)
                     + ", about " + q4WeightBytes(config, head) / 1_000_000 + " MB of weights)";
         }
-        String family = phi3 ? "Phi-3" : config.architecture() == Architecture.QWEN3 ? "Qwen3" : "Llama";
+        String family = switch (config.architecture()) {
+            case PHI3 -> "Phi-3";
+            case QWEN3 -> "Qwen3";
+            case GEMMA2 -> "Gemma 2";
+            case GEMMA3 -> "Gemma 3";
+            default -> "Llama";
+        };
         return EngineSupport.yes(EngineSupport.PREFERRED, family + " on the CPU, " + type
                 + " weights, " + options.kvCacheType() + " KV cache, " + NativeLlamaLayers.kernelsHere(kernels)
                 + " kernels, " + options.effectiveThreads()

@@ -131,6 +131,29 @@ final class NativeLlamaLayers implements AutoCloseable {
     }
 
     /**
+     * Makes this a Gemma 2 / Gemma 3 model (norms after attention and after the MLP, GeGLU, per-layer attention):
+     * queries scaled by {@code queryScale} (query_pre_attn_scalar^-0.5), rows by {@code embeddingScale}
+     * (sqrt(hidden)), logits soft-capped at {@code finalSoftcap} (0: none), and a local RoPE table of base
+     * {@code localRopeTheta} for the layers that ask for it (0: none). Before any pass.
+     */
+    void setGemma(float queryScale, float embeddingScale, float finalSoftcap, double localRopeTheta) {
+        write(() -> setGemma(handle, queryScale, embeddingScale, finalSoftcap, localRopeTheta));
+    }
+
+    /**
+     * How Gemma layer {@code layer} attends: through a window of the {@code window} latest positions (0: all), with
+     * the local RoPE table or the global one, scores soft-capped at {@code softcap} (0: none).
+     */
+    void setLayerAttention(int layer, int window, boolean localRope, float softcap) {
+        write(() -> setLayerAttention(handle, layer, window, localRope ? 1 : 0, softcap));
+    }
+
+    /** The RMSNorm weights (as they multiply) of Gemma layer {@code layer}'s attention and MLP outputs (copied). */
+    void setPostNorms(int layer, float[] attention, float[] mlp) {
+        write(() -> setPostNorms(handle, layer, attention, mlp));
+    }
+
+    /**
      * Float32 [out, in] {@code weight} (a direct buffer of native order the caller keeps alive until {@link #close()})
      * as {@code slot} of {@code layer}, read in place; its {@code bias} ([out] or null) copied.
      */
@@ -328,6 +351,13 @@ final class NativeLlamaLayers implements AutoCloseable {
     private static native void setNorms(long handle, int layer, float[] attention, float[] mlp);
 
     private static native void setHeadNorms(long handle, int layer, float[] query, float[] key);
+
+    private static native void setGemma(long handle, float queryScale, float embeddingScale, float finalSoftcap,
+                                        double localRopeTheta);
+
+    private static native void setLayerAttention(long handle, int layer, int window, int rope, float softcap);
+
+    private static native void setPostNorms(long handle, int layer, float[] attention, float[] mlp);
 
     private static native void setFloatLinear(long handle, int layer, int slot, ByteBuffer weight, float[] bias);
 

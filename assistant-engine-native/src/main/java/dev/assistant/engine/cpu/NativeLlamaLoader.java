@@ -7,6 +7,7 @@ import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.model.BlockWeights;
 import dev.assistant.core.model.Int8Weights;
 import dev.assistant.core.model.Architecture;
+import dev.assistant.core.model.Gemma2Settings;
 import dev.assistant.core.model.ModelConfig;
 import dev.assistant.core.model.ModelDirectory;
 import dev.assistant.core.model.OutputHead;
@@ -103,6 +104,10 @@ final class NativeLlamaLoader {
         try {
             natives.setKvCacheType(kvCacheType);
             int hidden = c.hiddenSize();
+            Gemma2Settings gemma = c.gemma2Settings().orElse(null);
+            if (gemma != null) {
+                setGemma(natives, gemma);
+            }
             for (int i = 0; i < c.numLayers(); i++) {
                 if (int8 != null) {
                     Int8Weights.Matrix[] slots = int8.llamaLayer(c, i);
@@ -113,6 +118,10 @@ final class NativeLlamaLoader {
                     setFloatLayer(natives, i);
                 }
                 String p = "model.layers." + i + ".";
+                if (gemma != null) {
+                    setGemmaLayer(natives, gemma, i);
+                    continue;
+                }
                 natives.setNorms(i, reader.floats(p + "input_layernorm.weight", hidden),
                         reader.floats(p + "post_attention_layernorm.weight", hidden));
                 if (c.architecture() == Architecture.QWEN3) {
@@ -120,7 +129,8 @@ final class NativeLlamaLoader {
                             reader.floats(p + "self_attn.k_norm.weight", c.headDim()));
                 }
             }
-            natives.setFinalNorm(reader.floats("model.norm.weight", hidden));
+            float[] finalNorm = reader.floats("model.norm.weight", hidden);
+            natives.setFinalNorm(gemma != null ? onePlus(finalNorm) : finalNorm);
             NativeLlamaModel.Embedder embedder = embeddingAndHead(natives);
             String type = int8 != null ? "int8" : blocks.target().isPresent() ? "q4"
                     : formats.keySet().stream().anyMatch(f -> !f.endsWith("f32")) ? "blocks" : "f32";
@@ -131,6 +141,44 @@ final class NativeLlamaLoader {
             owned.forEach(DirectBuffers::release);
             throw e;
         }
+    }
+
+    /**
+     * Gemma's model-wide settings, rounded to float32 as the PyTorch engine rounds them: the query scale
+     * query_pre_attn_scalar^-0.5 and the embedding scale sqrt(hidden) (HF multiplies by it in the activations' type).
+     */
+    private void setGemma(NativeLlamaLayers natives, Gemma2Settings gemma) {
+        natives.setGemma((float) Math.pow(gemma.queryPreAttnScalar(), -0.5), (float) Math.sqrt(c.hiddenSize()),
+                (float) gemma.finalSoftcap(), gemma.localRopeTheta());
+    }
+
+    /**
+     * A Gemma layer's four norms (HF stores w, they multiply by 1 + w: the 1 is added to the copies here), Gemma 3's
+     * per-head q/k norms, and how it attends: the sliding layers through the window and, with Gemma 3's local RoPE
+     * base, with the local table (they skip rope_scaling); every layer's scores capped alike.
+     */
+    private void setGemmaLayer(NativeLlamaLayers natives, Gemma2Settings gemma, int i) {
+        int hidden = c.hiddenSize();
+        String p = "model.layers." + i + ".";
+        natives.setNorms(i, onePlus(reader.floats(p + "input_layernorm.weight", hidden)),
+                onePlus(reader.floats(p + "pre_feedforward_layernorm.weight", hidden)));
+        natives.setPostNorms(i, onePlus(reader.floats(p + "post_attention_layernorm.weight", hidden)),
+                onePlus(reader.floats(p + "post_feedforward_layernorm.weight", hidden)));
+        if (c.architecture() == Architecture.GEMMA3) {
+            natives.setHeadNorms(i, onePlus(reader.floats(p + "self_attn.q_norm.weight", c.headDim())),
+                    onePlus(reader.floats(p + "self_attn.k_norm.weight", c.headDim())));
+        }
+        boolean slides = gemma.slides(i);
+        natives.setLayerAttention(i, slides ? gemma.slidingWindow() : 0, slides && gemma.localRopeTheta() > 0,
+                (float) gemma.attentionSoftcap());
+    }
+
+    /** 1 + w, in float32 (as the PyTorch engine adds it), in place. */
+    private static float[] onePlus(float[] w) {
+        for (int i = 0; i < w.length; i++) {
+            w[i] += 1f;
+        }
+        return w;
     }
 
     /**

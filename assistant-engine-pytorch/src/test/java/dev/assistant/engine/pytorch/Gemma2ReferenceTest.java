@@ -13,7 +13,7 @@ import dev.assistant.core.testing.NumpyReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,9 +35,10 @@ class Gemma2ReferenceTest {
     @TempDir
     Path tmp;
 
-    @ParameterizedTest
-    @ValueSource(doubles = {2.0, 0})
-    void logitsAndGreedyTokensMatchTheNumpyReference(double attentionSoftcap) throws Exception {
+    /** On both engines: the native one (which auto selection picks) and libtorch. */
+    @ParameterizedTest(name = "{0}, attention soft-cap {1}")
+    @CsvSource({"native, 2.0", "native, 0", "pytorch, 2.0", "pytorch, 0"})
+    void logitsAndGreedyTokensMatchTheNumpyReference(String engineName, double attentionSoftcap) throws Exception {
         Path dir = Gemma2TestModel.write(tmp.resolve("gemma2"), 13, attentionSoftcap);
         ModelDirectory model = ModelDirectory.read(dir, false);
         assertThat(model.config().architecture()).isEqualTo(Architecture.GEMMA2);
@@ -46,9 +47,10 @@ class Gemma2ReferenceTest {
             assertThat(g.attentionSoftcap()).isEqualTo(attentionSoftcap);
         });
         NumpyReference.Result reference = NumpyReference.run("gemma2_reference.py", dir, PROMPT, STEPS, tmp);
-        // auto selection: the native engine refuses Gemma 2, so this one runs it
+        assertThat(EngineProviders.discover().select(model.config(), LoadOptions.builder().device("cpu").build())
+                .chosen()).hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("native"));
         try (CausalLanguageModel engine = EngineProviders.discover().load(model,
-                LoadOptions.builder().device("cpu").build())) {
+                LoadOptions.builder().device("cpu").backend(engineName).build())) {
             List<Integer> tokens = new ArrayList<>();
             try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
                 float[] logits = seq.forward(PROMPT);

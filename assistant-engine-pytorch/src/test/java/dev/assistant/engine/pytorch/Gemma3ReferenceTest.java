@@ -10,7 +10,7 @@ import dev.assistant.core.testing.Gemma3TestModel;
 import dev.assistant.core.testing.NumpyReference;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,9 +32,10 @@ class Gemma3ReferenceTest {
     @TempDir
     Path tmp;
 
-    @ParameterizedTest
-    @ValueSource(ints = {24, Gemma3TestModel.HEAD_DIM})
-    void logitsAndGreedyTokensMatchTheNumpyReference(int queryPreAttnScalar) throws Exception {
+    /** On both engines: the native one (which auto selection picks) and libtorch. */
+    @ParameterizedTest(name = "{0}, query scale {1}")
+    @CsvSource({"native, 24", "native, 16", "pytorch, 24", "pytorch, 16"})
+    void logitsAndGreedyTokensMatchTheNumpyReference(String engineName, int queryPreAttnScalar) throws Exception {
         Path dir = Gemma3TestModel.write(tmp.resolve("gemma3"), 23, queryPreAttnScalar);
         ModelDirectory model = ModelDirectory.read(dir, false);
         assertThat(model.config().architecture()).isEqualTo(Architecture.GEMMA3);
@@ -44,9 +45,10 @@ class Gemma3ReferenceTest {
             assertThat(g.attentionSoftcap()).isZero();
         });
         NumpyReference.Result reference = NumpyReference.run("gemma3_reference.py", dir, PROMPT, STEPS, tmp);
-        // auto selection: the native engine refuses Gemma 3, so this one runs it
+        assertThat(EngineProviders.discover().select(model.config(), LoadOptions.builder().device("cpu").build())
+                .chosen()).hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("native"));
         try (CausalLanguageModel engine = EngineProviders.discover().load(model,
-                LoadOptions.builder().device("cpu").build())) {
+                LoadOptions.builder().device("cpu").backend(engineName).build())) {
             List<Integer> tokens = new ArrayList<>();
             double worst = 0;
             try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
@@ -64,7 +66,8 @@ class Gemma3ReferenceTest {
                 }
             }
             assertThat(tokens).containsExactly(Arrays.stream(reference.tokens()).boxed().toArray(Integer[]::new));
-            System.out.printf("Gemma 3 (query scale %d) vs NumPy: max |logit diff| %.2e%n", queryPreAttnScalar, worst);
+            System.out.printf("Gemma 3 on %s (query scale %d) vs NumPy: max |logit diff| %.2e%n", engineName,
+                    queryPreAttnScalar, worst);
         }
     }
 
