@@ -14,6 +14,7 @@
 
 #include "kernels.h"
 #include "kv_cache.h"
+#include "gemma_test.h"
 #include "kv_int8_test.h"
 #include "llama_model.h"
 #include "test_files.h"
@@ -744,6 +745,9 @@ int main(int argc, char **argv) {
     checks += kv_checks;
     test_malformed_passes(&s);
     test_malformed_setup(&s);
+    int gemma_checks = 0;
+    failures += gemma_tests(&gemma_checks);
+    checks += gemma_checks;
     int block_failures = block_linear_tests();
     for (int i = 0; i < g.count; i++) free(g.logits[i]);
     close_stories(&s);

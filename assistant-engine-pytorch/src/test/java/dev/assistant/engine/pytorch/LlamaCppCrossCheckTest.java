@@ -40,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>That binding cannot return logits ({@code setNProbs} crashes the JVM), so a gap {@code l(winner) - l(j)} is
  * measured on llama.cpp's side by bisecting the smallest logit bias on {@code j} that makes it win a one-token greedy
  * step restricted to the two. Only tokens whose text is whole UTF-8 and unique take part (on both sides), so that a
- * step's text names its token. llama.cpp runs with an F32 KV cache (its f16 default reorders near ties). Its Gemma 2
+ * step's text names its token. Gemma 2 and Gemma 3 run on both engines (native and libtorch). llama.cpp runs with an F32 KV cache (its f16 default reorders near ties). Its Gemma 2
  * build knows 26, 42 and 46 layers only, so that model has 26 (narrow) layers; its Gemma 3 takes head_dim as the query
  * scale, local RoPE base 10^4 and one global layer in 6, which the model here has.
  */
@@ -63,9 +63,11 @@ class LlamaCppCrossCheckTest {
      * phi3 with LongRoPE beyond its trained context of 4, where llama.cpp takes the long factors, 5.3e-6):
      * llama.cpp's GELU reads a float16 table, so Gemma's MLPs differ more than SiLU models do.
      */
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({"qwen2, 1e-4", "gemma2, 1e-2", "gemma3, 1e-2", "phi3, 1e-4", "phi3longrope, 1e-4"})
-    void llamaCppGivesTheSameGreedyTokensAndLogitGaps(String family, double tolerance) throws Exception {
+    @ParameterizedTest(name = "{0} on {2}")
+    @CsvSource({"qwen2, 1e-4, auto", "gemma2, 1e-2, native", "gemma2, 1e-2, pytorch", "gemma3, 1e-2, native",
+            "gemma3, 1e-2, pytorch", "phi3, 1e-4, auto", "phi3longrope, 1e-4, auto"})
+    void llamaCppGivesTheSameGreedyTokensAndLogitGaps(String family, double tolerance, String backend)
+            throws Exception {
         Path hf = switch (family) {
             case "qwen2" -> Qwen2TestModel.write(tmp.resolve("hf"), 7);
             case "gemma2" -> Gemma2TestModel.write(tmp.resolve("hf"), 7, 2.0, Gemma2TestModel.HEAD_DIM, 26);
@@ -82,7 +84,7 @@ class LlamaCppCrossCheckTest {
         List<Integer> ours = new ArrayList<>();
         List<Integer> theirs = new ArrayList<>();
         try (CausalLanguageModel model = EngineProviders.discover().load(ModelDirectory.read(gguf, false),
-                LoadOptions.builder().device("cpu").build());
+                LoadOptions.builder().device("cpu").backend(backend).build());
              Sequence seq = model.newSequence(PROMPT.length + STEPS + 1);
              LlamaModel llama = new LlamaModel(params)) {
             Map<String, Integer> byText = wholeTokens(llama, model.config().vocabSize());
@@ -112,7 +114,8 @@ class LlamaCppCrossCheckTest {
             }
         }
         assertThat(theirs).as("llama.cpp's greedy tokens").containsExactlyElementsOf(ours);
-        System.out.printf("%s vs llama.cpp: %d greedy tokens equal, max |logit gap diff| %.2e%n", family, ours.size(), worst);
+        System.out.printf("%s on %s vs llama.cpp: %d greedy tokens equal, max |logit gap diff| %.2e%n", family, backend, ours.size(),
+                worst);
         assertThat(worst).as("max |logit gap difference|").isLessThan(tolerance);
     }
 
