@@ -74,6 +74,9 @@ public final class NativeEngineProvider implements EngineProvider {
             return EngineSupport.no("runs the Llama family, Qwen3, Gemma 2/3 and Phi-3 only, not "
                     + config.architectureName());
         }
+        if (gemma && !Set.of("none", "linear", "llama3").contains(config.ropeScaling().type())) {
+            return EngineSupport.no("has no rope_scaling " + config.ropeScaling().type() + " for Gemma");
+        }
         if (phi3 && config.ropeScaling().longRope() != null) {
             return EngineSupport.no("has no LongRoPE (rope_scaling " + config.ropeScaling().type() + ") for Phi-3");
         }

@@ -193,6 +193,21 @@ class NativeGemmaTest {
         assertThat(maxDiff(nativeInt8, torchInt8)).isLessThan(0.02 * maxAbs(f32));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"gemma2", "gemma3"})
+    void q4WeightsKeepTheFloatModelsFirstToken(String family) throws Exception {
+        // hidden 48 is no whole number of 32-groups: o (64 inputs) and down (96) go Q4_0, the rest stays float32
+        Path dir = model(family, 47);
+        float[] f32 = lastLogits(dir, "native", PROMPT);
+        try (CausalLanguageModel engine = load(dir, "native", LoadOptions.builder().weightType(WeightType.Q4));
+             Sequence s = engine.newSequence(PROMPT.length)) {
+            assertThat(engine.computeType()).isEqualTo("q4");
+            float[] q4 = s.forward(PROMPT);
+            assertThat(maxDiff(q4, f32)).isGreaterThan(0).isLessThan(0.1 * maxAbs(f32));
+            assertThat(argmax(q4)).isEqualTo(argmax(f32));
+        }
+    }
+
     @Test
     void gemma3SlidingLayersRotateWithTheLocalBase() throws Exception {
         // a local base equal to the global one (unscaled) must change the logits: the sliding layers use their own
