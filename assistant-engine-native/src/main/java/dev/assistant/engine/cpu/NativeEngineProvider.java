@@ -17,8 +17,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The native CPU engine ({@code native}): Llama-family models, Qwen3, Gemma 2 and Gemma 3, Phi-3, float32 (F16/BF16 files converted at load) and
- * per-channel INT8, one native call per forward pass. Needs no libtorch. Its compute threads are its own (a pool of
+ * The native CPU engine ({@code native}): Llama-family models, Qwen3, Gemma 2 and Gemma 3, Phi-3, float32 (F16/BF16
+ * files converted at load) and per-channel INT8, one native call per forward pass. Needs no libtorch. Its compute threads are its own (a pool of
  * {@link LoadOptions#effectiveThreads()} threads per model, stopped by {@code close()}); it changes no process-wide
  * setting.
  *
@@ -53,8 +53,8 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family, Qwen3, Gemma 2/3 and Phi-3 (f32, per-channel INT8, Q4_0/Q8_0 blocks; "
-                + "f32 or int8 KV cache), no libtorch";
+        return "native CPU forward pass for the Llama family, Qwen3, Gemma 2/3 and Phi-3 (f32, per-channel INT8, "
+                + "Q4_0/Q8_0 blocks; f32 or int8 KV cache), no libtorch";
     }
 
     @Override

@@ -40,7 +40,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>That binding cannot return logits ({@code setNProbs} crashes the JVM), so a gap {@code l(winner) - l(j)} is
  * measured on llama.cpp's side by bisecting the smallest logit bias on {@code j} that makes it win a one-token greedy
  * step restricted to the two. Only tokens whose text is whole UTF-8 and unique take part (on both sides), so that a
- * step's text names its token. Gemma 2 and Gemma 3 run on both engines (native and libtorch). llama.cpp runs with an F32 KV cache (its f16 default reorders near ties). Its Gemma 2
+ * step's text names its token. Gemma 2 and Gemma 3 run on both engines (native and libtorch). llama.cpp runs with an
+ * F32 KV cache (its f16 default reorders near ties). Its Gemma 2
  * build knows 26, 42 and 46 layers only, so that model has 26 (narrow) layers; its Gemma 3 takes head_dim as the query
  * scale, local RoPE base 10^4 and one global layer in 6, which the model here has.
  */

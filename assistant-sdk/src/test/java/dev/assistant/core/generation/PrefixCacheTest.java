@@ -6,10 +6,15 @@ import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.model.ModelDirectory;
+import dev.assistant.core.testing.Gemma2TestModel;
+import dev.assistant.core.testing.Gemma3TestModel;
 import dev.assistant.core.testing.SharedModels;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The prefix cache on real models and both engines: greedy answers are token for token those without the cache,
+ * The prefix cache on real models and both engines (and random-weight Gemma 2 and Gemma 3 models natively, whose
+ * sliding window is far shorter than the prompts): greedy answers are token for token those without the cache,
  * shared prefixes are reported as cached, a follow-up that extends an earlier prompt and answer starts from it, and
  * entries are evicted least recently used first within their byte limit.
  */
@@ -42,12 +48,21 @@ class PrefixCacheTest {
         }
     };
 
-    private static CausalLanguageModel load(String model, String backend) {
+    private static CausalLanguageModel load(String model, String backend) throws IOException {
         return load(model, backend, KvCacheType.F32);
     }
 
-    private static CausalLanguageModel load(String model, String backend, KvCacheType kvCache) {
-        return EngineProviders.discover().load(ModelDirectory.read(SharedModels.model(model), false),
+    /** Random-weight Gemma models are written here (their sliding window of 4 is far shorter than the prompts). */
+    @TempDir
+    static Path written;
+
+    private static CausalLanguageModel load(String model, String backend, KvCacheType kvCache) throws IOException {
+        Path dir = switch (model) {
+            case "gemma2" -> Gemma2TestModel.write(written.resolve(model + "-" + kvCache), 5, 2.0);
+            case "gemma3" -> Gemma3TestModel.write(written.resolve(model + "-" + kvCache), 5, 24);
+            default -> SharedModels.model(model);
+        };
+        return EngineProviders.discover().load(ModelDirectory.read(dir, false),
                 LoadOptions.builder().device("cpu").backend(backend).kvCacheType(kvCache).build());
     }
 
@@ -86,7 +101,8 @@ class PrefixCacheTest {
 
     @ParameterizedTest(name = "{0} on {1}, {2} KV cache")
     @CsvSource({"stories260K, native, f32", "stories260K, native, int8", "stories260K, pytorch, f32",
-            "tinystories-gpt2-mini, pytorch, f32"})
+            "tinystories-gpt2-mini, pytorch, f32", "gemma2, native, f32", "gemma2, native, int8",
+            "gemma3, native, f32", "gemma3, native, int8"})
     void answersAreIdenticalWithTheCacheOnAndOffAndSharedPrefixesAreCounted(String name, String backend,
                                                                             String kvCache) throws Exception {
         try (CausalLanguageModel model = load(name, backend, KvCacheType.parse(kvCache))) {
@@ -126,7 +142,7 @@ class PrefixCacheTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"native", "pytorch"})
-    void leastRecentlyUsedEntriesGoFirstAndExtensionsReplaceTheirPrefix(String backend) {
+    void leastRecentlyUsedEntriesGoFirstAndExtensionsReplaceTheirPrefix(String backend) throws IOException {
         try (CausalLanguageModel model = load("stories260K", backend)) {
             int[] a = tokens(1, 20, 1, 400);
             int[] b = tokens(1, 20, 2, 400);
