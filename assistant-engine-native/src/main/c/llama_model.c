@@ -3,7 +3,8 @@
  * grouped-query attention over each sequence's KV cache, o, the residual, RMSNorm, gate|up, SwiGLU, down, the
  * residual; then the final norm and the output head for the rows whose logits are wanted. Weights are float32 or
  * symmetric INT8 with one float scale per output row. Activations stay float32, except as the input of an INT8
- * product on AVX-512 VNNI, where each row is quantized to 16 bits (see llama_kernels.h).
+ * product on AVX-512 VNNI, where each row is quantized to 16 bits (see llama_kernels.h). Gemma 2 and Gemma 3
+ * (llama_set_gemma) run a layer loop of their own (gemma_layers.h) over the same products, caches and threads.
  *
  * Why it exists: decoding one token reads every weight once, so its speed should be set by memory bandwidth. Run as
  * libtorch operators (about 70 per layer, a few microseconds each) a SmolLM-135M-shaped token spent about as long
