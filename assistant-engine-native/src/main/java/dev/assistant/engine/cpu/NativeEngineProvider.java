@@ -17,8 +17,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The native CPU engine ({@code native}): Llama-family models, float32 (F16/BF16 files converted at load) and
- * per-channel INT8, one native call per forward pass. Needs no libtorch. Its compute threads are its own (a pool of
+ * The native CPU engine ({@code native}): Llama-family, Qwen3 and Phi-3 models (LongRoPE included), float32 (F16/BF16
+ * files converted at load), per-channel INT8 and Q4_0/Q8_0 blocks, one native call per forward pass. Needs no libtorch. Its compute threads are its own (a pool of
  * {@link LoadOptions#effectiveThreads()} threads per model, stopped by {@code close()}); it changes no process-wide
  * setting.
  *
