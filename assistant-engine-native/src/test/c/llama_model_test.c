@@ -15,6 +15,7 @@
 #include "kernels.h"
 #include "kv_cache.h"
 #include "kv_int8_test.h"
+#include "thread_pool_test.h"
 #include "llama_model.h"
 #include "test_files.h"
 
@@ -831,6 +832,9 @@ int main(int argc, char **argv) {
     int kv_checks = 0;
     failures += kv_int8_kernel_tests(&kv_checks);
     checks += kv_checks;
+    int pool_checks = 0;
+    failures += thread_pool_tests(&pool_checks);
+    checks += pool_checks;
     test_malformed_passes(&s);
     test_malformed_setup(&s);
     test_longrope(&s, &g);
