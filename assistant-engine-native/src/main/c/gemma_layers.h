@@ -6,20 +6,14 @@
  */
 
 /* Before the layers: every row scaled by sqrt(hidden) (as HF, in float32, whether looked up or passed embedded), and
- * Gemma 3's local RoPE factors of every row (the sine negated on the first half, as rope_factors lays them out). */
+ * Gemma 3's local RoPE factors of every row. */
 static void gemma_prepare_rows(const LlamaModel *m, Pass *p, int rows) {
     float scale = m->gemma_settings.embedding_scale;
     for (size_t i = 0; i < (size_t)rows * m->hidden; i++) p->x[i] *= scale;
     if (!m->local_inv_freq) return;
-    int hd = m->head_dim, half = hd / 2;
     for (int r = 0; r < rows; r++) {
-        float *c = p->cos_local + (size_t)r * hd, *s = p->sin_local + (size_t)r * hd;
-        for (int j = 0; j < half; j++) {
-            float angle = (float)p->row_position[r] * m->local_inv_freq[j];
-            c[j] = c[j + half] = (float)cos((double)angle);
-            s[j + half] = (float)sin((double)angle);
-            s[j] = -s[j + half];
-        }
+        rope_factors(m, m->local_inv_freq, p->row_position[r], p->cos_local + (size_t)r * m->head_dim,
+                     p->sin_local + (size_t)r * m->head_dim);
     }
 }
 

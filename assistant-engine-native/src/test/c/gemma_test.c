@@ -173,7 +173,9 @@ static void test_windowed_attention(void) {
 }
 
 static LlamaModel *tiny_model(void) {
-    LlamaConfig c = {8, 2, 1, 4, 8, 2, 5, 1e-6f, {LLAMA_ROPE_NONE, 10000, 0, 0, 0, 0}, 1, KERNELS_GENERIC, NULL};
+    LlamaConfig c = {.hidden = 8, .heads = 2, .kv_heads = 1, .head_dim = 4, .ffn = 8, .layers = 2, .vocab = 5,
+                     .eps = 1e-6f, .rope = {.type = LLAMA_ROPE_NONE, .theta = 10000}, .threads = 1,
+                     .widest_kernels = KERNELS_GENERIC};
     LlamaModel *m = NULL;
     const char *error = NULL;
     if (llama_create(&c, &m, &error) != LLAMA_OK) fprintf(stderr, "cannot create a model: %s\n", error);

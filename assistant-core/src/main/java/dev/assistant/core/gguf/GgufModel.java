@@ -126,6 +126,17 @@ public final class GgufModel {
     }
 
     /**
+     * The bytes {@code info} holds when {@link #blocks} gives it as stored (a Q4_0 or Q8_0 matrix), read from the
+     * header alone; empty otherwise (it is converted to float32 at load).
+     */
+    public java.util.OptionalLong storedBlockBytes(TensorInfo info) {
+        GgufTensor source = sources.get(info.name());
+        boolean kept = source != null && info.rank() == 2
+                && (source.type() == GgmlType.Q4_0 || source.type() == GgmlType.Q8_0);
+        return kept ? java.util.OptionalLong.of(source.byteSize()) : java.util.OptionalLong.empty();
+    }
+
+    /**
      * The tensor {@code info} as stored when it is a Q4_0 or Q8_0 matrix (rows in HuggingFace order: llama.cpp's q/k
      * permutation undone by moving whole rows of blocks, which is lossless), else empty. The engines that compute
      * these formats natively take them as they are, without converting to float32 and re-quantizing.
