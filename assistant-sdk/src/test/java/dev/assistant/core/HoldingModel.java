@@ -2,7 +2,7 @@ package dev.assistant.core;
 
 import dev.assistant.core.engine.CausalLanguageModel;
 import dev.assistant.core.engine.Sequence;
-import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.testing.ForwardingModel;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -15,14 +15,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * inside the engine's step until {@link #release()}: a deterministic "engine busy" for tests of timeouts and
  * cancellation.
  */
-final class HoldingModel implements CausalLanguageModel {
-    private final CausalLanguageModel delegate;
+final class HoldingModel extends ForwardingModel {
     private final Semaphore entered = new Semaphore(0);
     private final AtomicInteger passesLeft = new AtomicInteger(Integer.MAX_VALUE);
     private volatile CountDownLatch gate;
 
     HoldingModel(CausalLanguageModel delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     /** From now on, forward passes wait at the gate. */
@@ -62,52 +61,12 @@ final class HoldingModel implements CausalLanguageModel {
                 Thread.currentThread().interrupt();
             }
         }
-        return delegate.forwardBatch(sequences, inputs);
-    }
-
-    @Override
-    public ModelConfig config() {
-        return delegate.config();
-    }
-
-    @Override
-    public int contextLength() {
-        return delegate.contextLength();
-    }
-
-    @Override
-    public Sequence newSequence(int capacity) {
-        return delegate.newSequence(capacity);
-    }
-
-    @Override
-    public long kvCacheBytes(int capacity) {
-        return delegate.kvCacheBytes(capacity);
-    }
-
-    @Override
-    public dev.assistant.core.engine.KvCacheType kvCacheType() {
-        return delegate.kvCacheType();
-    }
-
-    @Override
-    public long activationBytes(int rows, int longestSequence) {
-        return delegate.activationBytes(rows, longestSequence);
-    }
-
-    @Override
-    public long weightBytes() {
-        return delegate.weightBytes();
-    }
-
-    @Override
-    public String computeType() {
-        return delegate.computeType();
+        return super.forwardBatch(sequences, inputs);
     }
 
     @Override
     public void close() {
         release();
-        delegate.close();
+        super.close();
     }
 }

@@ -3,6 +3,7 @@ package dev.assistant.core.generation;
 import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.testing.ForwardingModel;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.EngineProviders;

@@ -1,6 +1,7 @@
 package dev.assistant.core.generation;
 
 import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.testing.ForwardingModel;
 import dev.assistant.core.engine.LoadOptions;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.engine.EngineProviders;

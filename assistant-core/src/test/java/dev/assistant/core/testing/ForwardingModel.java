@@ -1,16 +1,20 @@
-package dev.assistant.core.generation;
+package dev.assistant.core.testing;
 
 import dev.assistant.core.engine.CausalLanguageModel;
+import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.engine.Sequence;
 import dev.assistant.core.model.ModelConfig;
 
 import java.util.List;
 
-/** Delegates to a real model; tests override one method to inject the failures a real machine produces rarely. */
-class ForwardingModel implements CausalLanguageModel {
+/**
+ * Delegates every call to a real model; tests override a method or two to inject what a real machine produces rarely
+ * (a failing pass, an engine held busy).
+ */
+public class ForwardingModel implements CausalLanguageModel {
     private final CausalLanguageModel delegate;
 
-    ForwardingModel(CausalLanguageModel delegate) {
+    public ForwardingModel(CausalLanguageModel delegate) {
         this.delegate = delegate;
     }
 
@@ -40,7 +44,7 @@ class ForwardingModel implements CausalLanguageModel {
     }
 
     @Override
-    public dev.assistant.core.engine.KvCacheType kvCacheType() {
+    public KvCacheType kvCacheType() {
         return delegate.kvCacheType();
     }
 
