@@ -12,12 +12,14 @@ public final class GgufBlockWriters {
     private GgufBlockWriters() {
     }
 
-    /** The blocks of {@code values} in {@code type} (Q8_0, Q4_1, Q4_K, Q5_K or Q6_K). */
+    /** The blocks of {@code values} in {@code type} (Q4_0, Q8_0, Q4_1, Q4_K, Q5_K or Q6_K). */
     public static byte[] write(GgmlType type, float[] values) {
         if (values.length % type.blockSize() != 0) {
             throw new IllegalArgumentException(values.length + " values are not whole " + type + " blocks");
         }
         return switch (type) {
+            case Q4_0 -> dev.assistant.quant.BlockMatrix.quantize(dev.assistant.quant.BlockFormat.Q4_0, values,
+                    values.length / 32, 32).blocksArray(); // ggml's reference rounding, as the shared converter's
             case Q8_0 -> GgufConverter.q8_0(values);
             case Q4_1 -> q4_1(values);
             case Q4_K -> kQuant(values, false);

@@ -44,8 +44,8 @@ public final class GgufConverter {
 
     /**
      * As {@link #convert(Path, Path, GgmlType)}, each matrix in the type {@code typeFor} gives for its GGUF name (F32,
-     * Q8_0, Q4_1, Q4_K, Q5_K or Q6_K, see {@link GgufBlockWriters}); a matrix whose rows are not whole blocks of that
-     * type stays F32 (as llama.cpp's tools fall back to another type), and so do vectors.
+     * Q4_0, Q8_0, Q4_1, Q4_K, Q5_K or Q6_K, see {@link GgufBlockWriters}); a matrix whose rows are not whole blocks of
+     * that type stays F32 (as llama.cpp's tools fall back to another type), and so do vectors.
      */
     public static Path convert(Path hfDir, Path out, java.util.function.Function<String, GgmlType> typeFor)
             throws IOException {
