@@ -66,11 +66,27 @@ static inline __attribute__((always_inline)) void BK(offset_block)(const BlockLi
         for (int j = 0; j < O; j++) {
             const uint8_t *w = L->q + (size_t)(o0 + j) * L->row_bytes + (size_t)c * 64;
             _mm_prefetch((const char *)w + AHEAD, _MM_HINT_T0);
-            float s4[4], m4[4];
-            BK(offset_scales)(L, o0 + j, c, k, s4, m4);
-            __m512 ws = _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_loadu_ps(s4)));
-            __m512 wm = _mm512_permutexvar_ps(
-                idx, _mm512_castps128_ps512(_mm_mul_ps(_mm_loadu_ps(m4), _mm_set1_ps(-0.125f))));
+            __m128 s4v, m4v; /* the 4 groups' scales and offsets / -8 */
+            if (q4k) { /* vectorized: per chunk and output this is as much work as the products */
+                uint32_t dbits;
+                uint64_t smbits;
+                memcpy(&dbits, L->d + ((size_t)(o0 + j) * (groups / 8) + c / 2) * 2, sizeof dbits);
+                memcpy(&smbits, L->sub + (size_t)(o0 + j) * groups * 2 + (size_t)c * 8, sizeof smbits);
+                __m128 dm = _mm512_castps512_ps128(
+                    _mm512_cvtph_ps(_mm256_zextsi128_si256(_mm_cvtsi32_si128((int)dbits)))); /* d, dmin */
+                __m128i b = _mm_cvtsi64_si128((long long)smbits);
+                s4v = _mm_mul_ps(_mm_cvtepi32_ps(_mm_cvtepu8_epi32(b)), _mm_broadcastss_ps(dm));
+                m4v = _mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_srli_si128(b, 4))),
+                                            _mm_permute_ps(dm, 0x55)),
+                                 _mm_set1_ps(0.125f));
+            } else {
+                float s4[4], m4[4];
+                BK(offset_scales)(L, o0 + j, c, k, s4, m4);
+                s4v = _mm_loadu_ps(s4);
+                m4v = _mm_mul_ps(_mm_loadu_ps(m4), _mm_set1_ps(-0.125f));
+            }
+            __m512 ws = _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(s4v));
+            __m512 wm = _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(m4v));
             __m512i wb = _mm512_maskz_loadu_epi8(m, w);
             __m512i nlo = _mm512_and_si512(wb, low4), nhi = _mm512_and_si512(_mm512_srli_epi16(wb, 4), low4);
             __m512i wlo = nlo, whi = nhi;
