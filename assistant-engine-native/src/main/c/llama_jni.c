@@ -120,6 +120,32 @@ JNIEXPORT void JNICALL JNI(setKvCacheType)(JNIEnv *env, jclass cls, jlong handle
     succeeded(env, llama_set_kv_type(m, type, &error), error);
 }
 
+/* Phi-3's LongRoPE (llama_set_rope); the factor arrays are read during the call only. */
+JNIEXPORT void JNICALL JNI(setLongRope)(JNIEnv *env, jclass cls, jlong handle, jdouble theta, jdoubleArray short_factor,
+                                        jdoubleArray long_factor, jint original_max_positions,
+                                        jdouble attention_factor) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    int half = llama_config(m)->head_dim / 2;
+    if (!short_factor || !long_factor || length_of(env, short_factor) != half || length_of(env, long_factor) != half) {
+        throw_new(env, "java/lang/IllegalArgumentException", "longrope factors are not [head_dim / 2]");
+        return;
+    }
+    jdouble *s = (*env)->GetDoubleArrayElements(env, short_factor, NULL);
+    jdouble *l = s ? (*env)->GetDoubleArrayElements(env, long_factor, NULL) : NULL;
+    if (l) {
+        LlamaRope rope = {LLAMA_ROPE_LONGROPE, theta, 1, 0, 0, original_max_positions, s, l, attention_factor};
+        const char *error = NULL;
+        LlamaStatus status = llama_set_rope(m, &rope, &error);
+        (*env)->ReleaseDoubleArrayElements(env, long_factor, l, JNI_ABORT);
+        (*env)->ReleaseDoubleArrayElements(env, short_factor, s, JNI_ABORT);
+        succeeded(env, status, error);
+    } else if (s) {
+        (*env)->ReleaseDoubleArrayElements(env, short_factor, s, JNI_ABORT);
+    }
+}
+
 /*
  * The setters pin the Java arrays (GetPrimitiveArrayCritical) only while the model copies them: no other JNI call
  * is made in between.

@@ -40,6 +40,9 @@ struct LlamaModel {
     int hidden, heads, kv_heads, head_dim, ffn, layers, vocab;
     float eps;
     float *inv_freq;    /* [head_dim / 2] RoPE inverse frequencies (owned) */
+    float *inv_freq_long; /* [head_dim / 2] LongRoPE's long-context frequencies (owned), or NULL without LongRoPE */
+    long long_after;    /* LongRoPE: original_max_positions; a pass reaching beyond rotates by inv_freq_long */
+    float attention_factor; /* LongRoPE's cos/sin multiplier, 1 otherwise */
     Layer *layer;
     Linear head;        /* [vocab, hidden] */
     float *final_norm;  /* [hidden] (owned) */
@@ -69,13 +72,29 @@ typedef struct {
 /* ---------------------------------------------------------------------------------------------------------------
  * RoPE.
  */
-LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error) {
+/* LongRoPE's factors are checked where they are read: head_dim / 2 positive finite numbers each. */
+static int longrope_valid(const LlamaRope *rope, int half) {
+    if (!rope->short_factor || !rope->long_factor || rope->original_max_positions < 1
+            || !(rope->attention_factor > 0) || isinf(rope->attention_factor)) {
+        return 0;
+    }
+    for (int j = 0; j < half; j++) {
+        if (!(rope->short_factor[j] > 0) || isinf(rope->short_factor[j]) || !(rope->long_factor[j] > 0)
+                || isinf(rope->long_factor[j])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The frequencies of `rope`, LongRoPE's long ones when `use_long`. */
+static LlamaStatus frequencies(const LlamaRope *rope, int head_dim, int use_long, float *out, const char **error) {
     int half = head_dim / 2;
     if (!(rope->theta > 0) || head_dim < 2) {
         *error = "rope_theta must be positive";
         return LLAMA_BAD_ARGUMENT;
     }
-    if (rope->type != LLAMA_ROPE_NONE && !(rope->factor > 0)) {
+    if (rope->type != LLAMA_ROPE_NONE && rope->type != LLAMA_ROPE_LONGROPE && !(rope->factor > 0)) {
         *error = "rope scaling factor must be positive";
         return LLAMA_BAD_ARGUMENT;
     }
@@ -84,13 +103,25 @@ LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *o
         *error = "llama3 rope scaling needs 0 < low_freq_factor < high_freq_factor and original positions";
         return LLAMA_BAD_ARGUMENT;
     }
-    if (rope->type != LLAMA_ROPE_NONE && rope->type != LLAMA_ROPE_LINEAR && rope->type != LLAMA_ROPE_LLAMA3) {
+    if (rope->type == LLAMA_ROPE_LONGROPE && !longrope_valid(rope, half)) {
+        *error = "longrope needs head_dim / 2 positive short and long factors, original positions and a positive "
+                 "attention factor";
+        return LLAMA_BAD_ARGUMENT;
+    }
+    if (rope->type != LLAMA_ROPE_NONE && rope->type != LLAMA_ROPE_LINEAR && rope->type != LLAMA_ROPE_LLAMA3
+            && rope->type != LLAMA_ROPE_LONGROPE) {
         *error = "unknown rope scaling";
         return LLAMA_BAD_ARGUMENT;
     }
     /* in float32 where PyTorch computes in float32 (and the SDK's Java side did), so the factors match theirs */
     for (int j = 0; j < half; j++) {
         float exponent = (float)(2 * j) / (float)head_dim;
+        if (rope->type == LLAMA_ROPE_LONGROPE) {
+            /* 1 / (factor_j * theta^(2j / d)), every step in float32 as HF's Phi-3 (and LongRope.java) */
+            const double *factor = use_long ? rope->long_factor : rope->short_factor;
+            out[j] = 1.0f / ((float)factor[j] * (float)pow(rope->theta, (double)exponent));
+            continue;
+        }
         float inv = (float)(1.0 / (double)(float)pow(rope->theta, (double)exponent));
         if (rope->type == LLAMA_ROPE_LINEAR) {
             inv = (float)(inv / rope->factor);
@@ -112,13 +143,33 @@ LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *o
     return LLAMA_OK;
 }
 
-/* cos and rotate-half's signed sin ([head_dim] each) for a row at `position`: each frequency serves both halves,
- * the sine negated on the first half, so that x * cos + [x2, x1] * sin is rotate-half RoPE. */
-static void rope_factors(const LlamaModel *m, int position, float *cos_out, float *sin_out) {
+LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error) {
+    return frequencies(rope, head_dim, 0, out, error);
+}
+
+LlamaStatus llama_rope_long_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error) {
+    return frequencies(rope, head_dim, 1, out, error);
+}
+
+/*
+ * Whether segment s of a pass rotates by LongRoPE's long frequencies: every row of a sequence whose last position in
+ * the pass is beyond original_max_positions, as HuggingFace's Phi-3 decides per forward call (and the pytorch engine
+ * per segment). Keys cached by earlier passes are not rotated again: a sequence that crosses the threshold while
+ * decoding keeps its earlier keys in the short rotation, its later ones in the long, as HF's cache does.
+ */
+static int rotates_long(const LlamaModel *m, const LlamaPass *a, int s) {
+    return m->inv_freq_long && (long)a->past[s] + a->lengths[s] > m->long_after;
+}
+
+/* cos and rotate-half's signed sin ([head_dim] each) for a row at `position` rotating by `inv_freq`: each frequency
+ * serves both halves, the sine negated on the first half, so that x * cos + [x2, x1] * sin is rotate-half RoPE;
+ * both times LongRoPE's attention factor (1 otherwise). */
+static void rope_factors(const LlamaModel *m, const float *inv_freq, int position, float *cos_out, float *sin_out) {
     int half = m->head_dim / 2;
+    float attention = m->attention_factor;
     for (int j = 0; j < half; j++) {
-        float angle = (float)position * m->inv_freq[j]; /* float32 product, as PyTorch computes it */
-        float c = (float)cos((double)angle), s = (float)sin((double)angle);
+        float angle = (float)position * inv_freq[j]; /* float32 product, as PyTorch computes it */
+        float c = (float)cos((double)angle) * attention, s = (float)sin((double)angle) * attention;
         cos_out[j] = c;
         cos_out[j + half] = c;
         sin_out[j] = -s;
@@ -465,7 +516,9 @@ LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *a, const char **error)
         }
     }
     for (int r = 0; r < rows; r++) {
-        rope_factors(m, p.row_position[r], p.cos + (size_t)r * m->head_dim, p.sin + (size_t)r * m->head_dim);
+        const float *inv_freq = rotates_long(m, a, p.row_segment[r]) ? m->inv_freq_long : m->inv_freq;
+        rope_factors(m, inv_freq, p.row_position[r], p.cos + (size_t)r * m->head_dim,
+                     p.sin + (size_t)r * m->head_dim);
         if (!a->embedded && !m->embedding) {
             block_linear_row(m->embed_block ? m->embed_block : m->head.block, a->ids[r], p.x + (size_t)r * m->hidden);
             continue;
@@ -517,9 +570,46 @@ void llama_destroy(LlamaModel *m) {
     free(m->embed_block);
     free(m->final_norm);
     free(m->inv_freq);
+    free(m->inv_freq_long);
     free(m->scratch);
     pthread_mutex_destroy(&m->pass_lock);
     free(m);
+}
+
+/* Computes `rope`'s frequencies into the model (m->head_dim set); on failure the model is left as it was. */
+static LlamaStatus install_rope(LlamaModel *m, const LlamaRope *rope, const char **error) {
+    size_t half = (size_t)m->head_dim / 2;
+    int longrope = rope->type == LLAMA_ROPE_LONGROPE;
+    float *inv = malloc(half * sizeof(float)), *inv_long = longrope ? malloc(half * sizeof(float)) : NULL;
+    if (!inv || (longrope && !inv_long)) {
+        free(inv);
+        free(inv_long);
+        *error = "no memory for the model";
+        return LLAMA_NO_MEMORY;
+    }
+    LlamaStatus status = llama_rope_frequencies(rope, m->head_dim, inv, error);
+    if (status == LLAMA_OK && longrope) status = llama_rope_long_frequencies(rope, m->head_dim, inv_long, error);
+    if (status != LLAMA_OK) {
+        free(inv);
+        free(inv_long);
+        return status;
+    }
+    free(m->inv_freq);
+    free(m->inv_freq_long);
+    m->inv_freq = inv;
+    m->inv_freq_long = inv_long;
+    m->long_after = longrope ? rope->original_max_positions : 0;
+    m->attention_factor = longrope ? (float)rope->attention_factor : 1.0f;
+    m->config.rope = *rope;
+    m->config.rope.short_factor = m->config.rope.long_factor = NULL;
+    return LLAMA_OK;
+}
+
+LlamaStatus llama_set_rope(LlamaModel *m, const LlamaRope *rope, const char **error) {
+    pthread_mutex_lock(&m->pass_lock); /* never during a pass */
+    LlamaStatus status = install_rope(m, rope, error);
+    pthread_mutex_unlock(&m->pass_lock);
+    return status;
 }
 
 LlamaStatus llama_create(const LlamaConfig *c, LlamaModel **out, const char **error) {
@@ -530,24 +620,20 @@ LlamaStatus llama_create(const LlamaConfig *c, LlamaModel **out, const char **er
             || c->layers > 65536 || c->vocab > (1 << 24) || !(c->eps >= 0)) {
         REFUSE("invalid model dimensions");
     }
-    float *inv_freq = malloc((size_t)c->head_dim / 2 * sizeof(float));
-    if (!inv_freq) {
-        *error = "no memory for the model";
-        return LLAMA_NO_MEMORY;
-    }
-    LlamaStatus status = llama_rope_frequencies(&c->rope, c->head_dim, inv_freq, error);
-    if (status != LLAMA_OK) {
-        free(inv_freq);
-        return status;
-    }
     LlamaModel *m = calloc(1, sizeof *m);
     if (!m) {
-        free(inv_freq);
         *error = "no memory for the model";
         return LLAMA_NO_MEMORY;
+    }
+    m->head_dim = c->head_dim;
+    LlamaStatus status = install_rope(m, &c->rope, error);
+    if (status != LLAMA_OK) {
+        free(m);
+        return status;
     }
     m->config = *c;
     m->config.absent_cpu_features = NULL;
+    m->config.rope.short_factor = m->config.rope.long_factor = NULL; /* read by install_rope, not kept */
     m->hidden = c->hidden;
     m->heads = c->heads;
     m->kv_heads = c->kv_heads;
@@ -556,7 +642,6 @@ LlamaStatus llama_create(const LlamaConfig *c, LlamaModel **out, const char **er
     m->layers = c->layers;
     m->vocab = c->vocab;
     m->eps = c->eps;
-    m->inv_freq = inv_freq;
     m->k = kernels_select(c->widest_kernels, c->absent_cpu_features);
     for (int v = 0; v < KERNELS_VARIANTS; v++) {
         if (kernels_variant(v) == m->k) m->bk = block_kernels_variant(v);

@@ -22,7 +22,7 @@ typedef enum {
 } LlamaStatus;
 
 /* How rotary position frequencies are scaled (config.json's rope_scaling). */
-typedef enum { LLAMA_ROPE_NONE = 0, LLAMA_ROPE_LINEAR = 1, LLAMA_ROPE_LLAMA3 = 2 } LlamaRopeType;
+typedef enum { LLAMA_ROPE_NONE = 0, LLAMA_ROPE_LINEAR = 1, LLAMA_ROPE_LLAMA3 = 2, LLAMA_ROPE_LONGROPE = 3 } LlamaRopeType;
 
 typedef struct {
     LlamaRopeType type;
@@ -30,7 +30,11 @@ typedef struct {
     double factor;            /* linear and llama3 */
     double low_freq_factor;   /* llama3 */
     double high_freq_factor;  /* llama3 */
-    int original_max_positions; /* llama3: original_max_position_embeddings */
+    int original_max_positions; /* llama3 and longrope: original_max_position_embeddings */
+    /* longrope (Phi-3): head_dim / 2 divisors of the frequencies each, read during llama_create / llama_set_rope
+     * only (not kept): the short ones while a pass stays within original_max_positions, the long ones beyond */
+    const double *short_factor, *long_factor;
+    double attention_factor;  /* longrope: cos and sin are multiplied by it */
 } LlamaRope;
 
 typedef struct {
@@ -136,7 +140,14 @@ typedef enum { LLAMA_KV_F32 = 0, LLAMA_KV_INT8 = 1 } LlamaKvType;
 LlamaStatus llama_set_kv_type(LlamaModel *m, int type, const char **error);
 LlamaKvType llama_kv_type(const LlamaModel *m);
 
-/* The inverse frequencies ([head_dim / 2]) the model rotates with, as config.json's rope settings define them. */
+/* The inverse frequencies ([head_dim / 2]) the model rotates with, as config.json's rope settings define them
+ * (LongRoPE: those of its short factors). */
 LlamaStatus llama_rope_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error);
+
+/* LongRoPE's long-context frequencies ([head_dim / 2]); for every other type those of llama_rope_frequencies. */
+LlamaStatus llama_rope_long_frequencies(const LlamaRope *rope, int head_dim, float *out, const char **error);
+
+/* Replaces the model's rotary settings (between passes; the caches already written keep their rotation). */
+LlamaStatus llama_set_rope(LlamaModel *m, const LlamaRope *rope, const char **error);
 
 #endif

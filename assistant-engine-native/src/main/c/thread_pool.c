@@ -1,57 +1,77 @@
 /* The thread pool of thread_pool.h. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "thread_pool.h"
 
+/* One loop's parameters. Atomic fields (read relaxed) because a late worker may read a slot while the caller refills
+ * it for a later loop; such a worker then fails to claim a chunk (its ticket is stale) and never uses what it read. */
+typedef struct {
+    _Atomic(range_fn) fn;
+    _Atomic(void *) ctx;
+    atomic_int items, grain, guided;
+} Loop;
+
+/*
+ * The caller waits only for chunks that were claimed, never for a thread to wake up: a loop is done when `done`
+ * reaches its items, so a thread that is asleep or descheduled (a loaded machine) simply does none of the loop,
+ * instead of making the caller spin until it arrives to find nothing left. Chunks are claimed on one 64-bit ticket,
+ * the loop's generation (high half) and its first item not yet taken (low half): a thread that read the parameters of
+ * an earlier loop cannot claim a chunk of a later one, because its compare-and-swap names the earlier generation.
+ * The parameters live in two slots by generation parity, so the slot being read for the current loop is never the
+ * one the caller fills next.
+ */
 struct Pool {
     int threads;
     pthread_t *ids;
-    atomic_uint generation;
-    atomic_int pending;
+    Loop loops[2];
+    _Atomic uint64_t ticket;
+    atomic_int done;        /* items of the current loop finished */
+    unsigned generation;    /* the caller's: the current loop's */
     atomic_int sleepers;
     atomic_int stop;
-    range_fn fn;
-    void *ctx;
-    int items, grain;
-    int guided;         /* chunks shrink as the work runs out (grain is then the smallest chunk) */
-    atomic_int next;    /* the next chunk to take; guided: the first item not yet taken */
     pthread_mutex_t lock;
     pthread_cond_t wake;
 };
 
-/*
- * Guided chunks: each thread takes half of a fair share of what is left (at least `grain` items, in multiples of
- * it), so the chunks start large (few atomic operations, long sequential runs through the weights) and end small:
- * the threads finish within about a smallest chunk of each other instead of a quarter of a share apart.
- */
-static void run_guided_chunks(Pool *p) {
-    int begin = atomic_load(&p->next);
-    for (;;) {
-        int end;
-        do {
-            int left = p->items - begin;
-            if (left <= 0) return;
-            int take = left / (2 * p->threads);
-            take = take < p->grain ? p->grain : (take + p->grain - 1) / p->grain * p->grain;
-            end = take < left ? begin + take : p->items;
-        } while (!atomic_compare_exchange_weak(&p->next, &begin, end));
-        p->fn(p->ctx, begin, end);
-        begin = atomic_load(&p->next);
-    }
+static unsigned ticket_generation(uint64_t t) {
+    return (unsigned)(t >> 32);
 }
 
-static void run_chunks(Pool *p) {
-    if (p->guided) {
-        run_guided_chunks(p);
-        return;
-    }
+/*
+ * Claims and runs chunks of the loop that ticket t names until none is left or a later loop has started. Fixed
+ * chunks of `grain` items, or guided ones: half of a fair share of what is left (at least `grain` items, in multiples
+ * of it), so the chunks start large (few atomic operations, long runs through the weights) and end small: the threads
+ * finish within about a smallest chunk of each other.
+ */
+static void run_chunks(Pool *p, uint64_t t) {
     for (;;) {
-        int begin = atomic_fetch_add(&p->next, 1) * p->grain;
-        if (begin >= p->items) return;
-        p->fn(p->ctx, begin, begin + p->grain < p->items ? begin + p->grain : p->items);
+        unsigned generation = ticket_generation(t);
+        const Loop *l = &p->loops[generation & 1];
+        int begin = (int)(uint32_t)t;
+        int items = atomic_load_explicit(&l->items, memory_order_relaxed);
+        int grain = atomic_load_explicit(&l->grain, memory_order_relaxed);
+        int left = items - begin;
+        if (left <= 0) return;
+        int take = grain;
+        if (atomic_load_explicit(&l->guided, memory_order_relaxed)) {
+            take = left / (2 * p->threads);
+            take = take < grain ? grain : (take + grain - 1) / grain * grain;
+        }
+        int end = take < left ? begin + take : items;
+        range_fn fn = atomic_load_explicit(&l->fn, memory_order_relaxed);
+        void *ctx = atomic_load_explicit(&l->ctx, memory_order_relaxed);
+        /* seq_cst: the parameters above were read before the claim, while the generation was still t's */
+        if (atomic_compare_exchange_weak(&p->ticket, &t, ((uint64_t)generation << 32) | (uint32_t)end)) {
+            fn(ctx, begin, end);
+            atomic_fetch_add(&p->done, end - begin);
+            t = atomic_load(&p->ticket);
+        }
+        /* on failure t holds the current ticket: the same loop further on, or a later loop */
     }
 }
 
@@ -61,30 +81,36 @@ static double now_seconds(void) {
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* A layer runs its loops microseconds apart: spin that long for the next, then sleep (no core held between steps). */
 #define SPIN_SECONDS 50e-6
+
+/* Waits until a loop later than generation `seen` starts (spinning, then asleep) or the pool stops. */
+static void await_loop(Pool *p, unsigned seen) {
+    double deadline = now_seconds() + SPIN_SECONDS;
+    unsigned spins = 0;
+    while (ticket_generation(atomic_load(&p->ticket)) == seen && !atomic_load(&p->stop)) {
+        __builtin_ia32_pause();
+        if (++spins % 256 == 0 && now_seconds() > deadline) {
+            pthread_mutex_lock(&p->lock);
+            atomic_fetch_add(&p->sleepers, 1);
+            while (ticket_generation(atomic_load(&p->ticket)) == seen && !atomic_load(&p->stop)) {
+                pthread_cond_wait(&p->wake, &p->lock);
+            }
+            atomic_fetch_sub(&p->sleepers, 1);
+            pthread_mutex_unlock(&p->lock);
+        }
+    }
+}
 
 static void *worker_main(void *arg) {
     Pool *p = arg;
     unsigned seen = 0;
     for (;;) {
-        double deadline = now_seconds() + SPIN_SECONDS;
-        unsigned spins = 0;
-        while (atomic_load(&p->generation) == seen && !atomic_load(&p->stop)) {
-            __builtin_ia32_pause();
-            if (++spins % 256 == 0 && now_seconds() > deadline) {
-                pthread_mutex_lock(&p->lock);
-                atomic_fetch_add(&p->sleepers, 1);
-                while (atomic_load(&p->generation) == seen && !atomic_load(&p->stop)) {
-                    pthread_cond_wait(&p->wake, &p->lock);
-                }
-                atomic_fetch_sub(&p->sleepers, 1);
-                pthread_mutex_unlock(&p->lock);
-            }
-        }
+        await_loop(p, seen);
         if (atomic_load(&p->stop)) break;
-        seen = atomic_load(&p->generation);
-        run_chunks(p);
-        atomic_fetch_sub(&p->pending, 1);
+        uint64_t t = atomic_load(&p->ticket);
+        seen = ticket_generation(t);
+        run_chunks(p, t);
     }
     return NULL;
 }
@@ -109,26 +135,36 @@ Pool *pool_create(int threads) {
     return p;
 }
 
+/* Spins of the caller waiting for claimed chunks before it yields its core (a worker may be descheduled mid-chunk). */
+#define FINISH_SPINS 4096
+
 void pool_run(Pool *p, int items, int grain, int guided, range_fn fn, void *ctx) {
     if (p->threads == 1 || items <= grain) {
         if (items > 0) fn(ctx, 0, items);
         return;
     }
-    p->fn = fn;
-    p->ctx = ctx;
-    p->items = items;
-    p->grain = grain;
-    p->guided = guided;
-    atomic_store(&p->next, 0);
-    atomic_store(&p->pending, p->threads - 1);
-    atomic_fetch_add(&p->generation, 1);
+    unsigned generation = ++p->generation;
+    Loop *l = &p->loops[generation & 1];
+    atomic_store_explicit(&l->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&l->ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&l->items, items, memory_order_relaxed);
+    atomic_store_explicit(&l->grain, grain, memory_order_relaxed);
+    atomic_store_explicit(&l->guided, guided, memory_order_relaxed);
+    atomic_store(&p->done, 0); /* the previous loop is complete: no thread adds to it any more */
+    uint64_t t = (uint64_t)generation << 32;
+    /* an exchange, not a store: it follows every claim of the previous loop, so their reads of the slot it reuses
+     * next time happen before the caller refills it */
+    atomic_exchange(&p->ticket, t);
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->lock);
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->lock);
     }
-    run_chunks(p);
-    while (atomic_load(&p->pending) > 0) __builtin_ia32_pause();
+    run_chunks(p, t);
+    for (unsigned spins = 0; atomic_load(&p->done) < items;) {
+        __builtin_ia32_pause();
+        if (++spins % FINISH_SPINS == 0) sched_yield();
+    }
 }
 
 void pool_destroy(Pool *p) {

@@ -2,7 +2,8 @@
  * A small thread pool for the parallel loops of a forward pass. The calling thread works too; the other threads
  * spin briefly between loops (a layer runs ~5 loops microseconds apart) and sleep when none comes, so they hold no
  * core between tokens. Items are taken in chunks by whichever thread is free, so a thread that starts late does less
- * instead of the others waiting for its fixed share.
+ * instead of the others waiting for its fixed share, and a loop ends when its items are done: the caller never waits
+ * for a thread that is still asleep or descheduled, it does that thread's share itself.
  */
 #ifndef ASSISTANT_THREAD_POOL_H
 #define ASSISTANT_THREAD_POOL_H

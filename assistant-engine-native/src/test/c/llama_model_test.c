@@ -15,6 +15,7 @@
 #include "kernels.h"
 #include "kv_cache.h"
 #include "kv_int8_test.h"
+#include "thread_pool_test.h"
 #include "llama_model.h"
 #include "test_files.h"
 
@@ -720,6 +721,95 @@ static void test_malformed_setup(const Stories *s) {
     llama_destroy(m);
 }
 
+/*
+ * LongRoPE (Phi-3): the frequencies against 1 / (factor_j * theta^(2j / d)) computed here in double; a model whose
+ * factors are all 1 gives stories260K's golden logits (the attention factor 1); and the choice between short and
+ * long factors is made per pass from its last position, as HuggingFace's Phi-3: a prompt reaching past the
+ * trained context rotates every row by the long factors (long factors of 2 everywhere are linear scaling by 2,
+ * checked against a LLAMA_ROPE_LINEAR model), while a prompt within it followed by a decode step beyond keeps its
+ * cached keys in the short rotation, so the two differ.
+ */
+static void test_longrope(const Stories *s, const Golden *g) {
+    const LlamaConfig *c = &s->config;
+    int half = c->head_dim / 2;
+    double short_factor[512], long_factor[512], ones[512], twos[512];
+    for (int j = 0; j < half; j++) {
+        short_factor[j] = 1.0 + 0.25 * j;
+        long_factor[j] = 3.0 + 7.5 * j;
+        ones[j] = 1;
+        twos[j] = 2;
+    }
+    const char *error = NULL;
+    LlamaRope rope = {LLAMA_ROPE_LONGROPE, 10000, 1, 0, 0, 32, short_factor, long_factor, 1.2};
+    float inv[512], inv_long[512];
+    must(llama_rope_frequencies(&rope, c->head_dim, inv, &error), error, "llama_rope_frequencies");
+    must(llama_rope_long_frequencies(&rope, c->head_dim, inv_long, &error), error, "llama_rope_long_frequencies");
+    double worst = 0;
+    for (int j = 0; j < half; j++) {
+        double base = pow(10000.0, 2.0 * j / c->head_dim);
+        worst = fmax(worst, fabs(inv[j] * short_factor[j] * base - 1));
+        worst = fmax(worst, fabs(inv_long[j] * long_factor[j] * base - 1));
+    }
+    CHECK(worst < 1e-6, "longrope frequencies off by %g relative", worst);
+    LlamaRope bad = rope;
+    bad.long_factor = NULL;
+    CHECK(llama_rope_frequencies(&bad, c->head_dim, inv, &error) == LLAMA_BAD_ARGUMENT, "longrope without long factors");
+    bad = rope;
+    bad.attention_factor = 0;
+    CHECK(llama_rope_frequencies(&bad, c->head_dim, inv, &error) == LLAMA_BAD_ARGUMENT, "longrope attention factor 0");
+    double negative[512];
+    memcpy(negative, short_factor, sizeof negative);
+    negative[half - 1] = -1;
+    bad = rope;
+    bad.short_factor = negative;
+    CHECK(llama_rope_frequencies(&bad, c->head_dim, inv, &error) == LLAMA_BAD_ARGUMENT, "a negative factor");
+
+    /* all factors 1: plain RoPE */
+    LlamaModel *m = model(s, KERNELS_AVX512, NULL, 2, 0, 0);
+    LlamaRope plain = {LLAMA_ROPE_LONGROPE, c->rope.theta, 1, 0, 0, 4, ones, ones, 1};
+    must(llama_set_rope(m, &plain, &error), error, "llama_set_rope");
+    CHECK(llama_set_rope(m, &bad, &error) == LLAMA_BAD_ARGUMENT, "a refused rope leaves the model as it was");
+    check_golden(m, c, g, "longrope of factors 1", GOLDEN_TOLERANCE);
+
+    /* the longest golden case, with the trained context one position short of it */
+    int longest = 0;
+    for (int i = 1; i < g->count; i++) {
+        if (g->length[i] > g->length[longest]) longest = i;
+    }
+    int n = g->length[longest];
+    const int *ids = g->ids[longest];
+    LlamaRope crossing = {LLAMA_ROPE_LONGROPE, c->rope.theta, 1, 0, 0, n - 1, ones, twos, 1};
+    must(llama_set_rope(m, &crossing, &error), error, "llama_set_rope");
+    LlamaModel *linear = model(s, KERNELS_AVX512, NULL, 2, 0, 0);
+    LlamaRope by_two = {LLAMA_ROPE_LINEAR, c->rope.theta, 2, 0, 0, 0, NULL, NULL, 0};
+    must(llama_set_rope(linear, &by_two, &error), error, "llama_set_rope linear");
+    float *whole = malloc(sizeof(float) * (size_t)c->vocab), *stepped = malloc(sizeof(float) * (size_t)c->vocab);
+    float *expected = malloc(sizeof(float) * (size_t)c->vocab);
+    Caches k = caches(c, 1, n);
+    must(pass_one(m, c, &k, n, ids, n, 0, whole, &error), error, "longrope prompt");
+    free_caches(&k);
+    k = caches(c, 1, n);
+    must(pass_one(linear, c, &k, n, ids, n, 0, expected, &error), error, "linear prompt");
+    free_caches(&k);
+    double d = max_difference(whole, expected, c->vocab);
+    CHECK(d <= 1e-5, "a prompt beyond the trained context rotates every row long: %g from linear scaling by 2", d);
+    k = caches(c, 1, n);
+    must(pass_one(m, c, &k, n, ids, n - 1, 0, stepped, &error), error, "longrope prompt within the context");
+    must(pass_one(m, c, &k, n, ids + n - 1, 1, n - 1, stepped, &error), error, "longrope decode step beyond");
+    free_caches(&k);
+    d = max_difference(stepped, whole, c->vocab);
+    CHECK(d > 1e-3, "a decode step crossing the threshold keeps earlier keys short (differs from one pass by %g)", d);
+    /* the same step with its keys rotated short is plain RoPE over the short keys: differs from golden too */
+    d = max_difference(stepped, g->logits[longest], c->vocab);
+    CHECK(d > 1e-3, "the step beyond the context rotates long (differs from plain RoPE by %g)", d);
+    printf("[native-test] longrope: frequencies within %.2g, switch per pass checked\n", worst);
+    free(whole);
+    free(stepped);
+    free(expected);
+    llama_destroy(linear);
+    llama_destroy(m);
+}
+
 /* block_linear_test.c, block_offset_test.c */
 int block_linear_tests(void);
 int block_offset_tests(void);
@@ -743,8 +833,12 @@ int main(int argc, char **argv) {
     int kv_checks = 0;
     failures += kv_int8_kernel_tests(&kv_checks);
     checks += kv_checks;
+    int pool_checks = 0;
+    failures += thread_pool_tests(&pool_checks);
+    checks += pool_checks;
     test_malformed_passes(&s);
     test_malformed_setup(&s);
+    test_longrope(&s, &g);
     int block_failures = block_linear_tests();
     block_failures += block_offset_tests();
     for (int i = 0; i < g.count; i++) free(g.logits[i]);

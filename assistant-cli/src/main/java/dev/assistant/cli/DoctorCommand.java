@@ -166,18 +166,19 @@ final class DoctorCommand implements Callable<Integer> {
 
     /**
      * What {@code assistant serve} checks before loading several models: their weights' expected memory (as
-     * computed: float32, or INT8 with --dtype int8) against 80% of physical memory.
+     * held: float32, INT8 or Q4_0 as --dtype and the files' stored formats say, see WeightFootprint) against 80% of
+     * physical memory. KV caches are not in it: each model's memory budget bounds its own.
      */
     private void checkModelsFit(PrintWriter out, long totalMem) {
         if (models.size() < 2 || totalMem <= 0) {
             return;
         }
-        boolean int8 = "int8".equalsIgnoreCase(dtype);
+        WeightType type = WeightType.parse(dtype);
         long total = 0;
         for (Path m : models) {
-            long bytes = WeightFootprint.estimate(m, int8);
+            long bytes = WeightFootprint.estimate(m, type);
             total += bytes;
-            out.printf("  model %s: about %s of weights as %s%n", m, mib(bytes), int8 ? "int8" : "float32");
+            out.printf("  model %s: about %s of weights with --dtype %s%n", m, mib(bytes), type);
         }
         long limit = totalMem / 10 * 8;
         out.printf("  models together: %s of the %s limit (80%% of physical memory): %s%n", mib(total), mib(limit),

@@ -5,6 +5,7 @@ import dev.assistant.core.registry.ModelRegistry;
 import dev.assistant.core.registry.ModelSpec;
 import dev.assistant.core.registry.ModelStatus;
 import dev.assistant.core.registry.ModelVersion;
+import dev.assistant.core.engine.WeightType;
 import dev.assistant.core.registry.WeightFootprint;
 import dev.assistant.core.Assistant;
 import dev.assistant.core.AssistantBuilder;
@@ -210,7 +211,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             return b.build();
         };
-        boolean int8 = "int8".equalsIgnoreCase(model.dtype);
+        WeightType type = WeightType.parse(model.dtype);
         ModelRegistry.Builder models = ModelRegistry.builder();
         List<ModelOptions.Named> named;
         Duration idle = idleUnload;
@@ -226,7 +227,7 @@ final class ServeCommand implements Callable<Integer> {
             idle = idle != null ? idle : file.idleUnload();
         }
         for (ModelOptions.Named one : named) {
-            models.model(new ModelSpec(one.name(), one.path(), factory, WeightFootprint.estimate(one.path(), int8)));
+            models.model(new ModelSpec(one.name(), one.path(), factory, WeightFootprint.estimate(one.path(), type)));
         }
         if (idle != null) {
             models.idleUnloadAfter(idle).loadOnStart(false);

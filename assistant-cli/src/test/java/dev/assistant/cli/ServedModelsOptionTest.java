@@ -51,8 +51,13 @@ class ServedModelsOptionTest {
         int code = new CommandLine(new DoctorCommand()).setOut(new PrintWriter(out))
                 .execute("--model", llama.toString(), "--model", gpt2.toString());
         assertThat(code).isZero();
-        assertThat(out.toString()).contains("model " + llama + ": about 1.0 MiB of weights as float32")
+        assertThat(out.toString()).contains("model " + llama + ": about 1.0 MiB of weights with --dtype f32")
                 .contains("models together:").contains("they fit");
+        // q4: stories260K's linear layers whose rows are whole 32-groups, its table and head as Q4_0 blocks
+        StringWriter q4 = new StringWriter();
+        assertThat(new CommandLine(new DoctorCommand()).setOut(new PrintWriter(q4))
+                .execute("--model", llama.toString(), "--model", llama.toString(), "--dtype", "q4")).isZero();
+        assertThat(q4.toString()).contains("model " + llama + ": about 0.3 MiB of weights with --dtype q4");
     }
 
     private static ModelOptions parse(String... args) {

@@ -126,6 +126,23 @@ public final class GgufModel {
     }
 
     /**
+     * The bytes {@code info} takes as a block matrix ({@link #blocks}): as stored for Q4_0, Q4_1, Q4_K and Q8_0
+     * matrices, as Q8_0 for Q5_K and Q6_K ones (converted at load), read from the header alone; empty otherwise (it
+     * is converted to float32 at load).
+     */
+    public java.util.OptionalLong storedBlockBytes(TensorInfo info) {
+        GgufTensor source = sources.get(info.name());
+        if (source == null || info.rank() != 2) {
+            return java.util.OptionalLong.empty();
+        }
+        return switch (source.type()) {
+            case Q4_0, Q4_1, Q4_K, Q8_0 -> java.util.OptionalLong.of(source.byteSize());
+            case Q5_K, Q6_K -> java.util.OptionalLong.of(source.elementCount() / 32 * 34);
+            default -> java.util.OptionalLong.empty();
+        };
+    }
+
+    /**
      * The tensor {@code info} as a block matrix the native engine computes, rows in HuggingFace order (llama.cpp's
      * q/k permutation undone by moving whole rows of blocks, which is lossless), else empty (float types):
      * <ul>

@@ -94,7 +94,9 @@ public final class Int8Weights {
 
     /**
      * The matrices of Llama decoder layer {@code i} of a model of config {@code c}, in the order q|k|v, o, gate|up,
-     * down (the slot order of the engines' layer modules).
+     * down (the slot order of the engines' layer modules). Phi-3 stores q|k|v and gate|up joined: each is quantized
+     * as one matrix, which per output row (per-channel, or per group within a row) is exactly quantizing its parts
+     * apart and joining the rows.
      */
     public Matrix[] llamaLayer(ModelConfig c, int i) {
         int hidden = c.hiddenSize();
@@ -102,6 +104,13 @@ public final class Int8Weights {
         int kvOut = c.numKvHeads() * c.headDim();
         String p = "model.layers." + i + ".";
         String a = p + "self_attn.";
+        if (c.architecture() == Architecture.PHI3) {
+            return new Matrix[]{
+                    joined(new String[]{a + "qkv_proj"}, new int[]{qOut + 2 * kvOut}, hidden, false),
+                    joined(new String[]{a + "o_proj"}, new int[]{hidden}, qOut, false),
+                    joined(new String[]{p + "mlp.gate_up_proj"}, new int[]{2 * c.intermediateSize()}, hidden, false),
+                    joined(new String[]{p + "mlp.down_proj"}, new int[]{hidden}, c.intermediateSize(), false)};
+        }
         return new Matrix[]{
                 joined(new String[]{a + "q_proj", a + "k_proj", a + "v_proj"}, new int[]{qOut, kvOut, kvOut}, hidden,
                         c.attentionBias()),

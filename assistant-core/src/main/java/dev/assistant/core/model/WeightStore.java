@@ -5,6 +5,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.gguf.GgufFile;
 import dev.assistant.core.gguf.GgufModel;
+import dev.assistant.core.safetensors.DType;
 import dev.assistant.core.safetensors.SafetensorsFile;
 import dev.assistant.core.safetensors.TensorInfo;
 import dev.assistant.quant.BlockMatrix;
@@ -155,6 +156,19 @@ public final class WeightStore implements AutoCloseable {
             return gguf.blocks(require(name, rows, cols));
         }
         return StoredBlocks.read(this, name, rows, cols);
+    }
+
+    /**
+     * The bytes of {@code tensor} when an engine computing block formats keeps it as stored ({@link #blocks}: a GGUF
+     * Q4_0/Q8_0 matrix, or a U8 tensor of {@code assistant quantize --dtype q4}), from the headers alone; empty when
+     * it is stored as numbers.
+     */
+    public java.util.OptionalLong storedBlockBytes(TensorInfo tensor) {
+        if (gguf != null) {
+            return gguf.storedBlockBytes(tensor);
+        }
+        return tensor.dtype() == DType.U8 ? java.util.OptionalLong.of(tensor.byteLength())
+                : java.util.OptionalLong.empty();
     }
 
     /** The directory the weights are in (the file, for GGUF). */

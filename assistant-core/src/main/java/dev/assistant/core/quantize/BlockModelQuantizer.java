@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Writes a 4-bit copy of a Llama-family model directory ({@code assistant quantize --dtype q4}): every linear layer
+ * Writes a 4-bit copy of a Llama-family, Qwen3 or Phi-3 model directory ({@code assistant quantize --dtype q4}): every linear layer
  * whose rows are whole groups of 32 becomes ggml Q4_0 blocks, stored as a U8 tensor [out, in / 32 * 18] under the
  * weight's own name (the bytes a GGUF Q4_0 tensor holds); the embedding table and output head go to {@code head}'s
  * format (Q4_0, Q8_0, or float32 when null); everything else is copied. config.json gains a
@@ -35,7 +35,7 @@ public final class BlockModelQuantizer {
     private static final List<String> COPIED = List.of("tokenizer.json", "tokenizer_config.json",
             "special_tokens_map.json", "generation_config.json", "chat_template.jinja", "chat_template.json");
     private static final Pattern LLAMA_LINEAR = Pattern.compile(
-            "model\\.layers\\.\\d+\\.(self_attn\\.(q|k|v|o)_proj|mlp\\.(gate|up|down)_proj)\\.weight");
+            "model\\.layers\\.\\d+\\.(self_attn\\.(q|k|v|o|qkv)_proj|mlp\\.(gate|up|down|gate_up)_proj)\\.weight");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final BlockFormat head;
@@ -57,9 +57,10 @@ public final class BlockModelQuantizer {
         if (config.quantization().isPresent() || config.blockFormat().isPresent()) {
             throw new AssistantException(ErrorCode.MODEL_INVALID, source + " is already quantized");
         }
-        if (config.architecture() != Architecture.LLAMA) {
+        if (config.architecture() != Architecture.LLAMA && config.architecture() != Architecture.QWEN3
+                && config.architecture() != Architecture.PHI3) {
             throw new AssistantException(ErrorCode.MODEL_INVALID, "4-bit weights run on the native engine, which runs "
-                    + "the Llama family only, not " + config.architectureName());
+                    + "the Llama family, Qwen3 and Phi-3 only, not " + config.architectureName());
         }
         if (Files.exists(target) && (Files.isSameFile(source, target) || !isEmptyDirectory(target))) {
             throw new AssistantException(ErrorCode.INVALID_REQUEST, "output directory " + target

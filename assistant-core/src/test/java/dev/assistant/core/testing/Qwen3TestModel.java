@@ -35,11 +35,17 @@ public final class Qwen3TestModel {
      * whether the key norm is applied); {@code withQueryNorm} false leaves q_norm out (an invalid file).
      */
     public static Path write(Path dir, long seed, float kNormShift, boolean withQueryNorm) throws IOException {
+        return write(dir, seed, kNormShift, withQueryNorm, HIDDEN);
+    }
+
+    /** As {@link #write(Path, long, float, boolean)} with a hidden size of {@code hidden} (64: whole 32-groups). */
+    public static Path write(Path dir, long seed, float kNormShift, boolean withQueryNorm, int hidden)
+            throws IOException {
         Files.createDirectories(dir);
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("Qwen3ForCausalLM");
         c.put("model_type", "qwen3");
-        c.put("hidden_size", HIDDEN);
+        c.put("hidden_size", hidden);
         c.put("intermediate_size", FFN);
         c.put("num_hidden_layers", LAYERS);
         c.put("num_attention_heads", HEADS);
@@ -62,27 +68,27 @@ public final class Qwen3TestModel {
 
         SplittableRandom rng = new SplittableRandom(seed);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        matrix(w, rng, "model.embed_tokens.weight", VOCAB, HIDDEN, 1.0f);
+        matrix(w, rng, "model.embed_tokens.weight", VOCAB, hidden, 1.0f);
         for (int i = 0; i < LAYERS; i++) {
             String p = "model.layers." + i + ".";
             String a = p + "self_attn.";
-            norm(w, rng, p + "input_layernorm.weight", HIDDEN, 0);
-            matrix(w, rng, a + "q_proj.weight", HEADS * HEAD_DIM, HIDDEN, 0.3f);
-            matrix(w, rng, a + "k_proj.weight", KV_HEADS * HEAD_DIM, HIDDEN, 0.3f);
-            matrix(w, rng, a + "v_proj.weight", KV_HEADS * HEAD_DIM, HIDDEN, 0.3f);
-            matrix(w, rng, a + "o_proj.weight", HIDDEN, HEADS * HEAD_DIM, 0.3f);
+            norm(w, rng, p + "input_layernorm.weight", hidden, 0);
+            matrix(w, rng, a + "q_proj.weight", HEADS * HEAD_DIM, hidden, 0.3f);
+            matrix(w, rng, a + "k_proj.weight", KV_HEADS * HEAD_DIM, hidden, 0.3f);
+            matrix(w, rng, a + "v_proj.weight", KV_HEADS * HEAD_DIM, hidden, 0.3f);
+            matrix(w, rng, a + "o_proj.weight", hidden, HEADS * HEAD_DIM, 0.3f);
             float[] queryNorm = normValues(rng, HEAD_DIM, 0);
             if (withQueryNorm) {
                 w.addF32(a + "q_norm.weight", new long[]{HEAD_DIM}, queryNorm);
             }
             norm(w, rng, a + "k_norm.weight", HEAD_DIM, kNormShift);
-            norm(w, rng, p + "post_attention_layernorm.weight", HIDDEN, 0);
-            matrix(w, rng, p + "mlp.gate_proj.weight", FFN, HIDDEN, 0.3f);
-            matrix(w, rng, p + "mlp.up_proj.weight", FFN, HIDDEN, 0.3f);
-            matrix(w, rng, p + "mlp.down_proj.weight", HIDDEN, FFN, 0.3f);
+            norm(w, rng, p + "post_attention_layernorm.weight", hidden, 0);
+            matrix(w, rng, p + "mlp.gate_proj.weight", FFN, hidden, 0.3f);
+            matrix(w, rng, p + "mlp.up_proj.weight", FFN, hidden, 0.3f);
+            matrix(w, rng, p + "mlp.down_proj.weight", hidden, FFN, 0.3f);
         }
-        norm(w, rng, "model.norm.weight", HIDDEN, 0);
-        matrix(w, rng, "lm_head.weight", VOCAB, HIDDEN, 0.3f);
+        norm(w, rng, "model.norm.weight", hidden, 0);
+        matrix(w, rng, "lm_head.weight", VOCAB, hidden, 0.3f);
         w.write(dir.resolve("model.safetensors"));
         return dir;
     }

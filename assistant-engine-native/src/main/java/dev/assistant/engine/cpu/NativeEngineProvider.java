@@ -17,8 +17,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The native CPU engine ({@code native}): Llama-family models, float32 (F16/BF16 files converted at load) and
- * per-channel INT8, one native call per forward pass. Needs no libtorch. Its compute threads are its own (a pool of
+ * The native CPU engine ({@code native}): Llama-family, Qwen3 and Phi-3 models (LongRoPE included), float32 (F16/BF16
+ * files converted at load), per-channel INT8 and Q4_0/Q8_0 blocks, one native call per forward pass. Needs no libtorch. Its compute threads are its own (a pool of
  * {@link LoadOptions#effectiveThreads()} threads per model, stopped by {@code close()}); it changes no process-wide
  * setting.
  *
@@ -53,8 +53,8 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public String description() {
-        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 (f32, per-channel INT8, Q4_0/Q4_1/Q4_K/Q8_0 blocks; "
-                + "f32 or int8 KV cache), no libtorch";
+        return "native CPU forward pass for the Llama family, Qwen3 and Phi-3 with LongRoPE (f32, per-channel INT8, "
+                + "Q4_0/Q4_1/Q4_K/Q8_0 blocks; f32 or int8 KV cache), no libtorch";
     }
 
     @Override
@@ -70,12 +70,6 @@ public final class NativeEngineProvider implements EngineProvider {
         boolean phi3 = config.architecture() == Architecture.PHI3;
         if (config.architecture() != Architecture.LLAMA && config.architecture() != Architecture.QWEN3 && !phi3) {
             return EngineSupport.no("runs the Llama family, Qwen3 and Phi-3 only, not " + config.architectureName());
-        }
-        if (phi3 && config.ropeScaling().longRope() != null) {
-            return EngineSupport.no("has no LongRoPE (rope_scaling " + config.ropeScaling().type() + ") for Phi-3");
-        }
-        if (phi3 && Int8Weights.schemeFor(config, options).isPresent()) {
-            return EngineSupport.no("runs Phi-3 in f32 only (its INT8 layers read q, k, v apart)");
         }
         if (options.device().kind() == DeviceSpec.Kind.CUDA) {
             return EngineSupport.no("runs on the CPU only, not " + options.device());
@@ -94,9 +88,6 @@ public final class NativeEngineProvider implements EngineProvider {
             return EngineSupport.no(HEAD_OPTION + " must be q8_0, q4_0 or f32, not " + head);
         }
         boolean q4 = scheme == null && BlockWeights.targetFor(config, options).isPresent();
-        if (phi3 && q4) {
-            return EngineSupport.no("runs Phi-3 in f32 only (its fused q|k|v and gate|up are not quantized to 4 bits)");
-        }
         String type = scheme != null ? "int8" : q4 ? "q4" : "f32";
         if (q4) {
             type = "q4 (linear layers Q4_0, table and head " + (config.blockFormat().isPresent() ? "as stored" : head)

@@ -4,6 +4,7 @@ import dev.assistant.api.AssistantException;
 import dev.assistant.api.ErrorCode;
 import dev.assistant.core.engine.KvCacheType;
 import dev.assistant.core.model.ModelConfig;
+import dev.assistant.core.model.LongRope;
 import dev.assistant.core.model.RopeScaling;
 import dev.assistant.quant.BlockMatrix;
 import dev.assistant.quant.QuantizedMatrix;
@@ -67,7 +68,8 @@ final class NativeLlamaLayers implements AutoCloseable {
     /**
      * Native layers for a model of config {@code c} computing on {@code threads} threads with kernels no wider than
      * {@code widest} (one of {@link #KERNELS}); weights are set next. The native side derives the rotary frequencies
-     * from the config's {@code rope_theta} and {@code rope_scaling} (none, {@code linear} or {@code llama3}).
+     * from the config's {@code rope_theta} and {@code rope_scaling} (none, {@code linear}, {@code llama3} or Phi-3's
+     * {@code longrope}).
      */
     static NativeLlamaLayers create(ModelConfig c, int threads, String widest) {
         Optional<String> unavailable = unavailableBecause();
@@ -75,14 +77,30 @@ final class NativeLlamaLayers implements AutoCloseable {
             throw new IllegalStateException(unavailable.get());
         }
         RopeScaling rope = c.ropeScaling();
-        int ropeType = ROPE_TYPES.indexOf(rope.type());
+        LongRope longRope = rope.longRope();
+        // LongRoPE's factor arrays are set right after creating (plain RoPE until then)
+        int ropeType = longRope != null ? 0 : ROPE_TYPES.indexOf(rope.type());
         if (ropeType < 0) {
             throw new IllegalArgumentException("native layers have no rope scaling " + rope.type());
         }
-        return new NativeLlamaLayers(c, create(c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
-                c.intermediateSize(), c.numLayers(), c.vocabSize(), (float) c.normEps(), ropeType, c.ropeTheta(),
-                rope.factor(), rope.lowFreqFactor(), rope.highFreqFactor(), rope.originalMaxPositionEmbeddings(),
-                threads, kernelIndex(widest)));
+        NativeLlamaLayers layers = new NativeLlamaLayers(c, create(c.hiddenSize(), c.numHeads(), c.numKvHeads(),
+                c.headDim(), c.intermediateSize(), c.numLayers(), c.vocabSize(), (float) c.normEps(), ropeType,
+                c.ropeTheta(), rope.factor(), rope.lowFreqFactor(), rope.highFreqFactor(),
+                rope.originalMaxPositionEmbeddings(), threads, kernelIndex(widest)));
+        if (longRope != null) {
+            try {
+                layers.write(() -> setLongRope(layers.handle, c.ropeTheta(), factors(longRope.shortFactor()),
+                        factors(longRope.longFactor()), longRope.originalMaxPositions(), longRope.attentionFactor()));
+            } catch (RuntimeException e) {
+                layers.close();
+                throw e;
+            }
+        }
+        return layers;
+    }
+
+    private static double[] factors(List<Double> factors) {
+        return factors.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     private static int kernelIndex(String widest) {
@@ -324,6 +342,9 @@ final class NativeLlamaLayers implements AutoCloseable {
     private static native String instructionSet(long handle);
 
     private static native void setKvCacheType(long handle, int type);
+
+    private static native void setLongRope(long handle, double theta, double[] shortFactor, double[] longFactor,
+                                           int originalMaxPositions, double attentionFactor);
 
     private static native void setNorms(long handle, int layer, float[] attention, float[] mlp);
 

@@ -145,15 +145,15 @@ final class NativeLlamaLoader {
         String p = "model.layers." + i + ".";
         String a = p + "self_attn.";
         if (c.architecture() == Architecture.PHI3) {
-            // Phi-3 stores q|k|v and gate|up already joined, as this engine holds them
-            natives.setFloatLinear(i, NativeLlamaLayers.QKV,
-                    float32(new String[]{a + "qkv_proj"}, new int[]{qOut + 2 * kvOut}, hidden), null);
-            natives.setFloatLinear(i, NativeLlamaLayers.O, float32(new String[]{a + "o_proj"}, new int[]{hidden}, qOut),
-                    null);
-            natives.setFloatLinear(i, NativeLlamaLayers.GATE_UP,
-                    float32(new String[]{p + "mlp.gate_up_proj"}, new int[]{2 * ffn}, hidden), null);
-            natives.setFloatLinear(i, NativeLlamaLayers.DOWN, float32(new String[]{p + "mlp.down_proj"},
-                    new int[]{hidden}, ffn), null);
+            // Phi-3 stores q|k|v and gate|up already joined, as this engine holds them; a block format quantizes
+            // each output row on its own, so the joined matrix quantizes as its parts would
+            setSlot(natives, i, NativeLlamaLayers.QKV, "q|k|v", new String[]{a + "qkv_proj"},
+                    new int[]{qOut + 2 * kvOut}, hidden, false);
+            setSlot(natives, i, NativeLlamaLayers.O, "o", new String[]{a + "o_proj"}, new int[]{hidden}, qOut, false);
+            setSlot(natives, i, NativeLlamaLayers.GATE_UP, "gate|up", new String[]{p + "mlp.gate_up_proj"},
+                    new int[]{2 * ffn}, hidden, false);
+            setSlot(natives, i, NativeLlamaLayers.DOWN, "down", new String[]{p + "mlp.down_proj"}, new int[]{hidden},
+                    ffn, false);
             return;
         }
         setSlot(natives, i, NativeLlamaLayers.QKV, "q|k|v", new String[]{a + "q_proj", a + "k_proj", a + "v_proj"},

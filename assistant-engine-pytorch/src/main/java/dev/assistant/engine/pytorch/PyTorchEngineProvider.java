@@ -17,8 +17,7 @@ import java.util.Optional;
 /**
  * The PyTorch engine ({@code pytorch}), libtorch through DJL: Llama-family, Qwen3, Gemma 2/3, Phi-3 and GPT-2 models on the CPU or CUDA,
  * float32 and INT8 (per-channel on fbgemm, per-group on the Java kernel). The engine for CUDA, GPT-2 and Gemma 2/3, and the
- * fallback for Llama, Qwen3 and Phi-3 on the CPU where the native engine is absent or cannot run (Phi-3's LongRoPE and
- * INT8, per-group INT8).
+ * fallback for Llama, Qwen3 and Phi-3 on the CPU where the native engine is absent or cannot run (per-group INT8).
  *
  * <p>Process-wide effects, documented because a host shares them: libtorch's intra-op thread pool is one per
  * process, and loading a model sets its size ({@link LoadOptions#effectiveThreads()}, or 1 when INT8 runs on the
@@ -86,7 +85,7 @@ public final class PyTorchEngineProvider implements EngineProvider {
         }
         return EngineSupport.yes(switch (config.architecture()) {
             case GPT2, GEMMA2, GEMMA3 -> EngineSupport.PREFERRED;
-            // the native engine runs these when it can (Phi-3 without LongRoPE, in f32)
+            // the native engine runs these when it can (not per-group INT8)
             case LLAMA, QWEN3, PHI3 -> EngineSupport.FALLBACK;
         }, config.architectureName() + " on the CPU (libtorch " + natives.flavor() + ")");
     }
