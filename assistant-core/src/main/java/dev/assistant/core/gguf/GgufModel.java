@@ -136,7 +136,9 @@ public final class GgufModel {
             return java.util.OptionalLong.empty();
         }
         return switch (source.type()) {
-            case Q4_0, Q4_1, Q4_K, Q8_0 -> java.util.OptionalLong.of(source.byteSize());
+            case Q4_0, Q4_1, Q8_0 -> java.util.OptionalLong.of(source.byteSize());
+            // the engine unpacks each super-block's 12 bytes of 6-bit scales and mins to 16
+            case Q4_K -> java.util.OptionalLong.of(source.byteSize() + source.elementCount() / 256 * 4);
             case Q5_K, Q6_K -> java.util.OptionalLong.of(source.elementCount() / 32 * 34);
             default -> java.util.OptionalLong.empty();
         };
