@@ -295,7 +295,9 @@ static inline __attribute__((always_inline)) void BK(rows)(const BlockLinear *L,
 
 static void BK(linear_range)(const BlockLinear *L, const float *bias, const BlockActs *a, int rows, float *y,
                              int o_begin, int o_end) {
-    if (L->type == BLOCK_Q4_0) {
+    if (L->type == BLOCK_Q4_1 || L->type == BLOCK_Q4_K) {
+        BK(offset_linear_range)(L, bias, a, rows, y, o_begin, o_end); /* block_kernels_offset.h */
+    } else if (L->type == BLOCK_Q4_0) {
         BK(rows)(L, 1, bias, a, rows, y, o_begin, o_end);
     } else {
         BK(rows)(L, 0, bias, a, rows, y, o_begin, o_end);

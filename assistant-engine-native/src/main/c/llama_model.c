@@ -859,9 +859,8 @@ LlamaStatus llama_set_block_linear(LlamaModel *m, int layer, int slot, int type,
     int out, in;
     Linear *L = linear_slot(m, layer, slot, &out, &in);
     if (!L) REFUSE("no such layer or slot");
-    if (type != BLOCK_Q4_0 && type != BLOCK_Q8_0) REFUSE("the block type is neither Q4_0 nor Q8_0");
-    long groups = (in + BLOCK_GROUP - 1) / BLOCK_GROUP;
-    long expected = (long)out * groups * (type == BLOCK_Q4_0 ? BLOCK_Q4_0_BYTES : BLOCK_Q8_0_BYTES);
+    long expected = block_linear_blocks_bytes(type, out, in);
+    if (expected < 0) REFUSE("the block type is not Q4_0, Q4_1, Q4_K or Q8_0, or a Q4_K row is not whole super-blocks");
     if (!blocks || bytes != expected) REFUSE("the blocks are not [out, ceil(in / 32)] blocks of their type");
     if (bias && (bias_count != out || layer == LLAMA_HEAD)) REFUSE("the bias is not [out] (or is the head's)");
     BlockLinear *block = calloc(1, sizeof *block);
@@ -890,9 +889,8 @@ LlamaStatus llama_set_embedding_from_head(LlamaModel *m, const char **error) {
 }
 
 LlamaStatus llama_set_block_embedding(LlamaModel *m, int type, const uint8_t *blocks, long bytes, const char **error) {
-    if (type != BLOCK_Q4_0 && type != BLOCK_Q8_0) REFUSE("the block type is neither Q4_0 nor Q8_0");
-    long groups = (m->hidden + BLOCK_GROUP - 1) / BLOCK_GROUP;
-    long expected = (long)m->vocab * groups * (type == BLOCK_Q4_0 ? BLOCK_Q4_0_BYTES : BLOCK_Q8_0_BYTES);
+    long expected = block_linear_blocks_bytes(type, m->vocab, m->hidden);
+    if (expected < 0) REFUSE("the block type is not Q4_0, Q4_1, Q4_K or Q8_0, or a Q4_K row is not whole super-blocks");
     if (!blocks || bytes != expected) REFUSE("the embedding blocks are not [vocab, ceil(hidden / 32)] blocks");
     BlockLinear *block = calloc(1, sizeof *block);
     if (!block || block_linear_init(block, type, m->vocab, m->hidden, blocks, bytes) != 0) {

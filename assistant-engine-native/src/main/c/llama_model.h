@@ -93,8 +93,9 @@ LlamaStatus llama_set_int8_linear(LlamaModel *m, int layer, int slot, const int8
 
 /*
  * A matrix quantized in groups of 32 inputs as `slot` of `layer` (or LLAMA_HEAD), copied: `blocks` holds `out` rows of
- * ceil(in / 32) ggml blocks of `type` (2 = Q4_0: f16 scale + 16 bytes of nibbles, 8 = Q8_0: f16 scale + 32 int8),
- * the last block of a row zero-padded when in is not a multiple of 32. See block_linear.h.
+ * ceil(in / 32) ggml blocks of `type` (2 = Q4_0: f16 scale + 16 bytes of nibbles, 3 = Q4_1: f16 scale, f16 offset +
+ * 16 bytes of nibbles, 8 = Q8_0: f16 scale + 32 int8), the last block of a row zero-padded when in is not a multiple
+ * of 32; or (12 = Q4_K) in / 256 super-blocks of 144 bytes. See block_linear.h.
  */
 LlamaStatus llama_set_block_linear(LlamaModel *m, int layer, int slot, int type, const uint8_t *blocks, long bytes,
                                    const float *bias, long bias_count, const char **error);

@@ -811,8 +811,9 @@ static void test_longrope(const Stories *s, const Golden *g) {
     llama_destroy(m);
 }
 
-/* block_linear_test.c */
+/* block_linear_test.c, block_offset_test.c */
 int block_linear_tests(void);
+int block_offset_tests(void);
 
 int main(int argc, char **argv) {
     if (argc != 2) {
@@ -843,6 +844,7 @@ int main(int argc, char **argv) {
     failures += gemma_tests(&gemma_checks);
     checks += gemma_checks;
     int block_failures = block_linear_tests();
+    block_failures += block_offset_tests();
     for (int i = 0; i < g.count; i++) free(g.logits[i]);
     close_stories(&s);
     printf("[native-test] %d checks, %d failed (%d golden cases)\n", checks, failures, g.count);

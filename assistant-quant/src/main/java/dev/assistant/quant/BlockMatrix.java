@@ -42,13 +42,22 @@ public final class BlockMatrix {
             throw new AssistantException(ErrorCode.MODEL_INVALID, format + " matrix must have positive shape, was ["
                     + rows + ", " + cols + "]");
         }
+        if (!format.holds(cols)) {
+            throw new AssistantException(ErrorCode.MODEL_INVALID, format + " matrix [" + rows + ", " + cols
+                    + "]: its rows are not whole blocks of " + format.blockInputs());
+        }
         if (blocks.length != format.bytes(rows, cols)) {
             throw new AssistantException(ErrorCode.MODEL_INVALID, format + " matrix [" + rows + ", " + cols + "] needs "
                     + format.bytes(rows, cols) + " bytes, has " + blocks.length);
         }
         ByteBuffer b = ByteBuffer.wrap(blocks).order(ByteOrder.LITTLE_ENDIAN);
+        // Q4_1 and Q4_K blocks start with two float16 values (scale and offset), the others with one
+        int halves = format == BlockFormat.Q4_1 || format == BlockFormat.Q4_K ? 2 : 1;
         for (int at = 0; at < blocks.length; at += format.blockBytes()) {
             float d = Half.toFloat(b.getShort(at));
+            if (halves == 2 && !Float.isFinite(Half.toFloat(b.getShort(at + 2)))) {
+                d = Float.NaN;
+            }
             if (!Float.isFinite(d)) {
                 throw new AssistantException(ErrorCode.MODEL_INVALID, format + " matrix has a non-finite scale in block "
                         + at / format.blockBytes());
@@ -71,6 +80,7 @@ public final class BlockMatrix {
      */
     public static BlockMatrix quantize(BlockFormat format, FloatBuffer weights, int rows, int cols) {
         Objects.requireNonNull(format, "format");
+        requireQuantizable(format);
         if (rows < 1 || cols < 1) {
             throw new IllegalArgumentException("shape must be positive, was [" + rows + ", " + cols + "]");
         }
@@ -111,6 +121,61 @@ public final class BlockMatrix {
 
     public static BlockMatrix quantize(BlockFormat format, float[] weights, int rows, int cols) {
         return quantize(format, FloatBuffer.wrap(weights), rows, cols);
+    }
+
+    /** Where {@link #quantizeRows} reads the float32 weights from, one row at a time. */
+    @FunctionalInterface
+    public interface RowSource {
+        /** Writes the {@code into.length} weights of row {@code row} into {@code into}. */
+        void read(int row, float[] into);
+    }
+
+    /**
+     * As {@link #quantize}, reading one row of floats at a time from {@code source}: converting a matrix stored in
+     * another format never holds more than one row of it as float32.
+     */
+    public static BlockMatrix quantizeRows(BlockFormat format, int rows, int cols, RowSource source) {
+        Objects.requireNonNull(format, "format");
+        requireQuantizable(format);
+        if (rows < 1 || cols < 1) {
+            throw new IllegalArgumentException("shape must be positive, was [" + rows + ", " + cols + "]");
+        }
+        long bytes = format.bytes(rows, cols);
+        if (bytes > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("matrix [" + rows + ", " + cols + "] is too large for one array");
+        }
+        byte[] out = new byte[(int) bytes];
+        float[] row = new float[cols];
+        float[] group = new float[BlockFormat.GROUP];
+        int blocksPerRow = BlockFormat.blocksPerRow(cols);
+        for (int r = 0; r < rows; r++) {
+            source.read(r, row);
+            for (int g = 0; g < blocksPerRow; g++) {
+                int n = Math.min(BlockFormat.GROUP, cols - g * BlockFormat.GROUP);
+                java.util.Arrays.fill(group, 0f);
+                for (int j = 0; j < n; j++) {
+                    float v = row[g * BlockFormat.GROUP + j];
+                    if (!Float.isFinite(v)) {
+                        throw new IllegalArgumentException("weight [" + r + ", " + (g * BlockFormat.GROUP + j)
+                                + "] is not finite: " + v);
+                    }
+                    group[j] = v;
+                }
+                int at = (r * blocksPerRow + g) * format.blockBytes();
+                if (format == BlockFormat.Q4_0) {
+                    quantizeQ4Block(group, out, at);
+                } else {
+                    quantizeQ8Block(group, out, at);
+                }
+            }
+        }
+        return new BlockMatrix(format, rows, cols, out);
+    }
+
+    private static void requireQuantizable(BlockFormat format) {
+        if (format != BlockFormat.Q4_0 && format != BlockFormat.Q8_0) {
+            throw new IllegalArgumentException(format + " is read from files, not quantized to (Q4_0 and Q8_0 are)");
+        }
     }
 
     private static void quantizeQ4Block(float[] x, byte[] out, int at) {
@@ -181,7 +246,7 @@ public final class BlockMatrix {
         if (from.length != rows) {
             throw new IllegalArgumentException("need " + rows + " row indices, have " + from.length);
         }
-        int rowBytes = BlockFormat.blocksPerRow(cols) * format.blockBytes();
+        int rowBytes = format.blocksPerRowOf(cols) * format.blockBytes();
         byte[] out = new byte[blocks.length];
         for (int i = 0; i < rows; i++) {
             if (from[i] < 0 || from[i] >= rows) {
@@ -195,25 +260,56 @@ public final class BlockMatrix {
     /** The weights as float32 [rows, cols]. */
     public float[] dequantize() {
         float[] out = new float[rows * cols];
-        int blocksPerRow = BlockFormat.blocksPerRow(cols);
-        ByteBuffer b = ByteBuffer.wrap(blocks).order(ByteOrder.LITTLE_ENDIAN);
         for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                int g = c / BlockFormat.GROUP;
-                int t = c % BlockFormat.GROUP;
-                int at = (r * blocksPerRow + g) * format.blockBytes();
-                float d = Half.toFloat(b.getShort(at));
-                int q;
-                if (format == BlockFormat.Q4_0) {
-                    int byteValue = blocks[at + 2 + (t & 15)] & 0xFF;
-                    q = (t < 16 ? byteValue & 15 : byteValue >>> 4) - 8;
-                } else {
-                    q = blocks[at + 2 + t];
-                }
-                out[r * cols + c] = q * d;
-            }
+            dequantizeRow(r, out, r * cols);
         }
         return out;
+    }
+
+    /** Row {@code row} as float32, written to {@code out[from .. from + cols)}. */
+    public void dequantizeRow(int row, float[] out, int from) {
+        int blocksPerRow = format.blocksPerRowOf(cols);
+        ByteBuffer b = ByteBuffer.wrap(blocks).order(ByteOrder.LITTLE_ENDIAN);
+        for (int c = 0; c < cols; c++) {
+            int g = c / format.blockInputs();
+            int t = c % format.blockInputs();
+            int at = (row * blocksPerRow + g) * format.blockBytes();
+            out[from + c] = switch (format) {
+                case Q4_0 -> Half.toFloat(b.getShort(at)) * (nibble(at + 2, t) - 8);
+                case Q4_1 -> Half.toFloat(b.getShort(at)) * nibble(at + 4, t) + Half.toFloat(b.getShort(at + 2));
+                case Q8_0 -> Half.toFloat(b.getShort(at)) * blocks[at + 2 + t];
+                case Q4_K -> q4kWeight(b, at, t);
+            };
+        }
+    }
+
+    /** This matrix in {@code target} (Q4_0 or Q8_0), re-quantized one row at a time; itself when already there. */
+    public BlockMatrix convertTo(BlockFormat target) {
+        return target == format ? this : quantizeRows(target, rows, cols, (r, into) -> dequantizeRow(r, into, 0));
+    }
+
+    /** Element {@code t} of a group of 32 whose 16 bytes of nibbles start at {@code at} (Q4_0 and Q4_1). */
+    private int nibble(int at, int t) {
+        int byteValue = blocks[at + (t & 15)] & 0xFF;
+        return t < 16 ? byteValue & 15 : byteValue >>> 4;
+    }
+
+    /** Element {@code t} (0..255) of the Q4_K super-block at {@code at}. */
+    private float q4kWeight(ByteBuffer b, int at, int t) {
+        int j = t / 32;
+        int p = at + 4;
+        int sc;
+        int m;
+        if (j < 4) {
+            sc = blocks[p + j] & 63;
+            m = blocks[p + j + 4] & 63;
+        } else {
+            sc = (blocks[p + j + 4] & 15) | ((blocks[p + j - 4] & 0xFF) >>> 6) << 4;
+            m = ((blocks[p + j + 4] & 0xFF) >>> 4) | ((blocks[p + j] & 0xFF) >>> 6) << 4;
+        }
+        int byteValue = blocks[at + 16 + (t / 64) * 32 + t % 32] & 0xFF;
+        int q = t % 64 < 32 ? byteValue & 15 : byteValue >>> 4;
+        return Half.toFloat(b.getShort(at)) * sc * q - Half.toFloat(b.getShort(at + 2)) * m;
     }
 
     public BlockFormat format() {

@@ -71,7 +71,7 @@ class BlockMatrixTest {
     void aGroupOfZerosHasAZeroScaleAndComesBackAsZeros() {
         float[] w = new float[64];
         w[40] = 1.5f;
-        for (BlockFormat f : BlockFormat.values()) {
+        for (BlockFormat f : new BlockFormat[]{BlockFormat.Q4_0, BlockFormat.Q8_0}) { // the formats quantized to
             BlockMatrix q = BlockMatrix.quantize(f, w, 1, 64);
             byte[] b = q.blocksArray();
             assertThat(b[0]).isZero();

@@ -52,16 +52,24 @@ public final class BlockWeights {
 
     /**
      * The matrices {@code names} (full tensor names, each [outs[i], in]) as one block matrix, rows joined; empty when
-     * any of them stays float or they are in different formats.
+     * any of them stays float. Parts in different formats (a GGUF Q4_K_M file keeps q and k in Q4_K and v in Q6_K,
+     * read as Q8_0) are all converted to Q8_0, within half an 8-bit step of their values, rather than to float32.
      */
     public Optional<BlockMatrix> joined(String[] names, int[] outs, int in) {
         BlockMatrix[] parts = new BlockMatrix[names.length];
+        boolean mixed = false;
         for (int i = 0; i < names.length; i++) {
             Optional<BlockMatrix> part = matrix(names[i], outs[i], in);
-            if (part.isEmpty() || (i > 0 && part.get().format() != parts[0].format())) {
+            if (part.isEmpty()) {
                 return Optional.empty();
             }
             parts[i] = part.get();
+            mixed |= parts[i].format() != parts[0].format();
+        }
+        if (mixed) {
+            for (int i = 0; i < parts.length; i++) {
+                parts[i] = parts[i].convertTo(BlockFormat.Q8_0);
+            }
         }
         return Optional.of(names.length == 1 ? parts[0] : BlockMatrix.concatRows(parts));
     }

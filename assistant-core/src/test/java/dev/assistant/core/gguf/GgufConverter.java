@@ -39,6 +39,25 @@ public final class GgufConverter {
         if (type != GgmlType.F32 && type != GgmlType.Q8_0) {
             throw new IllegalArgumentException("converts to F32 or Q8_0, not " + type);
         }
+        return convert(hfDir, out, name -> type);
+    }
+
+    /**
+     * As {@link #convert(Path, Path, GgmlType)}, each matrix in the type {@code typeFor} gives for its GGUF name (F32,
+     * Q4_0, Q8_0, Q4_1, Q4_K, Q5_K or Q6_K, see {@link GgufBlockWriters}); a matrix whose rows are not whole blocks of
+     * that type stays F32 (as llama.cpp's tools fall back to another type), and so do vectors.
+     */
+    public static Path convert(Path hfDir, Path out, java.util.function.Function<String, GgmlType> typeFor)
+            throws IOException {
+        return convert(hfDir, out, typeFor, false);
+    }
+
+    /**
+     * With {@code dequantized}, every matrix is written F32 holding the values its type gives back (its blocks
+     * decoded): the float32 twin of the file {@code convert(hfDir, out, typeFor)} writes.
+     */
+    public static Path convert(Path hfDir, Path out, java.util.function.Function<String, GgmlType> typeFor,
+                               boolean dequantized) throws IOException {
         ModelDirectory dir = ModelDirectory.read(hfDir, false);
         ModelConfig c = dir.config();
         JsonNode json = JSON.readTree(hfDir.resolve("config.json").toFile());
@@ -138,9 +157,16 @@ public final class GgufConverter {
                 for (int i = 0; i < shape.length; i++) {
                     dims[i] = shape[shape.length - 1 - i];
                 }
-                boolean quantize = type == GgmlType.Q8_0 && shape.length == 2 && dims[0] % 32 == 0;
-                g.tensor(name, quantize ? GgmlType.Q8_0.id() : GgmlType.F32.id(), dims,
-                        quantize ? q8_0(values) : GgufBytes.f32(values));
+                GgmlType type = typeFor.apply(name);
+                boolean quantize = type != GgmlType.F32 && shape.length == 2 && dims[0] % type.blockSize() == 0;
+                if (quantize && dequantized) {
+                    byte[] blocks = GgufBlockWriters.write(type, values);
+                    g.tensor(name, GgmlType.F32.id(), dims, GgufBytes.f32(GgufDequant.toFloats(type,
+                            ByteBuffer.wrap(blocks), values.length)));
+                } else {
+                    g.tensor(name, quantize ? type.id() : GgmlType.F32.id(), dims,
+                            quantize ? GgufBlockWriters.write(type, values) : GgufBytes.f32(values));
+                }
             }
         }
         Files.write(out, g.build());

@@ -31,13 +31,21 @@ public final class Qwen2TestModel {
     }
 
     public static Path write(Path dir, long seed) throws IOException {
+        return write(dir, seed, HIDDEN, FFN);
+    }
+
+    /**
+     * The same model with {@code hidden} and {@code ffn} wide layers (4 heads, 2 KV heads): 256 and 512 give
+     * matrices whose rows are whole 256-input super-blocks, as GGUF's k-quant types need.
+     */
+    public static Path write(Path dir, long seed, int hidden, int ffn) throws IOException {
         Files.createDirectories(dir);
-        int headDim = HIDDEN / HEADS;
+        int headDim = hidden / HEADS;
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("Qwen2ForCausalLM");
         c.put("model_type", "qwen2");
-        c.put("hidden_size", HIDDEN);
-        c.put("intermediate_size", FFN);
+        c.put("hidden_size", hidden);
+        c.put("intermediate_size", ffn);
         c.put("num_hidden_layers", LAYERS);
         c.put("num_attention_heads", HEADS);
         c.put("num_key_value_heads", KV_HEADS);
@@ -56,25 +64,25 @@ public final class Qwen2TestModel {
 
         SplittableRandom rng = new SplittableRandom(seed);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        matrix(w, rng, "model.embed_tokens.weight", VOCAB, HIDDEN, 1.0f);
+        matrix(w, rng, "model.embed_tokens.weight", VOCAB, hidden, 1.0f);
         for (int i = 0; i < LAYERS; i++) {
             String p = "model.layers." + i + ".";
             String a = p + "self_attn.";
-            norm(w, rng, p + "input_layernorm.weight", HIDDEN);
-            matrix(w, rng, a + "q_proj.weight", HEADS * headDim, HIDDEN, 0.3f);
+            norm(w, rng, p + "input_layernorm.weight", hidden);
+            matrix(w, rng, a + "q_proj.weight", HEADS * headDim, hidden, 0.3f);
             vector(w, rng, a + "q_proj.bias", HEADS * headDim);
-            matrix(w, rng, a + "k_proj.weight", KV_HEADS * headDim, HIDDEN, 0.3f);
+            matrix(w, rng, a + "k_proj.weight", KV_HEADS * headDim, hidden, 0.3f);
             vector(w, rng, a + "k_proj.bias", KV_HEADS * headDim);
-            matrix(w, rng, a + "v_proj.weight", KV_HEADS * headDim, HIDDEN, 0.3f);
+            matrix(w, rng, a + "v_proj.weight", KV_HEADS * headDim, hidden, 0.3f);
             vector(w, rng, a + "v_proj.bias", KV_HEADS * headDim);
-            matrix(w, rng, a + "o_proj.weight", HIDDEN, HEADS * headDim, 0.3f);
-            norm(w, rng, p + "post_attention_layernorm.weight", HIDDEN);
-            matrix(w, rng, p + "mlp.gate_proj.weight", FFN, HIDDEN, 0.3f);
-            matrix(w, rng, p + "mlp.up_proj.weight", FFN, HIDDEN, 0.3f);
-            matrix(w, rng, p + "mlp.down_proj.weight", HIDDEN, FFN, 0.3f);
+            matrix(w, rng, a + "o_proj.weight", hidden, HEADS * headDim, 0.3f);
+            norm(w, rng, p + "post_attention_layernorm.weight", hidden);
+            matrix(w, rng, p + "mlp.gate_proj.weight", ffn, hidden, 0.3f);
+            matrix(w, rng, p + "mlp.up_proj.weight", ffn, hidden, 0.3f);
+            matrix(w, rng, p + "mlp.down_proj.weight", hidden, ffn, 0.3f);
         }
-        norm(w, rng, "model.norm.weight", HIDDEN);
-        matrix(w, rng, "lm_head.weight", VOCAB, HIDDEN, 0.3f);
+        norm(w, rng, "model.norm.weight", hidden);
+        matrix(w, rng, "lm_head.weight", VOCAB, hidden, 0.3f);
         w.write(dir.resolve("model.safetensors"));
         return dir;
     }

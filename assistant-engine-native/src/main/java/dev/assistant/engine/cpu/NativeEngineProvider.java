@@ -55,7 +55,7 @@ public final class NativeEngineProvider implements EngineProvider {
     @Override
     public String description() {
         return "native CPU forward pass for the Llama family, Qwen3, Gemma 2/3 and Phi-3 with LongRoPE (f32, "
-                + "per-channel INT8, Q4_0/Q8_0 blocks; f32 or int8 KV cache), no libtorch";
+                + "per-channel INT8, Q4_0/Q4_1/Q4_K/Q8_0 blocks; f32 or int8 KV cache), no libtorch";
     }
 
     @Override

@@ -189,7 +189,7 @@ final class NativeLlamaLayers implements AutoCloseable {
     }
 
     /**
-     * A group-32 block {@code matrix} (ggml Q4_0 or Q8_0 blocks, see assistant-quant's {@code BlockMatrix}) and float
+     * A block {@code matrix} (ggml Q4_0, Q4_1, Q4_K or Q8_0 blocks, see assistant-quant's {@code BlockMatrix}) and float
      * {@code bias} (or null) as {@code slot} of {@code layer}, or of the head with {@link #HEAD}; copied.
      */
     void setBlockLinear(int layer, int slot, BlockMatrix matrix, float[] bias) {
