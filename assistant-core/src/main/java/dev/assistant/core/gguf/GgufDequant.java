@@ -77,6 +77,22 @@ public final class GgufDequant {
                     }
                 }
             }
+            case Q5_0, Q5_1 -> {
+                boolean withMin = type == GgmlType.Q5_1;
+                for (int b = 0; b < blocks; b++, o += 32) {
+                    float d = half(in);
+                    float m = withMin ? half(in) : 0f;
+                    int offset = withMin ? 0 : 16; // Q5_0 is symmetric: 5-bit values centred on 16
+                    int qh = in.getInt(); // bit j: the fifth bit of element j
+                    for (int j = 0; j < 16; j++) {
+                        int q = in.get() & 0xFF;
+                        int low = (q & 0xF) | (qh >>> j & 1) << 4;
+                        int high = (q >>> 4) | (qh >>> (j + 16) & 1) << 4;
+                        out[o + j] = d * (low - offset) + m;
+                        out[o + j + 16] = d * (high - offset) + m;
+                    }
+                }
+            }
             case Q4_K -> {
                 byte[] scales = new byte[12];
                 byte[] qs = new byte[128];

@@ -156,7 +156,7 @@ public final class GgufFile implements AutoCloseable {
             long typeId = in.uint32();
             GgmlType type = GgmlType.byId(typeId).orElseThrow(() -> new AssistantException(ErrorCode.MODEL_INVALID,
                     "tensor '" + name + "' in " + path + " has GGML type " + GgmlType.describe(typeId)
-                            + ", which this SDK does not read (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K are read)"));
+                            + ", which this SDK does not read (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K are read)"));
             long offset = in.int64();
             long elements;
             try {

@@ -127,7 +127,7 @@ public final class GgufModel {
 
     /**
      * The bytes {@code info} takes as a block matrix ({@link #blocks}): as stored for Q4_0, Q4_1, Q4_K and Q8_0
-     * matrices, as Q8_0 for Q5_K and Q6_K ones (converted at load), read from the header alone; empty otherwise (it
+     * matrices, as Q8_0 for Q5_0, Q5_1, Q5_K and Q6_K ones (converted at load), read from the header alone; empty otherwise (it
      * is converted to float32 at load).
      */
     public java.util.OptionalLong storedBlockBytes(TensorInfo info) {
@@ -139,7 +139,7 @@ public final class GgufModel {
             case Q4_0, Q4_1, Q8_0 -> java.util.OptionalLong.of(source.byteSize());
             // the engine unpacks each super-block's 12 bytes of 6-bit scales and mins to 16
             case Q4_K -> java.util.OptionalLong.of(source.byteSize() + source.elementCount() / 256 * 4);
-            case Q5_K, Q6_K -> java.util.OptionalLong.of(source.elementCount() / 32 * 34);
+            case Q5_0, Q5_1, Q5_K, Q6_K -> java.util.OptionalLong.of(source.elementCount() / 32 * 34);
             default -> java.util.OptionalLong.empty();
         };
     }
@@ -149,7 +149,8 @@ public final class GgufModel {
      * q/k permutation undone by moving whole rows of blocks, which is lossless), else empty (float types):
      * <ul>
      *   <li>Q4_0, Q4_1, Q8_0 and Q4_K matrices as stored, without converting to float32 and re-quantizing;</li>
-     *   <li>Q5_K and Q6_K matrices converted to Q8_0, one row at a time. Q8_0 rather than float32: it stays within
+     *   <li>Q5_0, Q5_1, Q5_K and Q6_K matrices converted to Q8_0, one row at a time (llama.cpp's Q4_K_M and Q5_K_M
+     *       files hold Q5_0 where a row is not whole super-blocks of 256). Q8_0 rather than float32: it stays within
      *       half a step of 8 bits per group of 32 of the 5/6-bit values (a relative error far below the one the file
      *       already has), keeps those tensors at 8.5 bits per weight instead of 32, runs on the native engine's block
      *       kernels, and the conversion never holds more than one row as float32.</li>
@@ -163,7 +164,7 @@ public final class GgufModel {
         BlockFormat format = switch (source.type()) {
             case Q4_0 -> BlockFormat.Q4_0;
             case Q4_1 -> BlockFormat.Q4_1;
-            case Q8_0, Q5_K, Q6_K -> BlockFormat.Q8_0;
+            case Q8_0, Q5_0, Q5_1, Q5_K, Q6_K -> BlockFormat.Q8_0;
             case Q4_K -> BlockFormat.Q4_K;
             default -> null;
         };

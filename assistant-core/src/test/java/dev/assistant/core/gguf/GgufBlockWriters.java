@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Test-scope writers of GGUF Q4_1, Q4_K, Q5_K and Q6_K blocks from float32 values (a whole number of blocks), in
+ * Test-scope writers of GGUF Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K blocks from float32 values (a whole number of blocks), in
  * ggml's byte layout. Round-to-nearest quantizers (no search for the best scales, unlike llama.cpp's tools): the
  * tests need files in the formats, not the best files in them.
  */
@@ -12,7 +12,7 @@ public final class GgufBlockWriters {
     private GgufBlockWriters() {
     }
 
-    /** The blocks of {@code values} in {@code type} (Q4_0, Q8_0, Q4_1, Q4_K, Q5_K or Q6_K). */
+    /** The blocks of {@code values} in {@code type} (Q4_0, Q8_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K or Q6_K). */
     public static byte[] write(GgmlType type, float[] values) {
         if (values.length % type.blockSize() != 0) {
             throw new IllegalArgumentException(values.length + " values are not whole " + type + " blocks");
@@ -22,6 +22,8 @@ public final class GgufBlockWriters {
                     values.length / 32, 32).blocksArray(); // ggml's reference rounding, as the shared converter's
             case Q8_0 -> GgufConverter.q8_0(values);
             case Q4_1 -> q4_1(values);
+            case Q5_0 -> q5(values, false);
+            case Q5_1 -> q5(values, true);
             case Q4_K -> kQuant(values, false);
             case Q5_K -> kQuant(values, true);
             case Q6_K -> q6_K(values);
@@ -50,6 +52,45 @@ public final class GgufBlockWriters {
             }
             for (int j = 0; j < 16; j++) {
                 out.put((byte) (q[j] | q[j + 16] << 4));
+            }
+        }
+        return out.array();
+    }
+
+    /**
+     * Q5_0 (symmetric: per 32, d = largest |x| / 15, q = round(x / d) + 16 in 0..31) or with {@code withMin} Q5_1
+     * (d = (max - min) / 31, m = min, q = round((x - m) / d)); the fifth bits of element j go to bit j of the 32-bit qh.
+     */
+    static byte[] q5(float[] values, boolean withMin) {
+        ByteBuffer out = ByteBuffer.allocate(values.length / 32 * (withMin ? 24 : 22)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int b = 0; b < values.length / 32; b++) {
+            float lo = Float.MAX_VALUE;
+            float hi = -Float.MAX_VALUE;
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                float x = values[b * 32 + j];
+                lo = Math.min(lo, x);
+                hi = Math.max(hi, x);
+                amax = Math.max(amax, Math.abs(x));
+            }
+            short dh = GgufConverter.toHalf(withMin ? (hi - lo) / 31 : amax / 15);
+            short mh = GgufConverter.toHalf(withMin ? lo : 0);
+            float d = half(dh);
+            float m = withMin ? half(mh) : 0;
+            int centre = withMin ? 0 : 16;
+            int[] q = new int[32];
+            int qh = 0;
+            for (int j = 0; j < 32; j++) {
+                q[j] = d > 0 ? clamp(Math.round((values[b * 32 + j] - m) / d) + centre, 0, 31) : centre;
+                qh |= (q[j] >> 4) << j;
+            }
+            out.putShort(dh);
+            if (withMin) {
+                out.putShort(mh);
+            }
+            out.putInt(qh);
+            for (int j = 0; j < 16; j++) {
+                out.put((byte) ((q[j] & 15) | (q[j + 16] & 15) << 4));
             }
         }
         return out.array();

@@ -44,7 +44,7 @@ public final class GgufConverter {
 
     /**
      * As {@link #convert(Path, Path, GgmlType)}, each matrix in the type {@code typeFor} gives for its GGUF name (F32,
-     * Q4_0, Q8_0, Q4_1, Q4_K, Q5_K or Q6_K, see {@link GgufBlockWriters}); a matrix whose rows are not whole blocks of
+     * Q4_0, Q8_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K or Q6_K, see {@link GgufBlockWriters}); a matrix whose rows are not whole blocks of
      * that type stays F32 (as llama.cpp's tools fall back to another type), and so do vectors.
      */
     public static Path convert(Path hfDir, Path out, java.util.function.Function<String, GgmlType> typeFor)

@@ -68,6 +68,32 @@ class GgufDequantTest {
         }
     }
 
+    /** Q5_0: the fifth bit of element j is bit j of qh (little-endian); values centred on 16. Q5_1 adds the min. */
+    @Test
+    void q5_0AndQ5_1TakeTheFifthBitFromQh() {
+        int qh = 0xA5C3_0F01; // an irregular pattern: each element's bit differs from its neighbours'
+        for (GgmlType type : new GgmlType[]{GgmlType.Q5_0, GgmlType.Q5_1}) {
+            boolean withMin = type == GgmlType.Q5_1;
+            ByteBuffer b = le(type.typeSize()).putShort(HALF_HALF);
+            if (withMin) {
+                b.putShort(HALF_MINUS_ONE);
+            }
+            b.putInt(qh);
+            for (int j = 0; j < 16; j++) {
+                b.put((byte) (j | (15 - j) << 4));
+            }
+            float[] out = GgufDequant.toFloats(type, b.flip(), 32);
+            for (int j = 0; j < 16; j++) {
+                int low = j + 16 * (qh >>> j & 1);
+                int high = 15 - j + 16 * (qh >>> (j + 16) & 1);
+                float expectedLow = withMin ? 0.5f * low - 1f : 0.5f * (low - 16);
+                float expectedHigh = withMin ? 0.5f * high - 1f : 0.5f * (high - 16);
+                assertEquals(expectedLow, out[j], type + " element " + j);
+                assertEquals(expectedHigh, out[j + 16], type + " element " + (j + 16));
+            }
+        }
+    }
+
     private static final int[] SCALES = {1, 2, 3, 4, 17, 33, 49, 63};
     private static final int[] MINS = {0, 1, 2, 3, 20, 40, 50, 60};
 

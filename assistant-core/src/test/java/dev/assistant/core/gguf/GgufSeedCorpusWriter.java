@@ -17,7 +17,7 @@ public final class GgufSeedCorpusWriter {
     public static void main(String[] args) throws IOException {
         Path out = Path.of(args[0]);
         Files.createDirectories(out);
-        byte[] q = new byte[34 + 18 + 20 + 144 + 176 + 210];
+        byte[] q = new byte[34 + 18 + 20 + 144 + 176 + 210 + 22 + 24];
         for (int i = 0; i < q.length; i++) {
             q[i] = (byte) (i * 37);
         }
@@ -45,6 +45,8 @@ public final class GgufSeedCorpusWriter {
                 .tensor("q4k", GgmlType.Q4_K.id(), new long[]{256}, Arrays.copyOfRange(q, 72, 216))
                 .tensor("q5k", GgmlType.Q5_K.id(), new long[]{256}, Arrays.copyOfRange(q, 216, 392))
                 .tensor("q6k", GgmlType.Q6_K.id(), new long[]{256}, Arrays.copyOfRange(q, 392, 602))
+                .tensor("q50", GgmlType.Q5_0.id(), new long[]{32}, Arrays.copyOfRange(q, 602, 624))
+                .tensor("q51", GgmlType.Q5_1.id(), new long[]{32}, Arrays.copyOfRange(q, 624, 648))
                 .build();
         Files.write(out.resolve("valid_all_types"), valid);
         Files.write(out.resolve("gpt2_tokenizer"), new GgufBytes()

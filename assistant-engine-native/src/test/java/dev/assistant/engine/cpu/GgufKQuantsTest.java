@@ -22,8 +22,8 @@ import java.util.function.Function;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * GGUF Q4_1, Q4_K, Q5_K and Q6_K files on the native engine: Q4_1 and Q4_K computed as stored, Q5_K and Q6_K
- * converted to Q8_0 at load. A random-weight Qwen2 model with 256-wide layers (k-quant rows are whole super-blocks of
+ * GGUF Q4_1, Q4_K, Q5_0, Q5_1, Q5_K and Q6_K files on the native engine: Q4_1 and Q4_K computed as stored, the
+ * 5- and 6-bit types converted to Q8_0 at load. A random-weight Qwen2 model with 256-wide layers (k-quant rows are whole super-blocks of
  * 256) is written in each type by the test converter, and again as F32 holding exactly the values those blocks decode
  * to (its "twin"): the two files have the same weights, so the logits differ only by what the block path adds, the
  * activations quantized to 8 bits per group of 32 (and for Q5_K/Q6_K the weights re-rounded to Q8_0).
@@ -99,7 +99,8 @@ class GgufKQuantsTest {
      * most steps.
      */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"Q8_0, 0.27", "Q4_K, 0.15", "Q6_K, 0.27", "Q4_K_M, 0.21", "Q4_1, 0.16", "Q5_K, 0.27"})
+    @CsvSource({"Q8_0, 0.27", "Q4_K, 0.15", "Q6_K, 0.27", "Q4_K_M, 0.21", "Q4_1, 0.16", "Q5_K, 0.27", "Q5_0, 0.27",
+            "Q5_1, 0.27"})
     void aKQuantFileRunsOnTheBlockKernelsCloseToItsFloat32Twin(String type, double share) throws IOException {
         Path file = GgufConverter.convert(hf, tmp.resolve(type + ".gguf"), typeFor(type));
         Path twin = GgufConverter.convert(hf, tmp.resolve(type + "-twin.gguf"), typeFor(type), true);
