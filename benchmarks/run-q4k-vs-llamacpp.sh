@@ -5,7 +5,7 @@
 # Both files are written by assistant-core's test converter (GgufConvertMain): Q4_K needs rows of whole 256-input
 # super-blocks, so on a shape whose hidden size is not a multiple of 256 (SmolLM's 576) only the MLP's down
 # projection (1536 inputs) is Q4_K and the other matrices fall back to Q4_0 (llama.cpp's quantizer would pick Q5_0,
-# which this SDK does not read); on a shape whose widths are multiples of 256 every matrix is Q4_K.
+# which this SDK reads as Q8_0); on a shape whose widths are multiples of 256 every matrix is Q4_K.
 # Usage: benchmarks/run-q4k-vs-llamacpp.sh [SHAPE=smollm-135m-shape] [THREADS="1 2"] [ROUNDS=2]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
