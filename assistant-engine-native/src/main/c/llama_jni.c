@@ -146,6 +146,24 @@ JNIEXPORT void JNICALL JNI(setLongRope)(JNIEnv *env, jclass cls, jlong handle, j
     }
 }
 
+/* A layer setter taking two float arrays (LayerPairSetter), each pinned only while the model copies it. */
+typedef LlamaStatus (*LayerPairSetter)(LlamaModel *, int, const float *, long, const float *, long, const char **);
+
+static void set_layer_pair(JNIEnv *env, jlong handle, jint layer, jfloatArray first, jfloatArray second,
+                           LayerPairSetter set) {
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    jsize first_count = length_of(env, first), second_count = length_of(env, second);
+    float *a = first ? (*env)->GetPrimitiveArrayCritical(env, first, NULL) : NULL;
+    float *b = second ? (*env)->GetPrimitiveArrayCritical(env, second, NULL) : NULL;
+    const char *error = NULL;
+    LlamaStatus status = (first && !a) || (second && !b) ? LLAMA_NO_MEMORY
+            : set(m, layer, a, first_count, b, second_count, &error);
+    if (b) (*env)->ReleasePrimitiveArrayCritical(env, second, b, JNI_ABORT);
+    if (a) (*env)->ReleasePrimitiveArrayCritical(env, first, a, JNI_ABORT);
+    succeeded(env, status, error ? error : "cannot pin a Java array");
+}
+
 /*
  * The setters pin the Java arrays (GetPrimitiveArrayCritical) only while the model copies them: no other JNI call
  * is made in between.
@@ -153,34 +171,14 @@ JNIEXPORT void JNICALL JNI(setLongRope)(JNIEnv *env, jclass cls, jlong handle, j
 JNIEXPORT void JNICALL JNI(setNorms)(JNIEnv *env, jclass cls, jlong handle, jint layer, jfloatArray attention,
                                      jfloatArray mlp) {
     (void)cls;
-    LlamaModel *m = model_of(env, handle);
-    if (!m) return;
-    jsize attention_count = length_of(env, attention), mlp_count = length_of(env, mlp);
-    float *a = attention ? (*env)->GetPrimitiveArrayCritical(env, attention, NULL) : NULL;
-    float *b = mlp ? (*env)->GetPrimitiveArrayCritical(env, mlp, NULL) : NULL;
-    const char *error = NULL;
-    LlamaStatus status = (attention && !a) || (mlp && !b) ? LLAMA_NO_MEMORY
-            : llama_set_norms(m, layer, a, attention_count, b, mlp_count, &error);
-    if (b) (*env)->ReleasePrimitiveArrayCritical(env, mlp, b, JNI_ABORT);
-    if (a) (*env)->ReleasePrimitiveArrayCritical(env, attention, a, JNI_ABORT);
-    succeeded(env, status, error ? error : "cannot pin a Java array");
+    set_layer_pair(env, handle, layer, attention, mlp, llama_set_norms);
 }
 
 /* Qwen3's per-head query and key norms of a layer. */
 JNIEXPORT void JNICALL JNI(setHeadNorms)(JNIEnv *env, jclass cls, jlong handle, jint layer, jfloatArray query,
                                          jfloatArray key) {
     (void)cls;
-    LlamaModel *m = model_of(env, handle);
-    if (!m) return;
-    jsize query_count = length_of(env, query), key_count = length_of(env, key);
-    float *q = query ? (*env)->GetPrimitiveArrayCritical(env, query, NULL) : NULL;
-    float *k = key ? (*env)->GetPrimitiveArrayCritical(env, key, NULL) : NULL;
-    const char *error = NULL;
-    LlamaStatus status = (query && !q) || (key && !k) ? LLAMA_NO_MEMORY
-            : llama_set_head_norms(m, layer, q, query_count, k, key_count, &error);
-    if (k) (*env)->ReleasePrimitiveArrayCritical(env, key, k, JNI_ABORT);
-    if (q) (*env)->ReleasePrimitiveArrayCritical(env, query, q, JNI_ABORT);
-    succeeded(env, status, error ? error : "cannot pin a Java array");
+    set_layer_pair(env, handle, layer, query, key, llama_set_head_norms);
 }
 
 JNIEXPORT void JNICALL JNI(setFinalNorm)(JNIEnv *env, jclass cls, jlong handle, jfloatArray weight) {
@@ -409,15 +407,5 @@ JNIEXPORT void JNICALL JNI(setLayerAttention)(JNIEnv *env, jclass cls, jlong han
 JNIEXPORT void JNICALL JNI(setPostNorms)(JNIEnv *env, jclass cls, jlong handle, jint layer, jfloatArray attention,
                                          jfloatArray mlp) {
     (void)cls;
-    LlamaModel *m = model_of(env, handle);
-    if (!m) return;
-    jsize attention_count = length_of(env, attention), mlp_count = length_of(env, mlp);
-    float *a = attention ? (*env)->GetPrimitiveArrayCritical(env, attention, NULL) : NULL;
-    float *b = mlp ? (*env)->GetPrimitiveArrayCritical(env, mlp, NULL) : NULL;
-    const char *error = NULL;
-    LlamaStatus status = (attention && !a) || (mlp && !b) ? LLAMA_NO_MEMORY
-            : llama_set_post_norms(m, layer, a, attention_count, b, mlp_count, &error);
-    if (b) (*env)->ReleasePrimitiveArrayCritical(env, mlp, b, JNI_ABORT);
-    if (a) (*env)->ReleasePrimitiveArrayCritical(env, attention, a, JNI_ABORT);
-    succeeded(env, status, error ? error : "cannot pin a Java array");
+    set_layer_pair(env, handle, layer, attention, mlp, llama_set_post_norms);
 }
