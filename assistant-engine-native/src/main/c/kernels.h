@@ -48,12 +48,14 @@ typedef struct {
     struct BlockLinear *block; /* group-32 Q4_0/Q8_0 weights (owned, block_linear.h), or NULL */
 } Linear;
 
-/* Rows of activations quantized to 16 bits for the VNNI products: high and low bytes of round(x / scale) + 32768,
- * each row padded with zeros to `padded` (a multiple of 64) bytes. */
+/* Rows of activations quantized for the VNNI products, each row padded with zeros to `padded` (a multiple of 64)
+ * bytes: to 16 bits, the high and low bytes of round(x / scale) + 32768; or, `narrow`, to 8 bits, round(x / scale) +
+ * 128 in `hi` alone (llama_kernels.h). */
 typedef struct {
     uint8_t *hi, *lo;
     float *scale;
     int padded;
+    int narrow;
 } Wide;
 
 /* Bytes ahead of the current position a product prefetches in each weight row. */

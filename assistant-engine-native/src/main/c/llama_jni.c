@@ -120,6 +120,15 @@ JNIEXPORT void JNICALL JNI(setKvCacheType)(JNIEnv *env, jclass cls, jlong handle
     succeeded(env, llama_set_kv_type(m, type, &error), error);
 }
 
+/* The activation precision of later passes' INT8 products (LlamaActivations: 0 16 bits, 1 8 bits). */
+JNIEXPORT void JNICALL JNI(setActivations)(JNIEnv *env, jclass cls, jlong handle, jint activations) {
+    (void)cls;
+    LlamaModel *m = model_of(env, handle);
+    if (!m) return;
+    const char *error = NULL;
+    succeeded(env, llama_set_activations(m, activations, &error), error);
+}
+
 /* Phi-3's LongRoPE (llama_set_rope); the factor arrays are read during the call only. */
 JNIEXPORT void JNICALL JNI(setLongRope)(JNIEnv *env, jclass cls, jlong handle, jdouble theta, jdoubleArray short_factor,
                                         jdoubleArray long_factor, jint original_max_positions,

@@ -171,13 +171,21 @@ static inline __attribute__((always_inline)) void ISA(linear_rows)(const Linear 
 
 #if defined(__AVX512VNNI__)
 /*
- * INT8 weights against activations quantized to 16 bits per row. u = round(x / s) + 32768 is split into its high
- * and low bytes; two VNNI dot products (u8 x s8 -> s32) per 64 weights give hi.w and lo.w exactly, and
- * round(x / s).w = 256 hi.w + lo.w - 32768 sum(w) in 64-bit integers. The only rounding is x's, to 16 bits of its
- * row's largest value, far finer than the weights' 8 bits; the products cost a third of widening each weight to
- * float, which kept INT8 compute-bound at half the memory's speed.
+ * INT8 weights against activations quantized per row, in one of two forms (Wide.narrow):
+ * - 16 bits (precise): u = round(x / s) + 32768 is split into its high and low bytes; two VNNI dot products
+ *   (u8 x s8 -> s32) per 64 weights give hi.w and lo.w exactly, and round(x / s).w = 256 hi.w + lo.w - 32768 sum(w)
+ *   in 64-bit integers. The only rounding is x's, to 16 bits of its row's largest value, far finer than the weights'
+ *   8 bits.
+ * - 8 bits (narrow): u = round(x / s) + 128 in the high bytes alone; one VNNI product per 64 weights, and
+ *   round(x / s).w = hi.w - 128 sum(w). Half the instructions: a decode step streams the weights at nearer the
+ *   memory's speed, and a batch of rows, where the products are the bulk of a step, takes about half the time. The
+ *   rounding is x's to 8 bits of its row's largest value, as dynamic W8A8 quantization does.
+ * Either way an output is an exact integer dot product of its own row's values, so it does not depend on which other
+ * rows share the batch.
  */
 static void ISA(quantize_rows)(const float *x, int rows, int in, Wide *a) {
+    const float levels = a->narrow ? 127.0f : 32767.0f;
+    const int32_t zero = a->narrow ? 128 : 32768;
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * in;
         float max = 0;
@@ -185,23 +193,41 @@ static void ISA(quantize_rows)(const float *x, int rows, int in, Wide *a) {
             float v = fabsf(xr[i]);
             max = v > max ? v : max;
         }
-        float inv = max > 0 ? 32767.0f / max : 0.0f;
+        float inv = max > 0 ? levels / max : 0.0f;
         uint8_t *hi = a->hi + (size_t)r * a->padded, *lo = a->lo + (size_t)r * a->padded;
-        for (int i = 0; i < in; i++) {
-            int32_t u = (int32_t)__builtin_rintf(xr[i] * inv) + 32768;
-            hi[i] = (uint8_t)(u >> 8);
-            lo[i] = (uint8_t)u;
+        if (a->narrow) {
+            for (int i = 0; i < in; i++) hi[i] = (uint8_t)((int32_t)__builtin_rintf(xr[i] * inv) + zero);
+        } else {
+            for (int i = 0; i < in; i++) {
+                int32_t u = (int32_t)__builtin_rintf(xr[i] * inv) + zero;
+                hi[i] = (uint8_t)(u >> 8);
+                lo[i] = (uint8_t)u;
+            }
         }
         /* u = 0 past the row: the weights read there (the next row's, or padding) contribute nothing */
         int blocks = (in + 63) / 64 * 64;
         memset(hi + in, 0, (size_t)(blocks - in));
-        memset(lo + in, 0, (size_t)(blocks - in));
-        a->scale[r] = max / 32767.0f;
+        if (!a->narrow) memset(lo + in, 0, (size_t)(blocks - in));
+        a->scale[r] = max / levels;
     }
 }
 
+/* The output of row r, output o from the accumulators of its products (exact integers until the scales); `lo` is
+ * unused when narrow. */
+static inline __attribute__((always_inline)) void ISA(store_wide)(const Linear *L, const Wide *a, int r, int o,
+                                                                  __m512i hi, __m512i lo, float *y, const int narrow) {
+    int64_t dot = narrow ? (int64_t)_mm512_reduce_add_epi32(hi) - 128 * (int64_t)L->row_sum[o]
+                         : 256 * (int64_t)_mm512_reduce_add_epi32(hi) + _mm512_reduce_add_epi32(lo)
+                                   - 32768 * (int64_t)L->row_sum[o];
+    float v = (float)dot * a->scale[r] * L->scale[o];
+    if (L->bias) v += L->bias[o];
+    y[(size_t)r * L->out + o] = v;
+}
+
+/* The general block, R rows x O outputs (the leftovers of the blocks below); `narrow` is a constant where inlined,
+ * so each form compiles without the other's instructions. */
 static inline __attribute__((always_inline)) void ISA(block_wide)(const Linear *L, const Wide *a, int r0, int R,
-                                                                  int o0, int O, float *y) {
+                                                                  int o0, int O, float *y, const int narrow) {
     const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
     __m512i hi_acc[4][8], lo_acc[4][8];
     for (int i = 0; i < R; i++)
@@ -210,7 +236,7 @@ static inline __attribute__((always_inline)) void ISA(block_wide)(const Linear *
         __m512i xh[4], xl[4];
         for (int i = 0; i < R; i++) {
             xh[i] = _mm512_loadu_si512(a->hi + (size_t)(r0 + i) * padded + c);
-            xl[i] = _mm512_loadu_si512(a->lo + (size_t)(r0 + i) * padded + c);
+            xl[i] = narrow ? xh[i] : _mm512_loadu_si512(a->lo + (size_t)(r0 + i) * padded + c);
         }
         for (int j = 0; j < O; j++) {
             const int8_t *w = L->i8 + (size_t)(o0 + j) * in + c;
@@ -218,30 +244,22 @@ static inline __attribute__((always_inline)) void ISA(block_wide)(const Linear *
             __m512i wv = _mm512_loadu_si512(w);
             for (int i = 0; i < R; i++) {
                 hi_acc[i][j] = _mm512_dpbusd_epi32(hi_acc[i][j], xh[i], wv);
-                lo_acc[i][j] = _mm512_dpbusd_epi32(lo_acc[i][j], xl[i], wv);
+                if (!narrow) lo_acc[i][j] = _mm512_dpbusd_epi32(lo_acc[i][j], xl[i], wv);
             }
         }
     }
-    for (int i = 0; i < R; i++) {
-        for (int j = 0; j < O; j++) {
-            int o = o0 + j;
-            int64_t dot = 256 * (int64_t)_mm512_reduce_add_epi32(hi_acc[i][j])
-                    + _mm512_reduce_add_epi32(lo_acc[i][j]) - 32768 * (int64_t)L->row_sum[o];
-            float v = (float)dot * a->scale[r0 + i] * L->scale[o];
-            if (L->bias) v += L->bias[o];
-            y[(size_t)(r0 + i) * L->out + o] = v;
-        }
-    }
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < O; j++) ISA(store_wide)(L, a, r0 + i, o0 + j, hi_acc[i][j], lo_acc[i][j], y, narrow);
 }
 
 /*
- * One row x 8 outputs, the decoding case: the same products as block_wide(R = 1, O = 8), written with sixteen
- * named accumulators. GCC keeps the [4][8] arrays of the general block in registers but shuffles them with a move per
+ * One row x 8 outputs, the decoding case: the same products as block_wide(R = 1, O = 8), written with named
+ * accumulators. GCC keeps the [4][8] arrays of the general block in registers but shuffles them with a move per
  * product here; named, it does not. SmolLM-shape INT8 decoding, paired runs in one process: median +3.6% over six
-comparisons (-0.7% to +10%).
+ * comparisons (-0.7% to +10%).
  */
 static inline __attribute__((always_inline)) void ISA(row8_wide)(const Linear *L, const Wide *a, int r, int o0,
-                                                                 float *y) {
+                                                                 float *y, const int narrow) {
     const int in = L->in, blocks = (in + 63) / 64 * 64;
     const uint8_t *xh = a->hi + (size_t)r * a->padded, *xl = a->lo + (size_t)r * a->padded;
     const int8_t *w = L->i8 + (size_t)o0 * in;
@@ -253,10 +271,10 @@ static inline __attribute__((always_inline)) void ISA(row8_wide)(const Linear *L
         _mm_prefetch((const char *)p + AHEAD, _MM_HINT_T0);               \
         __m512i wv = _mm512_loadu_si512(p);                               \
         hi_acc = _mm512_dpbusd_epi32(hi_acc, xa, wv);                     \
-        lo_acc = _mm512_dpbusd_epi32(lo_acc, xb, wv);                     \
+        if (!narrow) lo_acc = _mm512_dpbusd_epi32(lo_acc, xb, wv);        \
     } while (0)
     for (int c = 0; c < blocks; c += 64) {
-        __m512i xa = _mm512_loadu_si512(xh + c), xb = _mm512_loadu_si512(xl + c);
+        __m512i xa = _mm512_loadu_si512(xh + c), xb = narrow ? xa : _mm512_loadu_si512(xl + c);
         ROW8_PRODUCT(0, h0, l0);
         ROW8_PRODUCT(1, h1, l1);
         ROW8_PRODUCT(2, h2, l2);
@@ -268,24 +286,7 @@ static inline __attribute__((always_inline)) void ISA(row8_wide)(const Linear *L
     }
 #undef ROW8_PRODUCT
     __m512i hi[8] = {h0, h1, h2, h3, h4, h5, h6, h7}, lo[8] = {l0, l1, l2, l3, l4, l5, l6, l7};
-    for (int j = 0; j < 8; j++) {
-        int o = o0 + j;
-        int64_t dot = 256 * (int64_t)_mm512_reduce_add_epi32(hi[j]) + _mm512_reduce_add_epi32(lo[j])
-                - 32768 * (int64_t)L->row_sum[o];
-        float v = (float)dot * a->scale[r] * L->scale[o];
-        if (L->bias) v += L->bias[o];
-        y[(size_t)r * L->out + o] = v;
-    }
-}
-
-/* The output of row r, output o from the two accumulators of their products (exact integers until the scales). */
-static inline __attribute__((always_inline)) void ISA(store_wide)(const Linear *L, const Wide *a, int r, int o,
-                                                                  __m512i hi, __m512i lo, float *y) {
-    int64_t dot = 256 * (int64_t)_mm512_reduce_add_epi32(hi) + _mm512_reduce_add_epi32(lo)
-            - 32768 * (int64_t)L->row_sum[o];
-    float v = (float)dot * a->scale[r] * L->scale[o];
-    if (L->bias) v += L->bias[o];
-    y[(size_t)r * L->out + o] = v;
+    for (int j = 0; j < 8; j++) ISA(store_wide)(L, a, r, o0 + j, hi[j], lo[j], y, narrow);
 }
 
 /*
@@ -295,7 +296,7 @@ static inline __attribute__((always_inline)) void ISA(store_wide)(const Linear *
  * products. The products and their order are those of block_wide, so the outputs are the same bits.
  */
 static inline __attribute__((always_inline)) void ISA(rows4_wide)(const Linear *L, const Wide *a, int r0, int o0,
-                                                                  float *y) {
+                                                                  float *y, const int narrow) {
     const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
     const uint8_t *h0p = a->hi + (size_t)r0 * padded, *l0p = a->lo + (size_t)r0 * padded;
     const uint8_t *h1p = h0p + padded, *l1p = l0p + padded, *h2p = h1p + padded, *l2p = l1p + padded;
@@ -303,42 +304,74 @@ static inline __attribute__((always_inline)) void ISA(rows4_wide)(const Linear *
     const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in;
     __m512i a00 = _mm512_setzero_si512(), b00 = a00, a01 = a00, b01 = a00, a10 = a00, b10 = a00, a11 = a00, b11 = a00;
     __m512i a20 = a00, b20 = a00, a21 = a00, b21 = a00, a30 = a00, b30 = a00, a31 = a00, b31 = a00;
+#define ROWS4_PRODUCTS(hp, lp, a0, b0, a1, b1)                            \
+    do {                                                                  \
+        __m512i xh = _mm512_loadu_si512((hp) + c);                        \
+        a0 = _mm512_dpbusd_epi32(a0, xh, v0);                             \
+        a1 = _mm512_dpbusd_epi32(a1, xh, v1);                             \
+        if (!narrow) {                                                    \
+            __m512i xl = _mm512_loadu_si512((lp) + c);                    \
+            b0 = _mm512_dpbusd_epi32(b0, xl, v0);                         \
+            b1 = _mm512_dpbusd_epi32(b1, xl, v1);                         \
+        }                                                                 \
+    } while (0)
     for (int c = 0; c < blocks; c += 64) {
         _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
         _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
         __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
-        __m512i xh = _mm512_loadu_si512(h0p + c), xl = _mm512_loadu_si512(l0p + c);
-        a00 = _mm512_dpbusd_epi32(a00, xh, v0);
-        b00 = _mm512_dpbusd_epi32(b00, xl, v0);
-        a01 = _mm512_dpbusd_epi32(a01, xh, v1);
-        b01 = _mm512_dpbusd_epi32(b01, xl, v1);
-        xh = _mm512_loadu_si512(h1p + c);
-        xl = _mm512_loadu_si512(l1p + c);
-        a10 = _mm512_dpbusd_epi32(a10, xh, v0);
-        b10 = _mm512_dpbusd_epi32(b10, xl, v0);
-        a11 = _mm512_dpbusd_epi32(a11, xh, v1);
-        b11 = _mm512_dpbusd_epi32(b11, xl, v1);
-        xh = _mm512_loadu_si512(h2p + c);
-        xl = _mm512_loadu_si512(l2p + c);
-        a20 = _mm512_dpbusd_epi32(a20, xh, v0);
-        b20 = _mm512_dpbusd_epi32(b20, xl, v0);
-        a21 = _mm512_dpbusd_epi32(a21, xh, v1);
-        b21 = _mm512_dpbusd_epi32(b21, xl, v1);
-        xh = _mm512_loadu_si512(h3p + c);
-        xl = _mm512_loadu_si512(l3p + c);
-        a30 = _mm512_dpbusd_epi32(a30, xh, v0);
-        b30 = _mm512_dpbusd_epi32(b30, xl, v0);
-        a31 = _mm512_dpbusd_epi32(a31, xh, v1);
-        b31 = _mm512_dpbusd_epi32(b31, xl, v1);
+        ROWS4_PRODUCTS(h0p, l0p, a00, b00, a01, b01);
+        ROWS4_PRODUCTS(h1p, l1p, a10, b10, a11, b11);
+        ROWS4_PRODUCTS(h2p, l2p, a20, b20, a21, b21);
+        ROWS4_PRODUCTS(h3p, l3p, a30, b30, a31, b31);
     }
-    ISA(store_wide)(L, a, r0, o0, a00, b00, y);
-    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y);
-    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y);
-    ISA(store_wide)(L, a, r0 + 2, o0, a20, b20, y);
-    ISA(store_wide)(L, a, r0 + 2, o0 + 1, a21, b21, y);
-    ISA(store_wide)(L, a, r0 + 3, o0, a30, b30, y);
-    ISA(store_wide)(L, a, r0 + 3, o0 + 1, a31, b31, y);
+#undef ROWS4_PRODUCTS
+    ISA(store_wide)(L, a, r0, o0, a00, b00, y, narrow);
+    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y, narrow);
+    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y, narrow);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y, narrow);
+    ISA(store_wide)(L, a, r0 + 2, o0, a20, b20, y, narrow);
+    ISA(store_wide)(L, a, r0 + 2, o0 + 1, a21, b21, y, narrow);
+    ISA(store_wide)(L, a, r0 + 3, o0, a30, b30, y, narrow);
+    ISA(store_wide)(L, a, r0 + 3, o0 + 1, a31, b31, y, narrow);
+}
+
+/*
+ * Four rows x 4 outputs with 8-bit activations: sixteen accumulators (the registers 16-bit activations spend on their
+ * low bytes), so each activation vector loaded serves four weight vectors and each weight vector four rows: half a
+ * load per product instead of three quarters in rows4_wide. The products of every output are those of block_wide,
+ * so the outputs are the same bits.
+ */
+static inline __attribute__((always_inline)) void ISA(rows4x4_narrow)(const Linear *L, const Wide *a, int r0, int o0,
+                                                                      float *y) {
+    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
+    const uint8_t *x0 = a->hi + (size_t)r0 * padded, *x1 = x0 + padded, *x2 = x1 + padded, *x3 = x2 + padded;
+    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512i a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+#define ROWS4X4_PRODUCTS(xp, c0, c1, c2, c3)                              \
+    do {                                                                  \
+        __m512i x = _mm512_loadu_si512((xp) + c);                         \
+        c0 = _mm512_dpbusd_epi32(c0, x, v0);                              \
+        c1 = _mm512_dpbusd_epi32(c1, x, v1);                              \
+        c2 = _mm512_dpbusd_epi32(c2, x, v2);                              \
+        c3 = _mm512_dpbusd_epi32(c3, x, v3);                              \
+    } while (0)
+    for (int c = 0; c < blocks; c += 64) {
+        _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w2 + c) + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w3 + c) + AHEAD, _MM_HINT_T0);
+        __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
+        __m512i v2 = _mm512_loadu_si512(w2 + c), v3 = _mm512_loadu_si512(w3 + c);
+        ROWS4X4_PRODUCTS(x0, a00, a01, a02, a03);
+        ROWS4X4_PRODUCTS(x1, a10, a11, a12, a13);
+        ROWS4X4_PRODUCTS(x2, a20, a21, a22, a23);
+        ROWS4X4_PRODUCTS(x3, a30, a31, a32, a33);
+    }
+#undef ROWS4X4_PRODUCTS
+    __m512i acc[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) ISA(store_wide)(L, a, r0 + i, o0 + j, acc[i][j], acc[i][j], y, 1);
 }
 
 /*
@@ -346,7 +379,7 @@ static inline __attribute__((always_inline)) void ISA(rows4_wide)(const Linear *
  * instead of once per row as row8_wide would. Sixteen named accumulators, four activation vectors.
  */
 static inline __attribute__((always_inline)) void ISA(rows2_wide)(const Linear *L, const Wide *a, int r0, int o0,
-                                                                  float *y) {
+                                                                  float *y, const int narrow) {
     const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
     const uint8_t *h0p = a->hi + (size_t)r0 * padded, *l0p = a->lo + (size_t)r0 * padded;
     const uint8_t *h1p = h0p + padded, *l1p = l0p + padded;
@@ -358,35 +391,38 @@ static inline __attribute__((always_inline)) void ISA(rows2_wide)(const Linear *
         _mm_prefetch((const char *)((w) + c) + AHEAD, _MM_HINT_T0);       \
         __m512i v = _mm512_loadu_si512((w) + c);                          \
         a0 = _mm512_dpbusd_epi32(a0, xh0, v);                             \
-        b0 = _mm512_dpbusd_epi32(b0, xl0, v);                             \
         a1 = _mm512_dpbusd_epi32(a1, xh1, v);                             \
-        b1 = _mm512_dpbusd_epi32(b1, xl1, v);                             \
+        if (!narrow) {                                                    \
+            b0 = _mm512_dpbusd_epi32(b0, xl0, v);                         \
+            b1 = _mm512_dpbusd_epi32(b1, xl1, v);                         \
+        }                                                                 \
     } while (0)
     for (int c = 0; c < blocks; c += 64) {
-        __m512i xh0 = _mm512_loadu_si512(h0p + c), xl0 = _mm512_loadu_si512(l0p + c);
-        __m512i xh1 = _mm512_loadu_si512(h1p + c), xl1 = _mm512_loadu_si512(l1p + c);
+        __m512i xh0 = _mm512_loadu_si512(h0p + c), xh1 = _mm512_loadu_si512(h1p + c);
+        __m512i xl0 = narrow ? xh0 : _mm512_loadu_si512(l0p + c), xl1 = narrow ? xh1 : _mm512_loadu_si512(l1p + c);
         ROWS2_PRODUCT(w0, a00, b00, a10, b10);
         ROWS2_PRODUCT(w1, a01, b01, a11, b11);
         ROWS2_PRODUCT(w2, a02, b02, a12, b12);
         ROWS2_PRODUCT(w3, a03, b03, a13, b13);
     }
 #undef ROWS2_PRODUCT
-    ISA(store_wide)(L, a, r0, o0, a00, b00, y);
-    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y);
-    ISA(store_wide)(L, a, r0, o0 + 2, a02, b02, y);
-    ISA(store_wide)(L, a, r0, o0 + 3, a03, b03, y);
-    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 2, a12, b12, y);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 3, a13, b13, y);
+    ISA(store_wide)(L, a, r0, o0, a00, b00, y, narrow);
+    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y, narrow);
+    ISA(store_wide)(L, a, r0, o0 + 2, a02, b02, y, narrow);
+    ISA(store_wide)(L, a, r0, o0 + 3, a03, b03, y, narrow);
+    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y, narrow);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y, narrow);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 2, a12, b12, y, narrow);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 3, a13, b13, y, narrow);
 }
 
 /*
- * Output rows [o_begin, o_end) for all rows: four rows at a time (4 x 2 blocks, in the cache tiles of tiled_rows),
- * then two (2 x 4 blocks), then one (1 x 8). Every output is an exact integer dot product scaled the same way,
+ * Output rows [o_begin, o_end) for all rows: four rows at a time (4 x 4 blocks with 8-bit activations, else 4 x 2,
+ * in the cache tiles of tiled_rows), then two (2 x 4 blocks), then one (1 x 8). Every output is an exact integer dot product scaled the same way,
  * whichever block computed it, so an output does not depend on how many rows share the batch.
  */
-static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {
+static inline __attribute__((always_inline)) void ISA(wide_rows)(const Linear *L, const Wide *a, int rows, float *y,
+                                                                 int o_begin, int o_end, const int narrow) {
     int r = 0, blocked = rows - rows % 4, tile_rows, tile_outputs;
     /* a 16-bit activation row takes 2 bytes per input, half a float row: twice the rows per tile */
     ISA(tiles)(L->in, 1, &tile_rows, &tile_outputs);
@@ -397,21 +433,32 @@ static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, flo
             int o_stop = o0 + tile_outputs < o_end ? o0 + tile_outputs : o_end;
             for (int rr = r; rr < r_end; rr += 4) {
                 int o = o0;
-                for (; o + 2 <= o_stop; o += 2) ISA(rows4_wide)(L, a, rr, o, y);
-                for (; o < o_stop; o++) ISA(block_wide)(L, a, rr, 4, o, 1, y);
+                if (narrow) {
+                    for (; o + 4 <= o_stop; o += 4) ISA(rows4x4_narrow)(L, a, rr, o, y);
+                }
+                for (; o + 2 <= o_stop; o += 2) ISA(rows4_wide)(L, a, rr, o, y, narrow);
+                for (; o < o_stop; o++) ISA(block_wide)(L, a, rr, 4, o, 1, y, narrow);
             }
         }
     }
     r = blocked;
     for (; r + 2 <= rows; r += 2) {
         int o = o_begin;
-        for (; o + 4 <= o_end; o += 4) ISA(rows2_wide)(L, a, r, o, y);
-        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 2, o, 1, y);
+        for (; o + 4 <= o_end; o += 4) ISA(rows2_wide)(L, a, r, o, y, narrow);
+        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 2, o, 1, y, narrow);
     }
     for (; r < rows; r++) {
         int o = o_begin;
-        for (; o + 8 <= o_end; o += 8) ISA(row8_wide)(L, a, r, o, y);
-        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 1, o, 1, y);
+        for (; o + 8 <= o_end; o += 8) ISA(row8_wide)(L, a, r, o, y, narrow);
+        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 1, o, 1, y, narrow);
+    }
+}
+
+static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {
+    if (a->narrow) {
+        ISA(wide_rows)(L, a, rows, y, o_begin, o_end, 1);
+    } else {
+        ISA(wide_rows)(L, a, rows, y, o_begin, o_end, 0);
     }
 }
 #define WIDE_FUNCTIONS ISA(quantize_rows), ISA(linear_range_wide)

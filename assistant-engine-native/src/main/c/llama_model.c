@@ -61,6 +61,7 @@ struct LlamaModel {
     BlockLinear *embed_block; /* an untied embedding table kept in a block format (owned), or NULL */
     long owned_bytes;
     LlamaKvType kv_type; /* how the caches of a pass store keys and values */
+    LlamaActivations activations; /* how the INT8 products quantize activations */
     float query_scale;   /* queries are multiplied by this before attention: 1/sqrt(head_dim), or Gemma's */
     int gemma;           /* Gemma's layer (llama_set_gemma) */
     LlamaGemma gemma_settings;
@@ -377,6 +378,7 @@ static size_t pass_layout(const LlamaModel *m, size_t rows, size_t selected, siz
     p->wide.hi = carve(base, &at, wide ? rows * p->wide.padded : 0, 1);
     p->wide.lo = carve(base, &at, wide ? rows * p->wide.padded : 0, 1);
     p->wide.scale = carve(base, &at, wide ? rows : 0, sizeof(float));
+    p->wide.narrow = m->activations == LLAMA_ACTIVATIONS_8;
     p->acts.chunks = (int)((widest + 127) / 128);
     p->acts.q = carve(base, &at, rows * p->acts.chunks * 128, 1);
     p->acts.d = carve(base, &at, rows * p->acts.chunks * 4, sizeof(float));
@@ -704,6 +706,20 @@ LlamaStatus llama_set_kv_type(LlamaModel *m, int type, const char **error) {
 
 LlamaKvType llama_kv_type(const LlamaModel *m) {
     return m->kv_type;
+}
+
+LlamaStatus llama_set_activations(LlamaModel *m, int activations, const char **error) {
+    if (activations != LLAMA_ACTIVATIONS_16 && activations != LLAMA_ACTIVATIONS_8) {
+        REFUSE("unknown activation precision");
+    }
+    pthread_mutex_lock(&m->pass_lock); /* never between a pass's layers */
+    m->activations = (LlamaActivations)activations;
+    pthread_mutex_unlock(&m->pass_lock);
+    return LLAMA_OK;
+}
+
+LlamaActivations llama_activations(const LlamaModel *m) {
+    return m->activations;
 }
 
 long llama_owned_bytes(const LlamaModel *m) {

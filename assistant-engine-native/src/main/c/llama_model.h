@@ -141,6 +141,18 @@ LlamaStatus llama_set_kv_type(LlamaModel *m, int type, const char **error);
 LlamaKvType llama_kv_type(const LlamaModel *m);
 
 /*
+ * How the INT8 products quantize each row of activations (with AVX-512 VNNI; other kernels multiply floats): to 16
+ * bits (the default here: two VNNI products per 64 weights, about float precision) or to 8 bits (one product, about
+ * twice the speed where the products are compute-bound: see llama_kernels.h). Either way a row's outputs depend on
+ * that row alone, never on what shares its pass.
+ */
+typedef enum { LLAMA_ACTIVATIONS_16 = 0, LLAMA_ACTIVATIONS_8 = 1 } LlamaActivations;
+
+/* Sets the activation precision of every later pass's INT8 products. */
+LlamaStatus llama_set_activations(LlamaModel *m, int activations, const char **error);
+LlamaActivations llama_activations(const LlamaModel *m);
+
+/*
  * Gemma 2 and Gemma 3. llama_set_gemma switches a model to their layer: RMSNorm, attention, o, RMSNorm of the
  * attention's output (llama_set_post_norms), residual; RMSNorm, gate|up, GeGLU (tanh GELU), down, RMSNorm of the MLP's
  * output, residual. Norm weights are passed as they multiply: HuggingFace's Gemma stores w and multiplies by 1 + w,

@@ -151,7 +151,14 @@ static void must(LlamaStatus status, const char *error, const char *what) {
     }
 }
 
-/* A model with stories260K's weights (float32, or INT8 products), without its weights when `empty`. */
+/* How a test model computes its products: float32 weights, or INT8 weights against 16-bit or 8-bit activations. */
+enum { F32 = 0, INT8_A16 = 1, INT8_A8 = 2, WEIGHT_MODES = 3 };
+
+static const char *mode_name(int mode) {
+    return mode == F32 ? "f32" : mode == INT8_A16 ? "int8" : "int8 a8";
+}
+
+/* A model with stories260K's weights (float32, or INT8 products: mode above), without its weights when `empty`. */
 static LlamaModel *model(const Stories *s, int widest, const char *absent, int threads, int int8, int empty) {
     LlamaConfig c = s->config;
     c.widest_kernels = widest;
@@ -160,6 +167,7 @@ static LlamaModel *model(const Stories *s, int widest, const char *absent, int t
     LlamaModel *m;
     const char *error = NULL;
     must(llama_create(&c, &m, &error), error, "llama_create");
+    if (int8 == INT8_A8) must(llama_set_activations(m, LLAMA_ACTIVATIONS_8, &error), error, "llama_set_activations");
     if (empty) return m;
     long h = c.hidden, q = (long)c.heads * c.head_dim, kv = (long)c.kv_heads * c.head_dim, f = c.ffn;
     long shape[4][2] = {{q + 2 * kv, h}, {h, q}, {2 * f, h}, {h, f}};
@@ -353,8 +361,10 @@ static double relative_error(const float *a, const float *b, int n) {
  * on the whole vector, at about twice that.
  */
 #define INT8_RELATIVE_ERROR 0.03
+/* With 8-bit activations too (rounded to 1/254 of each row's largest value) */
+#define INT8_A8_RELATIVE_ERROR 0.05
 
-static void check_int8(LlamaModel *m, const LlamaConfig *c, const Golden *g, const char *label) {
+static void check_int8(LlamaModel *m, const LlamaConfig *c, const Golden *g, const char *label, double tolerance) {
     const char *error = NULL;
     float *logits = malloc(sizeof(float) * (size_t)c->vocab);
     double worst = 0;
@@ -363,12 +373,40 @@ static void check_int8(LlamaModel *m, const LlamaConfig *c, const Golden *g, con
         Caches k = caches(c, 1, n);
         CHECK(pass_one(m, c, &k, n, g->ids[i], n, 0, logits, &error) == LLAMA_OK, "%s case %d: %s", label, i, error);
         double e = relative_error(logits, g->logits[i], c->vocab);
-        CHECK(e < INT8_RELATIVE_ERROR, "%s case %d: relative error %g", label, i, e);
+        CHECK(e < tolerance, "%s case %d: relative error %g", label, i, e);
         worst = fmax(worst, e);
         free_caches(&k);
     }
     printf("[native-test] %s: largest relative error %.4f\n", label, worst);
     free(logits);
+}
+
+/*
+ * The activation setting reaches the products: with VNNI, 8-bit activations give other logits than 16-bit ones (the
+ * tolerance above alone would pass either); without it the products multiply floats and ignore the setting.
+ */
+static void check_activations_differ(const Stories *s, const Golden *g, int variant) {
+    const LlamaConfig *c = &s->config;
+    const char *error = NULL;
+    LlamaModel *a16 = model(s, variant, NULL, 2, INT8_A16, 0), *a8 = model(s, variant, NULL, 2, INT8_A8, 0);
+    CHECK(llama_activations(a16) == LLAMA_ACTIVATIONS_16 && llama_activations(a8) == LLAMA_ACTIVATIONS_8,
+          "the activation setting is kept");
+    int n = g->length[0];
+    float *x = malloc(sizeof(float) * (size_t)c->vocab), *y = malloc(sizeof(float) * (size_t)c->vocab);
+    Caches k16 = caches(c, 1, n), k8 = caches(c, 1, n);
+    CHECK(pass_one(a16, c, &k16, n, g->ids[0], n, 0, x, &error) == LLAMA_OK, "16-bit activations: %s", error);
+    CHECK(pass_one(a8, c, &k8, n, g->ids[0], n, 0, y, &error) == LLAMA_OK, "8-bit activations: %s", error);
+    int vnni = strcmp(llama_kernels_name(a16), "avx512") == 0;
+    int same = memcmp(x, y, sizeof(float) * (size_t)c->vocab) == 0;
+    CHECK(vnni ? !same : same, "%s: 8-bit activations %s", llama_kernels_name(a16),
+          vnni ? "give the same logits as 16-bit ones" : "change float products");
+    CHECK(llama_set_activations(a8, 7, &error) == LLAMA_BAD_ARGUMENT, "an unknown activation precision is refused");
+    free_caches(&k16);
+    free_caches(&k8);
+    free(x);
+    free(y);
+    llama_destroy(a16);
+    llama_destroy(a8);
 }
 
 static void test_every_variant(const Stories *s, const Golden *g) {
@@ -378,20 +416,21 @@ static void test_every_variant(const Stories *s, const Golden *g) {
             printf("[native-test] variant %s: not run, this CPU lacks one of %s\n", k->name, k->features);
             continue;
         }
-        for (int int8 = 0; int8 < 2; int8++) {
-            LlamaModel *m = model(s, v, NULL, 2, int8, 0);
+        for (int mode = F32; mode < WEIGHT_MODES; mode++) {
+            LlamaModel *m = model(s, v, NULL, 2, mode, 0);
             CHECK(strcmp(llama_kernels_name(m), k->name) == 0, "forced %s, got %s", k->name, llama_kernels_name(m));
             char label[64];
-            snprintf(label, sizeof label, "%s %s", k->name, int8 ? "int8" : "f32");
-            if (int8) {
-                check_int8(m, &s->config, g, label);
+            snprintf(label, sizeof label, "%s %s", k->name, mode_name(mode));
+            if (mode != F32) {
+                check_int8(m, &s->config, g, label, mode == INT8_A8 ? INT8_A8_RELATIVE_ERROR : INT8_RELATIVE_ERROR);
             } else {
                 check_golden(m, &s->config, g, label, GOLDEN_TOLERANCE);
             }
             llama_destroy(m);
         }
-        printf("[native-test] variant %s: golden logits checked (f32 within %g, int8 within %g relative)\n", k->name,
-               GOLDEN_TOLERANCE, INT8_RELATIVE_ERROR);
+        check_activations_differ(s, g, v);
+        printf("[native-test] variant %s: golden logits checked (f32 within %g, int8 within %g, with 8-bit "
+               "activations %g relative)\n", k->name, GOLDEN_TOLERANCE, INT8_RELATIVE_ERROR, INT8_A8_RELATIVE_ERROR);
     }
 }
 
@@ -489,14 +528,14 @@ static void test_thread_count_independence(const Stories *s, const Golden *g) {
 /*
  * A sequence's decode step gives the same bits whatever else shares its pass: each golden case's last token decoded
  * alone, then with the other cases' in batches of 1 to 8 decode rows (the INT8 products take 4-row, 2-row and
- * 1-row blocks depending on the batch), for both weight types.
+ * 1-row blocks depending on the batch), for each weight mode.
  */
 static void test_batch_independence(const Stories *s, const Golden *g) {
     const LlamaConfig *c = &s->config;
     const char *error = NULL;
     int cases = g->count < 8 ? g->count : 8;
-    for (int int8 = 0; int8 < 2; int8++) {
-        LlamaModel *m = model(s, KERNELS_AVX512, NULL, 2, int8, 0);
+    for (int mode = F32; mode < WEIGHT_MODES; mode++) {
+        LlamaModel *m = model(s, KERNELS_AVX512, NULL, 2, mode, 0);
         float *alone = malloc(sizeof(float) * (size_t)c->vocab * cases);
         float *batch = malloc(sizeof(float) * (size_t)c->vocab * cases);
         for (int i = 0; i < cases; i++) {
@@ -527,7 +566,7 @@ static void test_batch_independence(const Stories *s, const Golden *g) {
             for (int i = 0; i < b; i++) {
                 CHECK(memcmp(batch + (size_t)i * c->vocab, alone + (size_t)i * c->vocab,
                              sizeof(float) * (size_t)c->vocab) == 0,
-                      "%s: case %d decoded in a batch of %d differs from alone", int8 ? "int8" : "f32", i, b);
+                      "%s: case %d decoded in a batch of %d differs from alone", mode_name(mode), i, b);
             }
             free_caches(&k);
         }

@@ -24,7 +24,8 @@ import java.util.Set;
  * setting.
  *
  * <p>Engine option {@code native.kernels}: {@code avx512} (default: the widest the CPU runs), {@code avx2} or
- * {@code x86-64}, to compare kernels on one machine.
+ * {@code x86-64}, to compare kernels on one machine. {@code native.activations}: how INT8 products quantize their
+ * activations ({@link ActivationPrecision}).
  */
 public final class NativeEngineProvider implements EngineProvider {
     public static final String NAME = "native";
@@ -34,6 +35,8 @@ public final class NativeEngineProvider implements EngineProvider {
      * Q4_0 files of a tied model hold them), {@code q8_0} (closer logits) or {@code f32}.
      */
     static final String HEAD_OPTION = "native.head";
+    /** With INT8 weights: {@link ActivationPrecision} {@code int8} (default) or {@code int16}. */
+    public static final String ACTIVATIONS_OPTION = "native.activations";
 
     private final java.util.function.Supplier<Optional<String>> libraryProblem;
 
@@ -60,7 +63,8 @@ public final class NativeEngineProvider implements EngineProvider {
 
     @Override
     public EngineSupport support(ModelConfig config, LoadOptions options) {
-        Optional<String> unknown = options.unknownEngineOption(NAME, Set.of(KERNELS_OPTION, HEAD_OPTION));
+        Optional<String> unknown = options.unknownEngineOption(NAME, Set.of(KERNELS_OPTION, HEAD_OPTION,
+                ACTIVATIONS_OPTION));
         if (unknown.isPresent()) {
             return EngineSupport.no(unknown.get());
         }
@@ -94,8 +98,12 @@ public final class NativeEngineProvider implements EngineProvider {
         if (!Set.of("q8_0", "q4_0", "f32").contains(head)) {
             return EngineSupport.no(HEAD_OPTION + " must be q8_0, q4_0 or f32, not " + head);
         }
+        String activations = options.engineOption(ACTIVATIONS_OPTION, ActivationPrecision.INT8.optionValue());
+        if (ActivationPrecision.of(activations).isEmpty()) {
+            return EngineSupport.no(ActivationPrecision.problem(activations));
+        }
         boolean q4 = scheme == null && BlockWeights.targetFor(config, options).isPresent();
-        String type = scheme != null ? "int8" : q4 ? "q4" : "f32";
+        String type = scheme != null ? "int8 (" + activations + " activations)" : q4 ? "q4" : "f32";
         if (q4) {
             type = "q4 (linear layers Q4_0, table and head " + (config.blockFormat().isPresent() ? "as stored" : head)
                     + ", about " + q4WeightBytes(config, head) / 1_000_000 + " MB of weights)";

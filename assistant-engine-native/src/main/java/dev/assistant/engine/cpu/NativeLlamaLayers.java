@@ -138,6 +138,11 @@ final class NativeLlamaLayers implements AutoCloseable {
         write(() -> setKvCacheType(handle, type == KvCacheType.INT8 ? 1 : 0));
     }
 
+    /** How the INT8 products of later passes quantize their activations. */
+    void setActivations(ActivationPrecision precision) {
+        write(() -> setActivations(handle, precision.nativeCode()));
+    }
+
     /** The RMSNorm weights of {@code layer} (copied). */
     void setNorms(int layer, float[] attention, float[] mlp) {
         write(() -> setNorms(handle, layer, attention, mlp));
@@ -365,6 +370,8 @@ final class NativeLlamaLayers implements AutoCloseable {
     private static native String instructionSet(long handle);
 
     private static native void setKvCacheType(long handle, int type);
+
+    private static native void setActivations(long handle, int activations);
 
     private static native void setLongRope(long handle, double theta, double[] shortFactor, double[] longFactor,
                                            int originalMaxPositions, double attentionFactor);

@@ -74,7 +74,9 @@ final class NativeLlamaLoader {
             NativeLlamaLoader loader = new NativeLlamaLoader(c, new TensorReader(store), scheme, quantizeTables,
                     // a q4 directory's table and head are used as it stored them (blocks, or float32)
                     blockTarget, blockTarget == null || c.blockFormat().isPresent() ? null : headFormat(options));
-            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels, options.kvCacheType());
+            NativeLlamaModel model = loader.build(options.effectiveThreads(), kernels, options.kvCacheType(),
+                    ActivationPrecision.parse(options.engineOption(NativeEngineProvider.ACTIVATIONS_OPTION,
+                            ActivationPrecision.INT8.optionValue())));
             LOG.info("loaded {} natively ({} layers, {} weights{}, {} bytes of weights, {} KV cache, {} kernels, {} "
                             + "threads) in {} ms", dir.path(), c.numLayers(), model.computeType(),
                     loader.formats.isEmpty() ? "" : " " + loader.formats, model.weightBytes(), model.kvCacheType(),
@@ -99,10 +101,12 @@ final class NativeLlamaLoader {
         };
     }
 
-    private NativeLlamaModel build(int threads, String kernels, KvCacheType kvCacheType) {
+    private NativeLlamaModel build(int threads, String kernels, KvCacheType kvCacheType,
+                                   ActivationPrecision activations) {
         NativeLlamaLayers natives = NativeLlamaLayers.create(c, threads, kernels);
         try {
             natives.setKvCacheType(kvCacheType);
+            natives.setActivations(activations);
             int hidden = c.hiddenSize();
             Gemma2Settings gemma = c.gemma2Settings().orElse(null);
             if (gemma != null) {

@@ -32,7 +32,7 @@ class Int8KvCacheTest {
                 .engineOption(NativeEngineProvider.KERNELS_OPTION, kernels).build());
     }
 
-    private static int[] ints(JsonNode a) {
+    static int[] ints(JsonNode a) {
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = a.get(i).asInt();
@@ -40,7 +40,7 @@ class Int8KvCacheTest {
         return out;
     }
 
-    private static double perplexity(CausalLanguageModel model, int[] ids) {
+    static double perplexity(CausalLanguageModel model, int[] ids) {
         double nll = 0;
         try (Sequence s = model.newSequence(ids.length)) {
             float[][] all = s.forwardAll(ids);
@@ -63,7 +63,7 @@ class Int8KvCacheTest {
         return logits[target] - max - Math.log(sum);
     }
 
-    private static int[] greedy(CausalLanguageModel model, int[] prompt, int steps) {
+    static int[] greedy(CausalLanguageModel model, int[] prompt, int steps) {
         int[] out = new int[steps];
         try (Sequence seq = model.newSequence(prompt.length + steps)) {
             float[] logits = seq.forward(prompt);

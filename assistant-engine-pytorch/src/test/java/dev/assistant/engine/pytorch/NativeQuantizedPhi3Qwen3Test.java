@@ -44,11 +44,12 @@ class NativeQuantizedPhi3Qwen3Test {
 
     /**
      * Bounds on {@code ||quantized - f32|| / ||f32||} per step and on top-1 agreement, about twice / below what was
-     * measured (INT8 0.020 and 0.026, 12 of 12; q4 0.33 and 0.35, 9 and 7 of 12: rows of 64 to 96 uniform random
-     * inputs take 4 bits badly, a real model's rows are thousands wide and bell-shaped).
+     * measured (INT8 with the default 8-bit activations 0.032 and 0.031, 12 and 11 of 12, where 16-bit activations
+     * gave 0.020 and 0.026, 12 of 12; q4 0.33 and 0.35, 9 and 7 of 12: rows of 64 to 96 uniform random inputs take 4
+     * bits badly, a real model's rows are thousands wide and bell-shaped).
      */
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"phi3, int8, 0.05, 12", "phi3, q4, 0.6, 8", "qwen3, int8, 0.05, 12", "qwen3, q4, 0.6, 6"})
+    @CsvSource({"phi3, int8, 0.05, 12", "phi3, q4, 0.6, 8", "qwen3, int8, 0.05, 11", "qwen3, q4, 0.6, 6"})
     void quantizedWeightsStayWithinQuantizationErrorOfF32(String family, String dtype, double maxRelative,
                                                           int minAgreement) throws Exception {
         Path hf = family.equals("phi3") ? Phi3TestModel.write(tmp.resolve("hf"), 61, null)
