@@ -224,233 +224,78 @@ static inline __attribute__((always_inline)) void ISA(store_wide)(const Linear *
     y[(size_t)r * L->out + o] = v;
 }
 
-/* The general block, R rows x O outputs (the leftovers of the blocks below); `narrow` is a constant where inlined,
- * so each form compiles without the other's instructions. */
-static inline __attribute__((always_inline)) void ISA(block_wide)(const Linear *L, const Wide *a, int r0, int R,
-                                                                  int o0, int O, float *y, const int narrow) {
+/*
+ * Rows [r0, r0 + R) (R at most 8, a constant where inlined) x output o: the output's weights are read once, front to
+ * back, and each 64 of them serve every row. Reading one weight row after another is one sequential stream, which
+ * the hardware prefetcher follows at full speed; blocks that read 4 or 8 rows side by side (576 bytes each on SmolLM)
+ * made as many short streams and ran at half the bytes per second on one core (SmolLM-shape INT8 products alone, one
+ * thread: 155 against 78 steps/s; 8 rows: 93 against 40). Every output is an exact integer sum of its own row, so it
+ * is the same bits whichever R computed it.
+ */
+static inline __attribute__((always_inline)) void ISA(rows_wide)(const Linear *L, const Wide *a, int r0, const int R,
+                                                                 int o, float *y, const int narrow) {
     const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
-    __m512i hi_acc[4][8], lo_acc[4][8];
-    for (int i = 0; i < R; i++)
-        for (int j = 0; j < O; j++) hi_acc[i][j] = lo_acc[i][j] = _mm512_setzero_si512();
+    const int8_t *w = L->i8 + (size_t)o * in;
+    const uint8_t *hi = a->hi + (size_t)r0 * padded, *lo = a->lo + (size_t)r0 * padded;
+    __m512i hi_acc[8], lo_acc[8];
+    for (int i = 0; i < R; i++) hi_acc[i] = lo_acc[i] = _mm512_setzero_si512();
     for (int c = 0; c < blocks; c += 64) {
-        __m512i xh[4], xl[4];
+        _mm_prefetch((const char *)(w + c) + AHEAD, _MM_HINT_T0);
+        __m512i wv = _mm512_loadu_si512(w + c);
         for (int i = 0; i < R; i++) {
-            xh[i] = _mm512_loadu_si512(a->hi + (size_t)(r0 + i) * padded + c);
-            xl[i] = narrow ? xh[i] : _mm512_loadu_si512(a->lo + (size_t)(r0 + i) * padded + c);
-        }
-        for (int j = 0; j < O; j++) {
-            const int8_t *w = L->i8 + (size_t)(o0 + j) * in + c;
-            _mm_prefetch((const char *)w + AHEAD, _MM_HINT_T0);
-            __m512i wv = _mm512_loadu_si512(w);
-            for (int i = 0; i < R; i++) {
-                hi_acc[i][j] = _mm512_dpbusd_epi32(hi_acc[i][j], xh[i], wv);
-                if (!narrow) lo_acc[i][j] = _mm512_dpbusd_epi32(lo_acc[i][j], xl[i], wv);
+            hi_acc[i] = _mm512_dpbusd_epi32(hi_acc[i], _mm512_loadu_si512(hi + (size_t)i * padded + c), wv);
+            if (!narrow) {
+                lo_acc[i] = _mm512_dpbusd_epi32(lo_acc[i], _mm512_loadu_si512(lo + (size_t)i * padded + c), wv);
             }
         }
     }
-    for (int i = 0; i < R; i++)
-        for (int j = 0; j < O; j++) ISA(store_wide)(L, a, r0 + i, o0 + j, hi_acc[i][j], lo_acc[i][j], y, narrow);
+    for (int i = 0; i < R; i++) ISA(store_wide)(L, a, r0 + i, o, hi_acc[i], lo_acc[i], y, narrow);
 }
 
-/*
- * One row x 8 outputs, the decoding case: the same products as block_wide(R = 1, O = 8), written with named
- * accumulators. GCC keeps the [4][8] arrays of the general block in registers but shuffles them with a move per
- * product here; named, it does not. SmolLM-shape INT8 decoding, paired runs in one process: median +3.6% over six
- * comparisons (-0.7% to +10%).
- */
-static inline __attribute__((always_inline)) void ISA(row8_wide)(const Linear *L, const Wide *a, int r, int o0,
-                                                                 float *y, const int narrow) {
-    const int in = L->in, blocks = (in + 63) / 64 * 64;
-    const uint8_t *xh = a->hi + (size_t)r * a->padded, *xl = a->lo + (size_t)r * a->padded;
-    const int8_t *w = L->i8 + (size_t)o0 * in;
-    __m512i h0 = _mm512_setzero_si512(), h1 = h0, h2 = h0, h3 = h0, h4 = h0, h5 = h0, h6 = h0, h7 = h0;
-    __m512i l0 = h0, l1 = h0, l2 = h0, l3 = h0, l4 = h0, l5 = h0, l6 = h0, l7 = h0;
-#define ROW8_PRODUCT(j, hi_acc, lo_acc)                                   \
-    do {                                                                  \
-        const int8_t *p = w + (size_t)(j) * in + c;                       \
-        _mm_prefetch((const char *)p + AHEAD, _MM_HINT_T0);               \
-        __m512i wv = _mm512_loadu_si512(p);                               \
-        hi_acc = _mm512_dpbusd_epi32(hi_acc, xa, wv);                     \
-        if (!narrow) lo_acc = _mm512_dpbusd_epi32(lo_acc, xb, wv);        \
-    } while (0)
-    for (int c = 0; c < blocks; c += 64) {
-        __m512i xa = _mm512_loadu_si512(xh + c), xb = narrow ? xa : _mm512_loadu_si512(xl + c);
-        ROW8_PRODUCT(0, h0, l0);
-        ROW8_PRODUCT(1, h1, l1);
-        ROW8_PRODUCT(2, h2, l2);
-        ROW8_PRODUCT(3, h3, l3);
-        ROW8_PRODUCT(4, h4, l4);
-        ROW8_PRODUCT(5, h5, l5);
-        ROW8_PRODUCT(6, h6, l6);
-        ROW8_PRODUCT(7, h7, l7);
+/* Outputs [o_begin, o_end) of rows [r0, r0 + R), R at most 8, with R a constant in each case. */
+static inline __attribute__((always_inline)) void ISA(outputs_wide)(const Linear *L, const Wide *a, int r0, int R,
+                                                                    int o_begin, int o_end, float *y,
+                                                                    const int narrow) {
+#define OUTPUTS_WIDE_CASE(n)                                                                  \
+    case n:                                                                                   \
+        for (int o = o_begin; o < o_end; o++) ISA(rows_wide)(L, a, r0, n, o, y, narrow);     \
+        break
+    switch (R) {
+        OUTPUTS_WIDE_CASE(1);
+        OUTPUTS_WIDE_CASE(2);
+        OUTPUTS_WIDE_CASE(3);
+        OUTPUTS_WIDE_CASE(4);
+        OUTPUTS_WIDE_CASE(5);
+        OUTPUTS_WIDE_CASE(6);
+        OUTPUTS_WIDE_CASE(7);
+        OUTPUTS_WIDE_CASE(8);
     }
-#undef ROW8_PRODUCT
-    __m512i hi[8] = {h0, h1, h2, h3, h4, h5, h6, h7}, lo[8] = {l0, l1, l2, l3, l4, l5, l6, l7};
-    for (int j = 0; j < 8; j++) ISA(store_wide)(L, a, r, o0 + j, hi[j], lo[j], y, narrow);
+#undef OUTPUTS_WIDE_CASE
 }
 
 /*
- * Four rows x 2 outputs, the batched-decoding case: each 64 weights loaded once for four rows, sixteen named
- * accumulators and eight activation vectors in registers (25 of the 32). Written out like row8_wide for the same
- * reason: GCC spilled and shuffled the [4][8] arrays of block_wide here, about 30 moves and 2 stores per 16
- * products. The products and their order are those of block_wide, so the outputs are the same bits.
- */
-static inline __attribute__((always_inline)) void ISA(rows4_wide)(const Linear *L, const Wide *a, int r0, int o0,
-                                                                  float *y, const int narrow) {
-    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
-    const uint8_t *h0p = a->hi + (size_t)r0 * padded, *l0p = a->lo + (size_t)r0 * padded;
-    const uint8_t *h1p = h0p + padded, *l1p = l0p + padded, *h2p = h1p + padded, *l2p = l1p + padded;
-    const uint8_t *h3p = h2p + padded, *l3p = l2p + padded;
-    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in;
-    __m512i a00 = _mm512_setzero_si512(), b00 = a00, a01 = a00, b01 = a00, a10 = a00, b10 = a00, a11 = a00, b11 = a00;
-    __m512i a20 = a00, b20 = a00, a21 = a00, b21 = a00, a30 = a00, b30 = a00, a31 = a00, b31 = a00;
-#define ROWS4_PRODUCTS(hp, lp, a0, b0, a1, b1)                            \
-    do {                                                                  \
-        __m512i xh = _mm512_loadu_si512((hp) + c);                        \
-        a0 = _mm512_dpbusd_epi32(a0, xh, v0);                             \
-        a1 = _mm512_dpbusd_epi32(a1, xh, v1);                             \
-        if (!narrow) {                                                    \
-            __m512i xl = _mm512_loadu_si512((lp) + c);                    \
-            b0 = _mm512_dpbusd_epi32(b0, xl, v0);                         \
-            b1 = _mm512_dpbusd_epi32(b1, xl, v1);                         \
-        }                                                                 \
-    } while (0)
-    for (int c = 0; c < blocks; c += 64) {
-        _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
-        __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
-        ROWS4_PRODUCTS(h0p, l0p, a00, b00, a01, b01);
-        ROWS4_PRODUCTS(h1p, l1p, a10, b10, a11, b11);
-        ROWS4_PRODUCTS(h2p, l2p, a20, b20, a21, b21);
-        ROWS4_PRODUCTS(h3p, l3p, a30, b30, a31, b31);
-    }
-#undef ROWS4_PRODUCTS
-    ISA(store_wide)(L, a, r0, o0, a00, b00, y, narrow);
-    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y, narrow);
-    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y, narrow);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y, narrow);
-    ISA(store_wide)(L, a, r0 + 2, o0, a20, b20, y, narrow);
-    ISA(store_wide)(L, a, r0 + 2, o0 + 1, a21, b21, y, narrow);
-    ISA(store_wide)(L, a, r0 + 3, o0, a30, b30, y, narrow);
-    ISA(store_wide)(L, a, r0 + 3, o0 + 1, a31, b31, y, narrow);
-}
-
-/*
- * Four rows x 4 outputs with 8-bit activations: sixteen accumulators (the registers 16-bit activations spend on their
- * low bytes), so each activation vector loaded serves four weight vectors and each weight vector four rows: half a
- * load per product instead of three quarters in rows4_wide. The products of every output are those of block_wide,
- * so the outputs are the same bits.
- */
-static inline __attribute__((always_inline)) void ISA(rows4x4_narrow)(const Linear *L, const Wide *a, int r0, int o0,
-                                                                      float *y) {
-    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
-    const uint8_t *x0 = a->hi + (size_t)r0 * padded, *x1 = x0 + padded, *x2 = x1 + padded, *x3 = x2 + padded;
-    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-    __m512i a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-#define ROWS4X4_PRODUCTS(xp, c0, c1, c2, c3)                              \
-    do {                                                                  \
-        __m512i x = _mm512_loadu_si512((xp) + c);                         \
-        c0 = _mm512_dpbusd_epi32(c0, x, v0);                              \
-        c1 = _mm512_dpbusd_epi32(c1, x, v1);                              \
-        c2 = _mm512_dpbusd_epi32(c2, x, v2);                              \
-        c3 = _mm512_dpbusd_epi32(c3, x, v3);                              \
-    } while (0)
-    for (int c = 0; c < blocks; c += 64) {
-        _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(w2 + c) + AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(w3 + c) + AHEAD, _MM_HINT_T0);
-        __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
-        __m512i v2 = _mm512_loadu_si512(w2 + c), v3 = _mm512_loadu_si512(w3 + c);
-        ROWS4X4_PRODUCTS(x0, a00, a01, a02, a03);
-        ROWS4X4_PRODUCTS(x1, a10, a11, a12, a13);
-        ROWS4X4_PRODUCTS(x2, a20, a21, a22, a23);
-        ROWS4X4_PRODUCTS(x3, a30, a31, a32, a33);
-    }
-#undef ROWS4X4_PRODUCTS
-    __m512i acc[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) ISA(store_wide)(L, a, r0 + i, o0 + j, acc[i][j], acc[i][j], y, 1);
-}
-
-/*
- * Two rows x 4 outputs: two or three rows left over (a batch of 2, 3, 6 or 7) read each weight once for both rows
- * instead of once per row as row8_wide would. Sixteen named accumulators, four activation vectors.
- */
-static inline __attribute__((always_inline)) void ISA(rows2_wide)(const Linear *L, const Wide *a, int r0, int o0,
-                                                                  float *y, const int narrow) {
-    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
-    const uint8_t *h0p = a->hi + (size_t)r0 * padded, *l0p = a->lo + (size_t)r0 * padded;
-    const uint8_t *h1p = h0p + padded, *l1p = l0p + padded;
-    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-    __m512i a00 = _mm512_setzero_si512(), b00 = a00, a01 = a00, b01 = a00, a02 = a00, b02 = a00, a03 = a00, b03 = a00;
-    __m512i a10 = a00, b10 = a00, a11 = a00, b11 = a00, a12 = a00, b12 = a00, a13 = a00, b13 = a00;
-#define ROWS2_PRODUCT(w, a0, b0, a1, b1)                                  \
-    do {                                                                  \
-        _mm_prefetch((const char *)((w) + c) + AHEAD, _MM_HINT_T0);       \
-        __m512i v = _mm512_loadu_si512((w) + c);                          \
-        a0 = _mm512_dpbusd_epi32(a0, xh0, v);                             \
-        a1 = _mm512_dpbusd_epi32(a1, xh1, v);                             \
-        if (!narrow) {                                                    \
-            b0 = _mm512_dpbusd_epi32(b0, xl0, v);                         \
-            b1 = _mm512_dpbusd_epi32(b1, xl1, v);                         \
-        }                                                                 \
-    } while (0)
-    for (int c = 0; c < blocks; c += 64) {
-        __m512i xh0 = _mm512_loadu_si512(h0p + c), xh1 = _mm512_loadu_si512(h1p + c);
-        __m512i xl0 = narrow ? xh0 : _mm512_loadu_si512(l0p + c), xl1 = narrow ? xh1 : _mm512_loadu_si512(l1p + c);
-        ROWS2_PRODUCT(w0, a00, b00, a10, b10);
-        ROWS2_PRODUCT(w1, a01, b01, a11, b11);
-        ROWS2_PRODUCT(w2, a02, b02, a12, b12);
-        ROWS2_PRODUCT(w3, a03, b03, a13, b13);
-    }
-#undef ROWS2_PRODUCT
-    ISA(store_wide)(L, a, r0, o0, a00, b00, y, narrow);
-    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y, narrow);
-    ISA(store_wide)(L, a, r0, o0 + 2, a02, b02, y, narrow);
-    ISA(store_wide)(L, a, r0, o0 + 3, a03, b03, y, narrow);
-    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y, narrow);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y, narrow);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 2, a12, b12, y, narrow);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 3, a13, b13, y, narrow);
-}
-
-/*
- * Output rows [o_begin, o_end) for all rows: four rows at a time (4 x 4 blocks with 8-bit activations, else 4 x 2,
- * in the cache tiles of tiled_rows), then two (2 x 4 blocks), then one (1 x 8). Every output is an exact integer dot product scaled the same way,
- * whichever block computed it, so an output does not depend on how many rows share the batch.
+ * Output rows [o_begin, o_end) for all rows, eight rows at a time. Up to eight rows (decoding, a batch of decode
+ * steps) read each weight from memory once; more (a prompt) go in cache tiles as tiled_rows does, so a tile's weights
+ * are read from memory once and from cache by the other groups of eight rows.
  */
 static inline __attribute__((always_inline)) void ISA(wide_rows)(const Linear *L, const Wide *a, int rows, float *y,
                                                                  int o_begin, int o_end, const int narrow) {
-    int r = 0, blocked = rows - rows % 4, tile_rows, tile_outputs;
+    if (rows <= 8) {
+        ISA(outputs_wide)(L, a, 0, rows, o_begin, o_end, y, narrow);
+        return;
+    }
+    int tile_rows, tile_outputs;
     /* a 16-bit activation row takes 2 bytes per input, half a float row: twice the rows per tile */
     ISA(tiles)(L->in, 1, &tile_rows, &tile_outputs);
     tile_rows *= 2;
-    for (; r < blocked; r += tile_rows) {
-        int r_end = r + tile_rows < blocked ? r + tile_rows : blocked;
+    for (int r = 0; r < rows; r += tile_rows) {
+        int r_end = r + tile_rows < rows ? r + tile_rows : rows;
         for (int o0 = o_begin; o0 < o_end; o0 += tile_outputs) {
             int o_stop = o0 + tile_outputs < o_end ? o0 + tile_outputs : o_end;
-            for (int rr = r; rr < r_end; rr += 4) {
-                int o = o0;
-                if (narrow) {
-                    for (; o + 4 <= o_stop; o += 4) ISA(rows4x4_narrow)(L, a, rr, o, y);
-                }
-                for (; o + 2 <= o_stop; o += 2) ISA(rows4_wide)(L, a, rr, o, y, narrow);
-                for (; o < o_stop; o++) ISA(block_wide)(L, a, rr, 4, o, 1, y, narrow);
+            for (int rr = r; rr < r_end; rr += 8) {
+                ISA(outputs_wide)(L, a, rr, r_end - rr < 8 ? r_end - rr : 8, o0, o_stop, y, narrow);
             }
         }
-    }
-    r = blocked;
-    for (; r + 2 <= rows; r += 2) {
-        int o = o_begin;
-        for (; o + 4 <= o_end; o += 4) ISA(rows2_wide)(L, a, r, o, y, narrow);
-        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 2, o, 1, y, narrow);
-    }
-    for (; r < rows; r++) {
-        int o = o_begin;
-        for (; o + 8 <= o_end; o += 8) ISA(row8_wide)(L, a, r, o, y, narrow);
-        for (; o < o_end; o++) ISA(block_wide)(L, a, r, 1, o, 1, y, narrow);
     }
 }
 
