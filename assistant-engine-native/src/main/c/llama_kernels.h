@@ -274,9 +274,95 @@ static inline __attribute__((always_inline)) void ISA(outputs_wide)(const Linear
 }
 
 /*
- * Output rows [o_begin, o_end) for all rows, eight rows at a time. Up to eight rows (decoding, a batch of decode
- * steps) read each weight from memory once; more (a prompt) go in cache tiles as tiled_rows does, so a tile's weights
- * are read from memory once and from cache by the other groups of eight rows.
+ * Four rows x 2 outputs, a prompt's tiles with 16-bit activations: each 64 weights loaded once for four rows,
+ * sixteen named accumulators and eight activation vectors in registers (25 of the 32); GCC spilled and shuffled
+ * arrays of accumulators here, about 30 moves and 2 stores per 16 products. The tile's weights come from cache, so
+ * the products, not the memory, set the pace: fewer loads per product than rows_wide.
+ */
+static inline __attribute__((always_inline)) void ISA(rows4_wide)(const Linear *L, const Wide *a, int r0, int o0,
+                                                                  float *y, const int narrow) {
+    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
+    const uint8_t *h0p = a->hi + (size_t)r0 * padded, *l0p = a->lo + (size_t)r0 * padded;
+    const uint8_t *h1p = h0p + padded, *l1p = l0p + padded, *h2p = h1p + padded, *l2p = l1p + padded;
+    const uint8_t *h3p = h2p + padded, *l3p = l2p + padded;
+    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in;
+    __m512i a00 = _mm512_setzero_si512(), b00 = a00, a01 = a00, b01 = a00, a10 = a00, b10 = a00, a11 = a00, b11 = a00;
+    __m512i a20 = a00, b20 = a00, a21 = a00, b21 = a00, a30 = a00, b30 = a00, a31 = a00, b31 = a00;
+#define ROWS4_PRODUCTS(hp, lp, a0, b0, a1, b1)                            \
+    do {                                                                  \
+        __m512i xh = _mm512_loadu_si512((hp) + c);                        \
+        a0 = _mm512_dpbusd_epi32(a0, xh, v0);                             \
+        a1 = _mm512_dpbusd_epi32(a1, xh, v1);                             \
+        if (!narrow) {                                                    \
+            __m512i xl = _mm512_loadu_si512((lp) + c);                    \
+            b0 = _mm512_dpbusd_epi32(b0, xl, v0);                         \
+            b1 = _mm512_dpbusd_epi32(b1, xl, v1);                         \
+        }                                                                 \
+    } while (0)
+    for (int c = 0; c < blocks; c += 64) {
+        _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
+        __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
+        ROWS4_PRODUCTS(h0p, l0p, a00, b00, a01, b01);
+        ROWS4_PRODUCTS(h1p, l1p, a10, b10, a11, b11);
+        ROWS4_PRODUCTS(h2p, l2p, a20, b20, a21, b21);
+        ROWS4_PRODUCTS(h3p, l3p, a30, b30, a31, b31);
+    }
+#undef ROWS4_PRODUCTS
+    ISA(store_wide)(L, a, r0, o0, a00, b00, y, narrow);
+    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y, narrow);
+    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y, narrow);
+    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y, narrow);
+    ISA(store_wide)(L, a, r0 + 2, o0, a20, b20, y, narrow);
+    ISA(store_wide)(L, a, r0 + 2, o0 + 1, a21, b21, y, narrow);
+    ISA(store_wide)(L, a, r0 + 3, o0, a30, b30, y, narrow);
+    ISA(store_wide)(L, a, r0 + 3, o0 + 1, a31, b31, y, narrow);
+}
+
+/*
+ * Four rows x 4 outputs, a prompt's tiles with 8-bit activations: sixteen accumulators (the registers 16-bit
+ * activations spend on their low bytes), so each activation vector loaded serves four weight vectors and each weight
+ * vector four rows: half a load per product instead of three quarters in rows4_wide. (A SmolLM-shape 512-token
+ * prompt, INT8: 12% faster than rows_wide's groups of 8 rows.)
+ */
+static inline __attribute__((always_inline)) void ISA(rows4x4_narrow)(const Linear *L, const Wide *a, int r0, int o0,
+                                                                      float *y) {
+    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
+    const uint8_t *x0 = a->hi + (size_t)r0 * padded, *x1 = x0 + padded, *x2 = x1 + padded, *x3 = x2 + padded;
+    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512i a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+#define ROWS4X4_PRODUCTS(xp, c0, c1, c2, c3)                              \
+    do {                                                                  \
+        __m512i x = _mm512_loadu_si512((xp) + c);                         \
+        c0 = _mm512_dpbusd_epi32(c0, x, v0);                              \
+        c1 = _mm512_dpbusd_epi32(c1, x, v1);                              \
+        c2 = _mm512_dpbusd_epi32(c2, x, v2);                              \
+        c3 = _mm512_dpbusd_epi32(c3, x, v3);                              \
+    } while (0)
+    for (int c = 0; c < blocks; c += 64) {
+        _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w2 + c) + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(w3 + c) + AHEAD, _MM_HINT_T0);
+        __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
+        __m512i v2 = _mm512_loadu_si512(w2 + c), v3 = _mm512_loadu_si512(w3 + c);
+        ROWS4X4_PRODUCTS(x0, a00, a01, a02, a03);
+        ROWS4X4_PRODUCTS(x1, a10, a11, a12, a13);
+        ROWS4X4_PRODUCTS(x2, a20, a21, a22, a23);
+        ROWS4X4_PRODUCTS(x3, a30, a31, a32, a33);
+    }
+#undef ROWS4X4_PRODUCTS
+    __m512i acc[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) ISA(store_wide)(L, a, r0 + i, o0 + j, acc[i][j], acc[i][j], y, 1);
+}
+
+/*
+ * Output rows [o_begin, o_end) for all rows. Up to eight rows (decoding, a batch of decode steps) read each weight
+ * from memory once, in order (rows_wide). More (a prompt) go four at a time in cache tiles as tiled_rows does, so a
+ * tile's weights are read from memory once and from cache by the other rows; rows left over after the fours, and
+ * outputs left over in a tile, take rows_wide. Every block gives the same bits for an output.
  */
 static inline __attribute__((always_inline)) void ISA(wide_rows)(const Linear *L, const Wide *a, int rows, float *y,
                                                                  int o_begin, int o_end, const int narrow) {
@@ -284,19 +370,26 @@ static inline __attribute__((always_inline)) void ISA(wide_rows)(const Linear *L
         ISA(outputs_wide)(L, a, 0, rows, o_begin, o_end, y, narrow);
         return;
     }
-    int tile_rows, tile_outputs;
+    int blocked = rows - rows % 4, tile_rows, tile_outputs;
     /* a 16-bit activation row takes 2 bytes per input, half a float row: twice the rows per tile */
     ISA(tiles)(L->in, 1, &tile_rows, &tile_outputs);
     tile_rows *= 2;
-    for (int r = 0; r < rows; r += tile_rows) {
-        int r_end = r + tile_rows < rows ? r + tile_rows : rows;
+    for (int r = 0; r < blocked; r += tile_rows) {
+        int r_end = r + tile_rows < blocked ? r + tile_rows : blocked;
         for (int o0 = o_begin; o0 < o_end; o0 += tile_outputs) {
             int o_stop = o0 + tile_outputs < o_end ? o0 + tile_outputs : o_end;
-            for (int rr = r; rr < r_end; rr += 8) {
-                ISA(outputs_wide)(L, a, rr, r_end - rr < 8 ? r_end - rr : 8, o0, o_stop, y, narrow);
+            for (int rr = r; rr < r_end; rr += 4) {
+                int o = o0;
+                if (narrow) {
+                    for (; o + 4 <= o_stop; o += 4) ISA(rows4x4_narrow)(L, a, rr, o, y);
+                } else {
+                    for (; o + 2 <= o_stop; o += 2) ISA(rows4_wide)(L, a, rr, o, y, narrow);
+                }
+                for (; o < o_stop; o++) ISA(rows_wide)(L, a, rr, 4, o, y, narrow);
             }
         }
     }
+    if (blocked < rows) ISA(outputs_wide)(L, a, blocked, rows - blocked, o_begin, o_end, y, narrow);
 }
 
 static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {
