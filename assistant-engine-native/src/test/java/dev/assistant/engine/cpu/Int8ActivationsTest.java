@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Path;
 
-import static dev.assistant.engine.cpu.Int8KvCacheTest.greedy;
 import static dev.assistant.engine.cpu.Int8KvCacheTest.ints;
 import static dev.assistant.engine.cpu.Int8KvCacheTest.perplexity;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -61,24 +60,12 @@ class Int8ActivationsTest {
             assertThat(a8Ppl).isLessThanOrEqualTo(a16Ppl * 1.01);
             assertThat(a8Ppl).as("8-bit activations are not 16-bit ones").isNotEqualTo(a16Ppl);
 
-            int sameFirst = 0;
-            int agreeing = 0;
-            int total = 0;
-            for (JsonNode c : golden.get("cases")) {
-                int[] input = ints(c.get("input_ids"));
-                int[] a = greedy(a16, input, 32);
-                int[] b = greedy(a8, input, 32);
-                sameFirst += a[0] == b[0] ? 1 : 0;
-                for (int i = 0; i < a.length && a[i] == b[i]; i++) {
-                    agreeing++;
-                }
-                total += a.length;
-            }
+            Int8KvCacheTest.Agreement agreement = Int8KvCacheTest.greedyAgreement(a16, a8, golden);
             System.out.printf("[int8 activations] stories260K: first greedy token equal on %d of 8 prompts; %d of %d "
-                    + "greedy tokens agree with 16-bit activations before the first difference%n", sameFirst,
-                    agreeing, total);
-            assertThat(sameFirst).isGreaterThanOrEqualTo(7);
-            assertThat(agreeing).isGreaterThanOrEqualTo(total / 2);
+                    + "greedy tokens agree with 16-bit activations before the first difference%n",
+                    agreement.sameFirst(), agreement.agreeing(), agreement.total());
+            assertThat(agreement.sameFirst()).isGreaterThanOrEqualTo(7);
+            assertThat(agreement.agreeing()).isGreaterThanOrEqualTo(agreement.total() / 2);
         }
     }
 

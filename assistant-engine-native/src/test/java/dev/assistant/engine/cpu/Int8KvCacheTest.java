@@ -63,7 +63,7 @@ class Int8KvCacheTest {
         return logits[target] - max - Math.log(sum);
     }
 
-    static int[] greedy(CausalLanguageModel model, int[] prompt, int steps) {
+    private static int[] greedy(CausalLanguageModel model, int[] prompt, int steps) {
         int[] out = new int[steps];
         try (Sequence seq = model.newSequence(prompt.length + steps)) {
             float[] logits = seq.forward(prompt);
@@ -75,6 +75,28 @@ class Int8KvCacheTest {
             }
         }
         return out;
+    }
+
+    /** How two models' greedy continuations of the golden cases agree (32 tokens each). */
+    record Agreement(int sameFirst, int agreeing, int total) {
+    }
+
+    /** Per golden case: whether the first tokens are equal, and the tokens equal before the first difference. */
+    static Agreement greedyAgreement(CausalLanguageModel reference, CausalLanguageModel other, JsonNode golden) {
+        int sameFirst = 0;
+        int agreeing = 0;
+        int total = 0;
+        for (JsonNode c : golden.get("cases")) {
+            int[] input = ints(c.get("input_ids"));
+            int[] a = greedy(reference, input, 32);
+            int[] b = greedy(other, input, 32);
+            sameFirst += a[0] == b[0] ? 1 : 0;
+            for (int i = 0; i < a.length && a[i] == b[i]; i++) {
+                agreeing++;
+            }
+            total += a.length;
+        }
+        return new Agreement(sameFirst, agreeing, total);
     }
 
     @ParameterizedTest(name = "{0} kernels")
@@ -94,24 +116,12 @@ class Int8KvCacheTest {
             assertThat(int8Ppl).as("a cache that ignored its contents would not stay this close")
                     .isGreaterThan(f32Ppl * 0.98);
 
-            int sameFirst = 0;
-            int agreeing = 0;
-            int total = 0;
-            for (JsonNode c : golden.get("cases")) {
-                int[] input = ints(c.get("input_ids"));
-                int[] a = greedy(f32, input, 32);
-                int[] b = greedy(int8, input, 32);
-                sameFirst += a[0] == b[0] ? 1 : 0;
-                for (int i = 0; i < a.length && a[i] == b[i]; i++) {
-                    agreeing++;
-                }
-                total += a.length;
-            }
+            Agreement agreement = greedyAgreement(f32, int8, golden);
             System.out.printf("[int8 KV] stories260K (%s): first greedy token equal on %d of 8 prompts; %d of %d "
-                    + "greedy tokens agree with the float32 cache before the first difference%n", kernels, sameFirst,
-                    agreeing, total);
-            assertThat(sameFirst).isGreaterThanOrEqualTo(7);
-            assertThat(agreeing).isGreaterThanOrEqualTo(total / 2);
+                    + "greedy tokens agree with the float32 cache before the first difference%n", kernels,
+                    agreement.sameFirst(), agreement.agreeing(), agreement.total());
+            assertThat(agreement.sameFirst()).isGreaterThanOrEqualTo(7);
+            assertThat(agreement.agreeing()).isGreaterThanOrEqualTo(agreement.total() / 2);
         }
     }
 
