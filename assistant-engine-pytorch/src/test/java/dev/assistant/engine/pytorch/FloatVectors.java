@@ -1,5 +1,7 @@
 package dev.assistant.engine.pytorch;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** Comparisons of float vectors (logits, layer outputs) that the engine tests share. */
 final class FloatVectors {
     private FloatVectors() {
@@ -19,5 +21,35 @@ final class FloatVectors {
             nb += (double) b[i] * b[i];
         }
         return dot / Math.sqrt(na * nb);
+    }
+
+    /** The largest |value|. */
+    static double maxAbs(float[] v) {
+        double max = 0;
+        for (float x : v) {
+            max = Math.max(max, Math.abs(x));
+        }
+        return max;
+    }
+
+    /** The largest |a[i] - b[i]|; the vectors must have the same size. */
+    static double maxDiff(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    /** The index of the largest value (the first, on ties). */
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 }

@@ -55,12 +55,12 @@ class Gemma2ReferenceTest {
             try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
                 float[] logits = seq.forward(PROMPT);
                 for (int step = 0; step <= STEPS; step++) {
-                    assertThat(maxDiff(logits, reference.logits()[step])).as("max |logit diff| at step %d", step)
+                    assertThat(FloatVectors.maxDiff(logits, reference.logits()[step])).as("max |logit diff| at step %d", step)
                             .isLessThan(1e-4);
                     if (step == STEPS) {
                         break;
                     }
-                    int next = argmax(logits);
+                    int next = FloatVectors.argmax(logits);
                     tokens.add(next);
                     logits = seq.forward(new int[]{next});
                 }
@@ -79,10 +79,10 @@ class Gemma2ReferenceTest {
         config.put("sliding_window", 64);
         JSON.writeValue(wide.resolve("config.json").toFile(), config);
         float[] windowed = lastLogits(narrow, PROMPT);
-        assertThat(maxDiff(windowed, lastLogits(wide, PROMPT))).isGreaterThan(1e-3);
+        assertThat(FloatVectors.maxDiff(windowed, lastLogits(wide, PROMPT))).isGreaterThan(1e-3);
         // within the window both agree
         int[] short4 = Arrays.copyOf(PROMPT, Gemma2TestModel.WINDOW);
-        assertThat(maxDiff(lastLogits(narrow, short4), lastLogits(wide, short4))).isLessThan(1e-6);
+        assertThat(FloatVectors.maxDiff(lastLogits(narrow, short4), lastLogits(wide, short4))).isLessThan(1e-6);
     }
 
     private static float[] lastLogits(Path dir, int[] prompt) {
@@ -91,24 +91,5 @@ class Gemma2ReferenceTest {
              Sequence seq = engine.newSequence(prompt.length)) {
             return seq.forward(prompt);
         }
-    }
-
-    private static double maxDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

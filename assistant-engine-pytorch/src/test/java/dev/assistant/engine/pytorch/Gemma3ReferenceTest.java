@@ -54,13 +54,13 @@ class Gemma3ReferenceTest {
             try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
                 float[] logits = seq.forward(PROMPT);
                 for (int step = 0; step <= STEPS; step++) {
-                    double diff = maxDiff(logits, reference.logits()[step]);
+                    double diff = FloatVectors.maxDiff(logits, reference.logits()[step]);
                     worst = Math.max(worst, diff);
                     assertThat(diff).as("max |logit diff| at step %d", step).isLessThan(1e-4);
                     if (step == STEPS) {
                         break;
                     }
-                    int next = argmax(logits);
+                    int next = FloatVectors.argmax(logits);
                     tokens.add(next);
                     logits = seq.forward(new int[]{next});
                 }
@@ -69,24 +69,5 @@ class Gemma3ReferenceTest {
             System.out.printf("Gemma 3 on %s (query scale %d) vs NumPy: max |logit diff| %.2e%n", engineName,
                     queryPreAttnScalar, worst);
         }
-    }
-
-    private static double maxDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

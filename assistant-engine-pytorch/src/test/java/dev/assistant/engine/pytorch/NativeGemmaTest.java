@@ -80,18 +80,18 @@ class NativeGemmaTest {
             double worst = 0;
             List<Integer> tokens = new ArrayList<>();
             for (int step = 0; step < STEPS; step++) {
-                double diff = maxDiff(got, want);
+                double diff = FloatVectors.maxDiff(got, want);
                 worst = Math.max(worst, diff);
                 assertThat(diff).as("max |logit diff| at step %d", step).isLessThan(TOLERANCE);
-                int next = argmax(want);
-                assertThat(argmax(got)).as("greedy token at step %d", step).isEqualTo(next);
+                int next = FloatVectors.argmax(want);
+                assertThat(FloatVectors.argmax(got)).as("greedy token at step %d", step).isEqualTo(next);
                 tokens.add(next);
                 want = expected.forward(new int[]{next});
                 got = actual.forward(new int[]{next});
             }
-            assertThat(maxDiff(got, want)).isLessThan(TOLERANCE);
+            assertThat(FloatVectors.maxDiff(got, want)).isLessThan(TOLERANCE);
             System.out.printf("%s from %s, native vs pytorch: tokens %s, max |logit diff| %.2e%n", family, source,
-                    tokens, Math.max(worst, maxDiff(got, want)));
+                    tokens, Math.max(worst, FloatVectors.maxDiff(got, want)));
         }
     }
 
@@ -101,13 +101,13 @@ class NativeGemmaTest {
         // the same weights with a window wider than the prompt: a model ignoring the window would give both alike
         Path narrow = model(family, 17);
         Path wide = copyWith(narrow, tmp.resolve(family + "-wide"), "sliding_window", 64);
-        assertThat(maxDiff(lastLogits(narrow, "native", PROMPT), lastLogits(wide, "native", PROMPT)))
+        assertThat(FloatVectors.maxDiff(lastLogits(narrow, "native", PROMPT), lastLogits(wide, "native", PROMPT)))
                 .isGreaterThan(1e-3);
         int[] withinWindow = Arrays.copyOf(PROMPT, 4);
-        assertThat(maxDiff(lastLogits(narrow, "native", withinWindow), lastLogits(wide, "native", withinWindow)))
+        assertThat(FloatVectors.maxDiff(lastLogits(narrow, "native", withinWindow), lastLogits(wide, "native", withinWindow)))
                 .isLessThan(1e-6);
         // and the windowed native logits are libtorch's
-        assertThat(maxDiff(lastLogits(narrow, "native", PROMPT), lastLogits(narrow, "pytorch", PROMPT)))
+        assertThat(FloatVectors.maxDiff(lastLogits(narrow, "native", PROMPT), lastLogits(narrow, "pytorch", PROMPT)))
                 .isLessThan(TOLERANCE);
     }
 
@@ -123,7 +123,7 @@ class NativeGemmaTest {
             for (int i = 0; i < prompts.length; i++) {
                 try (Sequence s = engine.newSequence(prompts[i].length + 1)) {
                     single[i] = s.forward(prompts[i]);
-                    singleNext[i] = s.forward(new int[]{argmax(single[i])});
+                    singleNext[i] = s.forward(new int[]{FloatVectors.argmax(single[i])});
                 }
             }
             // together: the prompts in one pass, then one decode step for all
@@ -136,7 +136,7 @@ class NativeGemmaTest {
                 List<int[]> next = new ArrayList<>();
                 for (int i = 0; i < prompts.length; i++) {
                     assertThat(batched[i]).as("prompt %d", i).containsExactly(single[i]);
-                    next.add(new int[]{argmax(batched[i])});
+                    next.add(new int[]{FloatVectors.argmax(batched[i])});
                 }
                 float[][] batchedNext = engine.forwardBatch(sequences, next);
                 for (int i = 0; i < prompts.length; i++) {
@@ -176,8 +176,8 @@ class NativeGemmaTest {
              Sequence s = engine.newSequence(PROMPT.length)) {
             int8 = s.forward(PROMPT);
         }
-        assertThat(maxDiff(int8, f32)).isGreaterThan(0).isLessThan(0.05 * maxAbs(f32));
-        assertThat(argmax(int8)).isEqualTo(argmax(f32));
+        assertThat(FloatVectors.maxDiff(int8, f32)).isGreaterThan(0).isLessThan(0.05 * FloatVectors.maxAbs(f32));
+        assertThat(FloatVectors.argmax(int8)).isEqualTo(FloatVectors.argmax(f32));
     }
 
     @ParameterizedTest
@@ -187,10 +187,10 @@ class NativeGemmaTest {
         float[] f32 = lastLogits(dir, "native", PROMPT);
         float[] nativeInt8 = lastLogits(dir, "native", LoadOptions.builder().weightType(WeightType.INT8), PROMPT);
         float[] torchInt8 = lastLogits(dir, "pytorch", LoadOptions.builder().weightType(WeightType.INT8), PROMPT);
-        assertThat(maxDiff(nativeInt8, f32)).isGreaterThan(0).isLessThan(0.05 * maxAbs(f32));
-        assertThat(argmax(nativeInt8)).isEqualTo(argmax(f32));
+        assertThat(FloatVectors.maxDiff(nativeInt8, f32)).isGreaterThan(0).isLessThan(0.05 * FloatVectors.maxAbs(f32));
+        assertThat(FloatVectors.argmax(nativeInt8)).isEqualTo(FloatVectors.argmax(f32));
         // the same per-channel INT8 weights on both engines (activations quantized differently on VNNI)
-        assertThat(maxDiff(nativeInt8, torchInt8)).isLessThan(0.02 * maxAbs(f32));
+        assertThat(FloatVectors.maxDiff(nativeInt8, torchInt8)).isLessThan(0.02 * FloatVectors.maxAbs(f32));
     }
 
     @ParameterizedTest
@@ -203,8 +203,8 @@ class NativeGemmaTest {
              Sequence s = engine.newSequence(PROMPT.length)) {
             assertThat(engine.computeType()).isEqualTo("q4");
             float[] q4 = s.forward(PROMPT);
-            assertThat(maxDiff(q4, f32)).isGreaterThan(0).isLessThan(0.1 * maxAbs(f32));
-            assertThat(argmax(q4)).isEqualTo(argmax(f32));
+            assertThat(FloatVectors.maxDiff(q4, f32)).isGreaterThan(0).isLessThan(0.1 * FloatVectors.maxAbs(f32));
+            assertThat(FloatVectors.argmax(q4)).isEqualTo(FloatVectors.argmax(f32));
         }
     }
 
@@ -215,8 +215,8 @@ class NativeGemmaTest {
         Path same = copyWith(dir, tmp.resolve("gemma3-same-base"), "rope_local_base_freq", 1_000_000.0);
         float[] local = lastLogits(dir, "native", PROMPT);
         float[] global = lastLogits(same, "native", PROMPT);
-        assertThat(maxDiff(local, global)).isGreaterThan(1e-3);
-        assertThat(maxDiff(global, lastLogits(same, "pytorch", PROMPT))).isLessThan(TOLERANCE);
+        assertThat(FloatVectors.maxDiff(local, global)).isGreaterThan(1e-3);
+        assertThat(FloatVectors.maxDiff(global, lastLogits(same, "pytorch", PROMPT))).isLessThan(TOLERANCE);
     }
 
     /** A copy of model {@code dir} in {@code target} whose config.json sets {@code key} to {@code value}. */
@@ -242,32 +242,5 @@ class NativeGemmaTest {
              Sequence seq = engine.newSequence(prompt.length)) {
             return seq.forward(prompt);
         }
-    }
-
-    private static double maxAbs(float[] v) {
-        double max = 0;
-        for (float x : v) {
-            max = Math.max(max, Math.abs(x));
-        }
-        return max;
-    }
-
-    private static double maxDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

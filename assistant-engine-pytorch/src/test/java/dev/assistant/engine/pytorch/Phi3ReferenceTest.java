@@ -57,12 +57,12 @@ class Phi3ReferenceTest {
             try (Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
                 float[] logits = seq.forward(PROMPT);
                 for (int step = 0; step <= STEPS; step++) {
-                    assertThat(maxDiff(logits, reference.logits()[step])).as("max |logit diff| at step %d", step)
+                    assertThat(FloatVectors.maxDiff(logits, reference.logits()[step])).as("max |logit diff| at step %d", step)
                             .isLessThan(1e-4);
                     if (step == STEPS) {
                         break;
                     }
-                    int next = argmax(logits);
+                    int next = FloatVectors.argmax(logits);
                     tokens.add(next);
                     logits = seq.forward(new int[]{next});
                 }
@@ -77,8 +77,8 @@ class Phi3ReferenceTest {
         Path dir = Phi3TestModel.write(tmp.resolve("int8"), 23, null);
         float[] f32 = lastLogits(dir, LoadOptions.builder().device("cpu").build());
         float[] int8 = lastLogits(dir, LoadOptions.builder().device("cpu").weightType(WeightType.INT8).build());
-        assertThat(maxDiff(int8, f32)).isGreaterThan(0).isLessThan(0.05 * maxAbs(f32));
-        assertThat(argmax(int8)).isEqualTo(argmax(f32));
+        assertThat(FloatVectors.maxDiff(int8, f32)).isGreaterThan(0).isLessThan(0.05 * FloatVectors.maxAbs(f32));
+        assertThat(FloatVectors.argmax(int8)).isEqualTo(FloatVectors.argmax(f32));
     }
 
     /**
@@ -107,13 +107,13 @@ class Phi3ReferenceTest {
              Sequence seq = engine.newSequence(PROMPT.length + STEPS + 1)) {
             float[] logits = seq.forward(PROMPT);
             for (int step = 0; step <= STEPS; step++) {
-                assertThat(maxDiff(logits, reference.logits()[step])).as("max |logit diff| at step %d", step)
+                assertThat(FloatVectors.maxDiff(logits, reference.logits()[step])).as("max |logit diff| at step %d", step)
                         .isLessThan(1e-4);
                 if (step == STEPS) {
                     break;
                 }
-                assertThat(argmax(logits)).isEqualTo(reference.tokens()[step]);
-                logits = seq.forward(new int[]{argmax(logits)});
+                assertThat(FloatVectors.argmax(logits)).isEqualTo(reference.tokens()[step]);
+                logits = seq.forward(new int[]{FloatVectors.argmax(logits)});
             }
         }
     }
@@ -142,32 +142,5 @@ class Phi3ReferenceTest {
              Sequence seq = engine.newSequence(PROMPT.length)) {
             return seq.forward(PROMPT);
         }
-    }
-
-    private static double maxAbs(float[] v) {
-        double max = 0;
-        for (float x : v) {
-            max = Math.max(max, Math.abs(x));
-        }
-        return max;
-    }
-
-    private static double maxDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -97,7 +97,7 @@ class Qwen3ReferenceTest {
             double range = Arrays.stream(floatsToDoubles(f32)).map(Math::abs).max().orElseThrow();
             assertThat(maxDiff(int8, f32)).as("INT8 error relative to the largest logit %s", range)
                     .isLessThan(0.05 * range).isGreaterThan(0);
-            assertThat(argmax(int8)).isEqualTo(argmax(f32));
+            assertThat(FloatVectors.argmax(int8)).isEqualTo(FloatVectors.argmax(f32));
         }
     }
 
@@ -154,7 +154,7 @@ class Qwen3ReferenceTest {
             int8 = lastLogits(engine, PROMPT);
         }
         assertThat(maxDiff(int8, f32)).isGreaterThan(0);
-        assertThat(argmax(int8)).isEqualTo(argmax(f32));
+        assertThat(FloatVectors.argmax(int8)).isEqualTo(FloatVectors.argmax(f32));
     }
 
     private static CausalLanguageModel pytorch(Path dir) {
@@ -173,7 +173,7 @@ class Qwen3ReferenceTest {
                 if (step == STEPS) {
                     break;
                 }
-                int next = argmax(logits);
+                int next = FloatVectors.argmax(logits);
                 tokens.add(next);
                 logits = seq.forward(new int[]{next});
             }
@@ -193,15 +193,5 @@ class Qwen3ReferenceTest {
             max = Math.max(max, Math.abs(a[i] - b[i]));
         }
         return max;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
