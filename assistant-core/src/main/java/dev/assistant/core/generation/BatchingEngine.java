@@ -300,8 +300,12 @@ public final class BatchingEngine implements AutoCloseable {
 
     // ---- engine thread ------------------------------------------------------------------------------------------
 
+    /** How long the engine thread may spend compiling the vector sampling path before its first step. */
+    private static final java.time.Duration SAMPLING_WARM_UP = java.time.Duration.ofSeconds(3);
+
     private void loop() {
         try {
+            ExpSums.warmUp(SAMPLING_WARM_UP); // once per JVM; requests queue meanwhile, then draw 10x faster
             while (true) {
                 List<Pending> admitted = new ArrayList<>();
                 List<Pending> expired;

@@ -37,15 +37,12 @@ public final class Sampler {
         return draw(scores);
     }
 
-    /** Tokens per block of the unrestricted draw: the block sums locate the draw, then one block is walked. */
-    private static final int BLOCK = 1024;
-
     /**
      * One draw. With a cut (top-k, top-p or min-p) it is the draw from {@link #candidates(float[])}: the same cuts
      * and the same walk from the most likely token down, reading the ranking only as far as needed instead of sorting
      * the whole vocabulary (the one difference is rounding: with top-k alone the kept mass is summed in id order).
      * Without a cut every token is a candidate and the order of the walk does not change the distribution, so it
-     * walks in id order: one exponential per token and no ranking at all.
+     * walks in id order: the block sums of {@link ExpSums} locate the draw, then one block is walked.
      */
     private int draw(float[] scores) {
         boolean cut = params.topK() > 0 || params.topP() < 1 || params.minP() > 0;
@@ -53,19 +50,13 @@ public final class Sampler {
     }
 
     private int drawUnranked(float[] scores) {
-        int n = scores.length;
-        double temperature = params.temperature();
-        float best = scores[argmax(scores)];
-        double[] blockSums = new double[(n + BLOCK - 1) / BLOCK];
-        double total = 0;
-        for (int b = 0; b < blockSums.length; b++) {
-            double sum = 0;
-            for (int i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
-                sum += Math.exp((scores[i] - best) / temperature);
-            }
-            blockSums[b] = sum;
-            total += sum;
+        float max = ExpSums.max(scores);
+        if (!Float.isFinite(max)) {
+            return argmax(scores); // NaN or infinite scores (or all masked): no distribution to draw from
         }
+        float inverseTemperature = (float) (1 / params.temperature());
+        double[] blockSums = new double[ExpSums.blocks(scores.length)];
+        double total = ExpSums.blockSums(scores, max, inverseTemperature, blockSums);
         double u = random.nextDouble() * total;
         int b = 0;
         while (b < blockSums.length - 1 && (u >= blockSums[b] || blockSums[b] == 0)) {
@@ -74,8 +65,8 @@ public final class Sampler {
         }
         int last = -1;
         double acc = 0;
-        for (int i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
-            double p = Math.exp((scores[i] - best) / temperature);
+        for (int i = b * ExpSums.BLOCK, end = Math.min(scores.length, i + ExpSums.BLOCK); i < end; i++) {
+            float p = ExpSums.term(scores[i], max, inverseTemperature);
             if (p > 0) {
                 acc += p;
                 last = i;

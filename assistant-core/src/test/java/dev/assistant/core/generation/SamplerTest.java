@@ -73,6 +73,21 @@ class SamplerTest {
     }
 
     @Test
+    void tokensMaskedToNegativeInfinityAreNeverDrawnAndNaNScoresDoNotBreakTheDraw() {
+        float[] logits = new float[3000];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = i % 3 == 0 ? Float.NEGATIVE_INFINITY : (float) Math.sin(i);
+        }
+        Sampler sampler = new Sampler(SamplingParams.builder().temperature(1).build(), new SplittableRandom(4));
+        for (int i = 0; i < 5000; i++) {
+            assertThat(sampler.next(logits, NO_HISTORY, 0) % 3).isNotZero();
+        }
+        logits[10] = Float.NaN;
+        int drawn = sampler.next(logits, NO_HISTORY, 0);
+        assertThat(drawn).isBetween(0, logits.length - 1);
+    }
+
+    @Test
     void repetitionPenaltyMakesSeenTokensLessLikely() {
         float[] logits = {2f, 1.9f, -1f};
         Sampler s = new Sampler(SamplingParams.builder().repetitionPenalty(1.5).build(), new SplittableRandom());
