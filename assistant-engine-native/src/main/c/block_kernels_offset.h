@@ -230,10 +230,10 @@ static inline __attribute__((always_inline)) void BK(offset_rows)(const BlockLin
         for (; o + 2 <= o_end; o += 2) BK(offset_block)(L, q4k, bias, a, r, 4, o, 2, y);
         for (; o < o_end; o++) BK(offset_block)(L, q4k, bias, a, r, 4, o, 1, y);
     }
+    /* one output at a time, its blocks read front to back as one stream, as block_kernels.h's rows do for Q4_0/Q8_0
+     * (four outputs side by side read four short streams) */
     for (; r < rows; r++) {
-        int o = o_begin;
-        for (; o + 4 <= o_end; o += 4) BK(offset_block)(L, q4k, bias, a, r, 1, o, 4, y);
-        for (; o < o_end; o++) BK(offset_block)(L, q4k, bias, a, r, 1, o, 1, y);
+        for (int o = o_begin; o < o_end; o++) BK(offset_block)(L, q4k, bias, a, r, 1, o, 1, y);
     }
 }
 
