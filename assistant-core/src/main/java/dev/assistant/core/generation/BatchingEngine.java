@@ -305,7 +305,7 @@ public final class BatchingEngine implements AutoCloseable {
 
     private void loop() {
         try {
-            ExpSums.warmUp(SAMPLING_WARM_UP); // once per JVM; requests queue meanwhile, then draw 10x faster
+            Sampler.warmUp(SAMPLING_WARM_UP); // once per JVM; requests queue meanwhile, then draw 10x faster
             while (true) {
                 List<Pending> admitted = new ArrayList<>();
                 List<Pending> expired;

@@ -24,6 +24,17 @@ public final class Sampler {
     }
 
     /**
+     * Compiles the fast path of draws without a cut (see {@link ExpSums#warmUp}): until then, draws compute the same
+     * bits about 10x slower. The batching engine calls it on its own thread before its first step; code that times
+     * or runs draws elsewhere calls it first.
+     *
+     * @return whether draws take the Java Vector API path (needs {@code --add-modules jdk.incubator.vector})
+     */
+    public static boolean warmUp(java.time.Duration budget) {
+        return ExpSums.warmUp(budget);
+    }
+
+    /**
      * The next token.
      *
      * @param logits  the model's logits; not modified

@@ -10,6 +10,7 @@ import dev.assistant.core.generation.SamplingParams;
 import dev.assistant.core.model.ModelDirectory;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -43,6 +44,7 @@ public final class BatchStepProfile {
         try (CausalLanguageModel model = EngineProviders.discover().load(ModelDirectory.read(dir, false),
                 LoadOptions.builder().device("cpu").weightType(WeightType.parse(dtype)).threads(threads).build())) {
             int vocab = model.config().vocabSize();
+            Sampler.warmUp(Duration.ofSeconds(10)); // as the batching engine does before its first step
             double[][] forward = new double[rowCounts.length][rounds];
             double[][] sampled = new double[rowCounts.length][rounds];
             double[][] greedy = new double[rowCounts.length][rounds];
