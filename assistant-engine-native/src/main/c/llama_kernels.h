@@ -218,7 +218,10 @@ static inline __attribute__((always_inline)) void ISA(store_wide)(const Linear *
                          : 256 * (int64_t)_mm512_reduce_add_epi32(hi) + _mm512_reduce_add_epi32(lo)
                                    - 32768 * (int64_t)L->row_sum[o];
     float v = (float)dot * a->scale[r] * L->scale[o];
-    if (L->bias) v += L->bias[o];
+    /* the bias added by an instruction the compiler cannot fuse with the product above: GCC contracted 15 of the
+     * inlined copies of `v * scale + bias` into one FMA and not the others, so an output could depend on the batch
+     * size that computed it (the sanitizer build of the C tests did not contract, so they could not see it) */
+    if (L->bias) v = _mm_cvtss_f32(_mm_add_round_ss(_mm_set_ss(v), _mm_set_ss(L->bias[o]), _MM_FROUND_CUR_DIRECTION));
     y[(size_t)r * L->out + o] = v;
 }
 

@@ -16,6 +16,7 @@
 #include "kv_cache.h"
 #include "gemma_test.h"
 #include "kv_int8_test.h"
+#include "wide_test.h"
 #include "thread_pool_test.h"
 #include "llama_model.h"
 #include "test_files.h"
@@ -873,6 +874,9 @@ int main(int argc, char **argv) {
     int kv_checks = 0;
     failures += kv_int8_kernel_tests(&kv_checks);
     checks += kv_checks;
+    int wide_checks = 0;
+    failures += wide_product_tests(&wide_checks);
+    checks += wide_checks;
     int pool_checks = 0;
     failures += thread_pool_tests(&pool_checks);
     checks += pool_checks;
