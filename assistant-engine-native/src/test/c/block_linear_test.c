@@ -12,19 +12,10 @@
 #include "block_linear.h"
 #include "kernels.h"
 #include "llama_model.h"
+#include "test_support.h"
 
 static int checks, failures;
 
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        checks++;                                          \
-        if (!(cond)) {                                     \
-            failures++;                                    \
-            printf("[native-test] FAIL (blocks): ");       \
-            printf(__VA_ARGS__);                           \
-            printf("\n");                                  \
-        }                                                  \
-    } while (0)
 
 /* float -> IEEE half, round to nearest even (normal range and zero; enough for test scales). */
 static uint16_t to_half(float f) {

@@ -13,19 +13,10 @@
 #include "block_linear.h"
 #include "kernels.h"
 #include "llama_model.h"
+#include "test_support.h"
 
 static int checks, failures;
 
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        checks++;                                          \
-        if (!(cond)) {                                     \
-            failures++;                                    \
-            printf("[native-test] FAIL (offset blocks): "); \
-            printf(__VA_ARGS__);                           \
-            printf("\n");                                  \
-        }                                                  \
-    } while (0)
 
 /* float -> IEEE half by rounding the significand to 10 bits (normal range and zero: the tests keep scales there). */
 static uint16_t half_of(float f) {

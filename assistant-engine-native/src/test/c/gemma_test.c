@@ -15,28 +15,10 @@
 #include "kernels.h"
 #include "kv_cache.h"
 #include "llama_model.h"
+#include "test_support.h"
 
 static int checks, failures;
 
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        checks++;                                                \
-        if (!(cond)) {                                           \
-            failures++;                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fputc('\n', stderr);                                 \
-        }                                                        \
-    } while (0)
-
-static float uniform(unsigned *state) {
-    unsigned x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    *state = x;
-    return (float)((double)x / 4294967296.0 * 2.0 - 1.0);
-}
 
 static double gelu_reference(double x) {
     return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
@@ -117,9 +99,9 @@ static void test_windowed_attention(void) {
     unsigned state = 12345;
     float q[HD], keys[HD * CAP], values[CAP * HD], scores[CAP], out[HD], again[HD];
     double expected[HD];
-    for (int i = 0; i < HD; i++) q[i] = 2 * uniform(&state);
-    for (int i = 0; i < HD * CAP; i++) keys[i] = uniform(&state);
-    for (int i = 0; i < CAP * HD; i++) values[i] = uniform(&state);
+    for (int i = 0; i < HD; i++) q[i] = 2 * test_uniform(&state);
+    for (int i = 0; i < HD * CAP; i++) keys[i] = test_uniform(&state);
+    for (int i = 0; i < CAP * HD; i++) values[i] = test_uniform(&state);
     const float caps[] = {0, 1.5f};
     for (int c = 0; c < 2; c++) {
         for (int end = 1; end <= 20; end++) {
@@ -157,8 +139,8 @@ static void test_windowed_attention(void) {
         kscale[t] = 0.01f + 0.001f * t;
         vscale[t] = 0.02f - 0.0005f * t;
         for (int d = 0; d < HD; d++) {
-            k8[d * CAP + t] = (int8_t)(uniform(&state) * 127);
-            v8[t * HD + d] = (int8_t)(uniform(&state) * 127);
+            k8[d * CAP + t] = (int8_t)(test_uniform(&state) * 127);
+            v8[t * HD + d] = (int8_t)(test_uniform(&state) * 127);
             kd[d * CAP + t] = k8[d * CAP + t] * kscale[t];
             vd[t * HD + d] = v8[t * HD + d] * vscale[t];
         }
@@ -260,11 +242,11 @@ static void test_incomplete_without_post_norms(void) {
     unsigned state = 99;
     static float qkv[(8 + 2 * 4) * 8], o[8 * 8], gate_up[16 * 8], down[8 * 8], table[5 * 8];
     float norm[8];
-    for (size_t i = 0; i < sizeof qkv / sizeof qkv[0]; i++) qkv[i] = uniform(&state);
-    for (int i = 0; i < 64; i++) o[i] = uniform(&state), down[i] = uniform(&state);
-    for (int i = 0; i < 128; i++) gate_up[i] = uniform(&state);
-    for (int i = 0; i < 40; i++) table[i] = uniform(&state);
-    for (int i = 0; i < 8; i++) norm[i] = 1 + 0.1f * uniform(&state);
+    for (size_t i = 0; i < sizeof qkv / sizeof qkv[0]; i++) qkv[i] = test_uniform(&state);
+    for (int i = 0; i < 64; i++) o[i] = test_uniform(&state), down[i] = test_uniform(&state);
+    for (int i = 0; i < 128; i++) gate_up[i] = test_uniform(&state);
+    for (int i = 0; i < 40; i++) table[i] = test_uniform(&state);
+    for (int i = 0; i < 8; i++) norm[i] = 1 + 0.1f * test_uniform(&state);
     LlamaGemma g = {0.5f, 2.8284271f, 3, 10000};
     llama_set_gemma(m, &g, &error);
     for (int l = 0; l < 2; l++) {

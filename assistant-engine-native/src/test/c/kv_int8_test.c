@@ -13,29 +13,10 @@
 #include "kernels.h"
 #include "kv_cache.h"
 #include "kv_int8_test.h"
+#include "test_support.h"
 
 static int checks, failures;
 
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        checks++;                                                \
-        if (!(cond)) {                                           \
-            failures++;                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fputc('\n', stderr);                                 \
-        }                                                        \
-    } while (0)
-
-/* A fixed pseudo-random sequence in [-1, 1) (xorshift), so failures reproduce. */
-static float next_uniform(unsigned *state) {
-    unsigned x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    *state = x;
-    return (float)((double)x / 4294967296.0 * 2.0 - 1.0);
-}
 
 static void test_quantize(void) {
     unsigned seed = 12345;
@@ -43,7 +24,7 @@ static void test_quantize(void) {
     int8_t q[72 * 3];
     for (int trial = 0; trial < 50; trial++) {
         float magnitude = powf(10.0f, (float)(trial % 7) - 3.0f);
-        for (int i = 0; i < 72; i++) x[i] = magnitude * next_uniform(&seed);
+        for (int i = 0; i < 72; i++) x[i] = magnitude * test_uniform(&seed);
         float scale = kv_int8_quantize(x, 72, q, 3); /* strided, as keys are written */
         float max = 0;
         int largest = 0;
@@ -101,12 +82,12 @@ static void test_attend(void) {
             float *ks = calloc((size_t)capacity, sizeof(float)), *vs = calloc((size_t)capacity, sizeof(float));
             float *row = malloc(sizeof(float) * (size_t)hd), *q = malloc(sizeof(float) * (size_t)hd);
             for (int t = 0; t < capacity; t++) {
-                for (int d = 0; d < hd; d++) row[d] = 2.0f * next_uniform(&seed);
+                for (int d = 0; d < hd; d++) row[d] = 2.0f * test_uniform(&seed);
                 ks[t] = kv_int8_quantize(row, hd, keys + t, (size_t)capacity);
-                for (int d = 0; d < hd; d++) row[d] = next_uniform(&seed);
+                for (int d = 0; d < hd; d++) row[d] = test_uniform(&seed);
                 vs[t] = kv_int8_quantize(row, hd, values + (size_t)t * hd, 1);
             }
-            for (int d = 0; d < hd; d++) q[d] = next_uniform(&seed) / sqrtf((float)hd);
+            for (int d = 0; d < hd; d++) q[d] = test_uniform(&seed) / sqrtf((float)hd);
             float *scores = malloc(sizeof(float) * (size_t)capacity), *out = malloc(sizeof(float) * (size_t)hd);
             double *expected = malloc(sizeof(double) * (size_t)hd);
             for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {

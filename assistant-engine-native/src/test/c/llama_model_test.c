@@ -20,19 +20,10 @@
 #include "thread_pool_test.h"
 #include "llama_model.h"
 #include "test_files.h"
+#include "test_support.h"
 
 static int checks, failures;
 
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        checks++;                                                     \
-        if (!(cond)) {                                                \
-            failures++;                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);      \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fputc('\n', stderr);                                      \
-        }                                                             \
-    } while (0)
 
 /* ---------------------------------------------------------------------------------------------------------------
  * stories260K loaded from its safetensors file.

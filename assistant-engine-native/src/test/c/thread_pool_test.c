@@ -12,19 +12,10 @@
 
 #include "thread_pool.h"
 #include "thread_pool_test.h"
+#include "test_support.h"
 
 static int checks, failures;
 
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        checks++;                                                \
-        if (!(cond)) {                                           \
-            failures++;                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fputc('\n', stderr);                                 \
-        }                                                        \
-    } while (0)
 
 /* Counts the runs of each item, tagged with the loop that asked for them. */
 typedef struct {

@@ -12,32 +12,10 @@
 
 #include "kernels.h"
 #include "wide_test.h"
+#include "test_support.h"
 
 static int checks, failures;
 
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        checks++;                                                \
-        if (!(cond)) {                                           \
-            failures++;                                          \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fputc('\n', stderr);                                 \
-        }                                                        \
-    } while (0)
-
-/* A fixed pseudo-random sequence (xorshift), so failures reproduce. */
-static unsigned next_bits(unsigned *state) {
-    unsigned x = *state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *state = x;
-}
-
-static float next_uniform(unsigned *state) {
-    return (float)((double)next_bits(state) / 4294967296.0 * 2.0 - 1.0);
-}
 
 /* y[r][o] from the quantized activations, one integer product and the scalar float steps, for comparison. */
 static float reference(const Linear *L, const Wide *a, int r, int o) {
@@ -63,21 +41,21 @@ static void check_case(const Kernels *k, int out, int in, int narrow, int with_b
               padded, narrow};
     float *y = malloc((size_t)8 * out * sizeof(float)), *expected = malloc((size_t)8 * out * sizeof(float));
     for (size_t i = 0; i < (size_t)8 * in; i++) {
-        float v = next_uniform(&state);
+        float v = test_uniform(&state);
         x[i] = extreme ? (v < 0 ? -1.0f : 1.0f) * (0.999f + 0.001f * v) : v * (float)(1 + i % 7);
     }
     memset(L.i8, 0, weights);
     for (int o = 0; o < out; o++) {
         int32_t sum = 0;
         for (int i = 0; i < in; i++) {
-            int8_t w = (int8_t)((int)(next_bits(&state) % 255) - 127);
+            int8_t w = (int8_t)((int)(test_next_bits(&state) % 255) - 127);
             if (extreme) w = x[i] < 0 ? -127 : 127; /* the first row's signs */
             L.i8[(size_t)o * in + i] = w;
             sum += w;
         }
         L.row_sum[o] = sum;
-        L.scale[o] = 0.001f + 0.01f * (next_uniform(&state) + 1.0f);
-        if (L.bias) L.bias[o] = next_uniform(&state);
+        L.scale[o] = 0.001f + 0.01f * (test_uniform(&state) + 1.0f);
+        if (L.bias) L.bias[o] = test_uniform(&state);
     }
     for (int rows = 1; rows <= 8; rows++) {
         k->quantize_rows(x, rows, in, &a);
