@@ -8,6 +8,8 @@
 #   SERVE_ARGS="--threads 2"                        extra arguments of `serve` (e.g. --workers 8)
 #   TOKENS=64 REQUESTS=2                            new tokens per request, requests per client per round
 #   TEMPERATURE=                                    unset: the server's default (OpenAI's 1.0), 0 = greedy
+#   CLIENT=jdk                                      jdk (HttpClient, every event parsed) or plain (HttpURLConnection,
+#                                                   only the usage event parsed: less client CPU on the shared cores)
 # Prints one JSON line per (server, round, level), then a table: median tok/s and the median of the per-round
 # ratios to one stream. Servers listen on a free loopback port and are stopped on exit.
 set -euo pipefail
@@ -53,7 +55,7 @@ for round in $(seq "$rounds"); do
     done
     java -cp "$bench:$root/benchmarks/target/lib/*" dev.assistant.bench.serving.HttpStreamsBenchmark \
         --url "http://127.0.0.1:$port" --label "$label" --streams "$streams" --tokens "$tokens" \
-        --requests "$requests" --rounds 1 ${TEMPERATURE:+--temperature "$TEMPERATURE"} \
+        --requests "$requests" --rounds 1 ${TEMPERATURE:+--temperature "$TEMPERATURE"} --client "${CLIENT:-jdk}" \
       | sed "s/\"round\":1/\"round\":$round/" | tee -a "$out"
     stop_server
   done

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,13 +32,20 @@ import java.util.concurrent.Future;
  * tokens all clients received (the usage chunk of each stream) divided by the wall time from the first send to the
  * last stream's end. Levels alternate within each round, so every level sees the same minutes of a noisy machine.
  *
+ * <p>Two clients ({@code --client}): {@code jdk} (the default) is {@link HttpClient}, reading the body as an input
+ * stream and parsing every event as JSON, as an application would; {@code plain} is {@link HttpURLConnection}, reading
+ * the body on the client's own thread and parsing only the usage event. On a 2-core machine the clients share the
+ * cores with the server, and the JDK client's selector thread, hand-offs and per-event parsing take CPU time that
+ * grows with the tokens per second, so it slows 8 streams more than one; the plain client shows what the server
+ * does with less of that in the way.
+ *
  * <p>Prints one JSON line per level and round: {@code {"label":..,"streams":N,"round":r,"tokens":..,"seconds":..,
  * "tok_s":..}}.
  *
  * <p>Run: {@code java -cp 'benchmarks/target/benchmarks.jar:benchmarks/target/lib/*'
  * dev.assistant.bench.serving.HttpStreamsBenchmark --url http://127.0.0.1:PORT --label after [--streams "1 2 4 8"]
- * [--tokens 64] [--requests 2] [--rounds 3] [--temperature T]} (without {@code --temperature} the request carries
- * none: the server's default, OpenAI's 1.0).
+ * [--tokens 64] [--requests 2] [--rounds 3] [--temperature T] [--client jdk|plain]} (without {@code --temperature}
+ * the request carries none: the server's default, OpenAI's 1.0).
  */
 public final class HttpStreamsBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,6 +61,7 @@ public final class HttpStreamsBenchmark {
         int requests = 2;
         int rounds = 3;
         Double temperature = null;
+        boolean plain = false;
         for (int i = 0; i + 1 < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
@@ -62,6 +72,11 @@ public final class HttpStreamsBenchmark {
                 case "--requests" -> requests = Integer.parseInt(v);
                 case "--rounds" -> rounds = Integer.parseInt(v);
                 case "--temperature" -> temperature = Double.parseDouble(v);
+                case "--client" -> plain = switch (v) {
+                    case "jdk" -> false;
+                    case "plain" -> true;
+                    default -> throw new IllegalArgumentException("--client is jdk or plain, not " + v);
+                };
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -76,10 +91,11 @@ public final class HttpStreamsBenchmark {
         ExecutorService clients = Executors.newFixedThreadPool(most);
         try {
             // warm-up (discarded): JIT on both sides, native scratch at the largest batch
-            run(http, clients, url, model, most, 1, tokens, temperature, -1);
+            Client client = plain ? HttpStreamsBenchmark::streamPlain : (u, b) -> stream(http, u, b);
+            run(client, clients, url, model, most, 1, tokens, temperature, -1);
             for (int round = 1; round <= rounds; round++) {
                 for (int n : levels) {
-                    Result r = run(http, clients, url, model, n, requests, tokens, temperature, round);
+                    Result r = run(client, clients, url, model, n, requests, tokens, temperature, round);
                     System.out.printf(Locale.ROOT, "{\"label\":\"%s\",\"streams\":%d,\"round\":%d,\"tokens\":%d,"
                             + "\"seconds\":%.3f,\"tok_s\":%.1f}%n", label, n, round, r.tokens, r.seconds,
                             r.tokens / r.seconds);
@@ -93,17 +109,23 @@ public final class HttpStreamsBenchmark {
     private record Result(long tokens, double seconds) {
     }
 
-    private static Result run(HttpClient http, ExecutorService clients, String url, String model, int streams, int requests,
+    /** Sends one streamed completion and reads it to the end; the completion tokens its usage event reports. */
+    @FunctionalInterface
+    private interface Client {
+        long stream(String url, String body) throws Exception;
+    }
+
+    private static Result run(Client client, ExecutorService clients, String url, String model, int streams, int requests,
                               int tokens, Double temperature, int round) throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         List<Future<Long>> done = new ArrayList<>();
         for (int c = 0; c < streams; c++) {
-            int client = c;
+            int id = c;
             done.add(clients.submit(() -> {
                 start.await();
                 long received = 0;
                 for (int q = 0; q < requests; q++) {
-                    received += stream(http, url, body(model, tokens, temperature, 1000L * round + 10L * client + q));
+                    received += client.stream(url, body(model, tokens, temperature, 1000L * round + 10L * id + q));
                 }
                 return received;
             }));
@@ -131,7 +153,7 @@ public final class HttpStreamsBenchmark {
         return JSON.writeValueAsString(body);
     }
 
-    /** Sends one streamed completion and reads it to the end; the completion tokens its usage chunk reports. */
+    /** {@link Client} on {@link HttpClient}: every event parsed. */
     private static long stream(HttpClient http, String url, String body) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
                 .timeout(Duration.ofMinutes(5)).header("Content-Type", "application/json")
@@ -160,5 +182,39 @@ public final class HttpStreamsBenchmark {
             throw new IllegalStateException("the stream ended without a usage chunk");
         }
         return completion;
+    }
+
+    /** {@link Client} on {@link HttpURLConnection}: the body read on this thread, only the usage event parsed. */
+    private static long streamPlain(String url, String body) throws Exception {
+        HttpURLConnection connection = (HttpURLConnection) URI.create(url + "/v1/completions").toURL().openConnection();
+        try {
+            connection.setRequestMethod("POST");
+            connection.setDoOutput(true);
+            connection.setConnectTimeout(10_000);
+            connection.setReadTimeout(300_000);
+            connection.setRequestProperty("Content-Type", "application/json");
+            try (OutputStream out = connection.getOutputStream()) {
+                out.write(body.getBytes(StandardCharsets.UTF_8));
+            }
+            int status = connection.getResponseCode();
+            if (status != 200) {
+                throw new IllegalStateException("HTTP " + status);
+            }
+            long completion = -1;
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(connection.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (line.startsWith("data: {") && line.contains("\"completion_tokens\"")) {
+                        completion = JSON.readTree(line.substring(6)).path("usage").path("completion_tokens").asLong(-1);
+                    }
+                }
+            }
+            if (completion < 0) {
+                throw new IllegalStateException("the stream ended without a usage chunk");
+            }
+            return completion;
+        } finally {
+            connection.disconnect();
+        }
     }
 }
