@@ -127,12 +127,13 @@ final class ExpSums {
      * loop until C2 compiles it (about a thousand calls; a C1-compiled caller was measured at 2.5x slower than
      * scalar), so it is run here on a synthetic row, timed against the scalar path on the same row, until it is 3x
      * faster on {@value #FAST_CALLS} calls in a row (about 1 s of one core) or the budget runs out, in which case
-     * draws keep the scalar path. Returns at once when already warm or when the JVM has no vector module.
+     * draws keep the scalar path. Returns at once when already warm or when the JVM has no vector module, and
+     * early when the calling thread is interrupted.
      *
      * @return whether draws now take the vector path
      */
     static boolean warmUp(java.time.Duration budget) {
-        if (warm || !VectorPath.AVAILABLE) {
+        if (!needsWarmUp()) {
             return warm;
         }
         float[] row = new float[8 * BLOCK];
@@ -142,7 +143,7 @@ final class ExpSums {
         double[] sums = new double[blocks(row.length)];
         long deadline = System.nanoTime() + budget.toNanos();
         int fast = 0;
-        while (fast < FAST_CALLS && System.nanoTime() < deadline) {
+        while (fast < FAST_CALLS && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
             long start = System.nanoTime();
             scalarBlockSums(row, scalarMax(row), 1f, sums);
             long scalar = System.nanoTime() - start;
@@ -153,6 +154,11 @@ final class ExpSums {
         }
         warm = fast == FAST_CALLS;
         return warm;
+    }
+
+    /** Whether {@link #warmUp} has work to do: the JVM has the vector path and it is not warm yet. */
+    static boolean needsWarmUp() {
+        return !warm && VectorPath.AVAILABLE;
     }
 
     /** Decided once: a JVM without the module never loads {@link VectorExpSums}. */
