@@ -88,6 +88,15 @@ class SamplerTest {
     }
 
     @Test
+    void onlyATemperatureWithoutACutDrawsFromTheWholeVocabulary() {
+        assertThat(Sampler.drawsFromWholeVocabulary(SamplingParams.builder().temperature(1).build())).isTrue();
+        assertThat(Sampler.drawsFromWholeVocabulary(SamplingParams.GREEDY)).isFalse();
+        assertThat(Sampler.drawsFromWholeVocabulary(SamplingParams.builder().temperature(1).topK(40).build())).isFalse();
+        assertThat(Sampler.drawsFromWholeVocabulary(SamplingParams.builder().temperature(1).topP(0.9).build())).isFalse();
+        assertThat(Sampler.drawsFromWholeVocabulary(SamplingParams.builder().temperature(1).minP(0.05).build())).isFalse();
+    }
+
+    @Test
     void repetitionPenaltyMakesSeenTokensLessLikely() {
         float[] logits = {2f, 1.9f, -1f};
         Sampler s = new Sampler(SamplingParams.builder().repetitionPenalty(1.5).build(), new SplittableRandom());
