@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import static dev.assistant.engine.pytorch.FloatVectors.argmax;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The engine reproduces an independent float32 reference: logits, greedy continuations and perplexity. */
@@ -139,15 +140,5 @@ class GoldenLogitsTest {
             }
         }
         return out;
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

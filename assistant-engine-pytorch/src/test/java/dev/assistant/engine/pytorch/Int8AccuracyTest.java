@@ -64,8 +64,8 @@ class Int8AccuracyTest {
                     maxError = Math.max(maxError, Math.abs(exact[i] - quantized[i]));
                 }
                 assertThat(maxError).as("max |logit error| of case %s", c.get("index")).isLessThan(0.5); // a broken kernel or layout gives errors of whole units
-                int best = GoldenLogitsTest.argmax(exact);
-                int chosen = GoldenLogitsTest.argmax(quantized);
+                int best = FloatVectors.argmax(exact);
+                int chosen = FloatVectors.argmax(quantized);
                 if (chosen == best) {
                     sameArgmax++;
                 } else {

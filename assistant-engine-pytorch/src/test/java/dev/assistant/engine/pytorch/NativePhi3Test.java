@@ -16,6 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.List;
 
+import static dev.assistant.engine.pytorch.FloatVectors.argmax;
+import static dev.assistant.engine.pytorch.FloatVectors.maxDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -79,24 +81,5 @@ class NativePhi3Test {
             System.out.printf("phi3 longrope (%s, trained context %d) native vs pytorch: max |logit diff| %.2e%n",
                     source, originalContext, worst);
         }
-    }
-
-    static double maxDiff(float[] a, float[] b) {
-        assertThat(a).hasSameSizeAs(b);
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 
-import static dev.assistant.engine.pytorch.NativePhi3Test.argmax;
+import static dev.assistant.engine.pytorch.FloatVectors.argmax;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

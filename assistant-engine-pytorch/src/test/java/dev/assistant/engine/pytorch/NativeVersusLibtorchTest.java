@@ -68,7 +68,7 @@ class NativeVersusLibtorchTest {
             float[] logits = s.forward(prompt);
             out.add(logits);
             for (int i = 0; i < steps; i++) {
-                logits = s.forward(new int[]{GoldenLogitsTest.argmax(logits)});
+                logits = s.forward(new int[]{FloatVectors.argmax(logits)});
                 out.add(logits);
             }
         }
@@ -111,7 +111,7 @@ class NativeVersusLibtorchTest {
                 try (Sequence s = torch.newSequence(prompt.length + 4)) {
                     float[] logits = s.forward(prompt);
                     for (int i = 1; i < a.size(); i++) {
-                        logits = s.forward(new int[]{GoldenLogitsTest.argmax(a.get(i - 1))});
+                        logits = s.forward(new int[]{FloatVectors.argmax(a.get(i - 1))});
                         assertThat(maxAbsDifference(a.get(i), logits)).as("%s step %d", dir, i).isLessThan(1e-3);
                     }
                 }

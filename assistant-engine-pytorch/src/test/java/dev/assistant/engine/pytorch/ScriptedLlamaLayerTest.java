@@ -59,7 +59,7 @@ class ScriptedLlamaLayerTest {
                     float[] y = b.forward(prompt);
                     assertThat(x).containsExactly(y);
                     for (int step = 0; step < 3; step++) {
-                        int next = GoldenLogitsTest.argmax(x);
+                        int next = FloatVectors.argmax(x);
                         x = a.forward(new int[]{next});
                         y = b.forward(new int[]{next});
                         assertThat(x).as("decode step %d", step).containsExactly(y);
