@@ -3,7 +3,7 @@
 # runs them against the shared test models: no JVM involved. Called by Maven at the test phase (assistant-engine-native's
 # pom). Without gcc or the shared models the tests are skipped with a message, except under CI=true, where that fails
 # the build. Where gcc can, the tests run with AddressSanitizer and UndefinedBehaviorSanitizer, so a malformed call
-# that reached past a buffer would fail them too.
+# that reached past a buffer would fail them too; then they run again built as the library is, without them.
 # Usage: run-tests.sh BUILD_DIR MODELS_DIR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,3 +34,15 @@ fi
   "$sources/kernels.c" "$sources/block_linear.c" "$sources/llama_model.c" "$sources/thread_pool.c" "$here"/*.c -lm -lpthread
 echo "[native-test] built $build/llama_model_test${sanitize:+ (with sanitizers)}"
 "$build/llama_model_test" "$models"
+if [ -n "$sanitize" ]; then
+  # again exactly as the library is built, without the sanitizers' instrumentation: the compiler's choices (where it
+  # fuses a multiply and an add into one FMA, for one) can differ between the two builds, and the library ships the
+  # plain one (a bias add fused in some inlined copies only made outputs depend on the batch, unseen under ASan)
+  # shellcheck disable=SC2086
+  "$cc" -O3 -std=gnu11 -fno-math-errno -Wall -Wextra -Werror -Wno-unused-parameter -Wno-psabi \
+    -Wno-missing-field-initializers -I"$sources" -o "$build/llama_model_test_plain" \
+    "$sources/kernels.c" "$sources/block_linear.c" "$sources/llama_model.c" "$sources/thread_pool.c" "$here"/*.c \
+    -lm -lpthread
+  echo "[native-test] built $build/llama_model_test_plain (as the library is built)"
+  "$build/llama_model_test_plain" "$models"
+fi
