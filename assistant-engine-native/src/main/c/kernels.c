@@ -36,6 +36,20 @@ TARGET(KERNELS_AVX2_FEATURES)
 #include "llama_kernels.h"
 #undef ISA
 
+size_t int8_panels_bytes(int out, int in) {
+    size_t panels = ((size_t)out + INT8_PANEL - 1) / INT8_PANEL, groups = ((size_t)in + 3) / 4;
+    return panels * groups * INT8_PANEL * 4;
+}
+
+void int8_panels_pack(const int8_t *w, int out, int in, int8_t *panels) {
+    size_t groups = ((size_t)in + 3) / 4;
+    memset(panels, 0, int8_panels_bytes(out, in));
+    for (int o = 0; o < out; o++) {
+        int8_t *panel = panels + (size_t)(o / INT8_PANEL) * groups * INT8_PANEL * 4 + (size_t)(o % INT8_PANEL) * 4;
+        for (int i = 0; i < in; i++) panel[(size_t)(i / 4) * INT8_PANEL * 4 + i % 4] = w[(size_t)o * in + i];
+    }
+}
+
 const Kernels *kernels_variant(int index) {
     switch (index) {
         case KERNELS_AVX512: return &kernels_avx512;

@@ -46,7 +46,22 @@ typedef struct {
     float *bias;        /* [out] (owned), or NULL */
     int32_t *row_sum;   /* [out] sum of each INT8 row (owned), with i8 */
     struct BlockLinear *block; /* group-32 Q4_0/Q8_0 weights (owned, block_linear.h), or NULL */
+    int8_t *panels;     /* the INT8 weights in the VNNI products' layout (owned, below) instead of i8, or NULL */
 } Linear;
+
+/*
+ * The VNNI products' weight layout: panels of INT8_PANEL outputs; within a panel, for each group of 4 inputs, the
+ * panel's outputs' 4 weights each, output after output (INT8_PANEL * 4 bytes), zeros past `out` and `in`. One
+ * 64-byte load holds 16 outputs x 4 inputs, so the product of a row's 4 inputs broadcast across it adds 4 terms to 16
+ * outputs' sums in their own lanes: no sum across lanes at the end, and one weight load serves every row of a batch.
+ */
+#define INT8_PANEL 32
+
+/* The bytes int8_panels_pack writes for [out, in] weights (whole panels and groups). */
+size_t int8_panels_bytes(int out, int in);
+
+/* Writes row-major [out, in] INT8 weights `w` into `panels` (int8_panels_bytes(out, in) bytes) in the layout above. */
+void int8_panels_pack(const int8_t *w, int out, int in, int8_t *panels);
 
 /* Rows of activations quantized for the VNNI products, each row padded with zeros to `padded` (a multiple of 64)
  * bytes: to 16 bits, the high and low bytes of round(x / scale) + 32768; or, `narrow`, to 8 bits, round(x / scale) +
@@ -69,7 +84,7 @@ typedef struct {
     void (*swiglu)(const float *gu, int rows, int ffn, float *m);
     void (*attend)(const float *q, const float *keys, const float *values, int capacity, int length, int head_dim,
                    float *scores, float *out);
-    /* with AVX-512 VNNI (else NULL): INT8 products on 16-bit activations */
+    /* with AVX-512 VNNI (else NULL): INT8 products, weights in panels (Linear.panels), on 8- or 16-bit activations */
     void (*quantize_rows)(const float *x, int rows, int in, Wide *a);
     void (*linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end);
     /* attend over an INT8 KV cache (kv_cache.h): keys [head_dim, capacity] and values [capacity, head_dim] int8,

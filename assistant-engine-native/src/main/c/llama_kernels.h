@@ -202,7 +202,7 @@ static void ISA(quantize_rows)(const float *x, int rows, int in, Wide *a) {
                 lo[i] = (uint8_t)u;
             }
         }
-        /* u = 0 past the row: the weights read there (the next row's, or padding) contribute nothing */
+        /* u = 0 past the row, to the 64-byte block: whatever weights a product reads there contribute nothing */
         int blocks = (in + 63) / 64 * 64;
         memset(hi + in, 0, (size_t)(blocks - in));
         if (!a->narrow) memset(lo + in, 0, (size_t)(blocks - in));
@@ -210,185 +210,139 @@ static void ISA(quantize_rows)(const float *x, int rows, int in, Wide *a) {
     }
 }
 
-/* The output of row r, output o from the accumulators of its products (exact integers until the scales); `lo` is
- * unused when narrow. */
-static inline __attribute__((always_inline)) void ISA(store_wide)(const Linear *L, const Wide *a, int r, int o,
-                                                                  __m512i hi, __m512i lo, float *y, const int narrow) {
-    int64_t dot = narrow ? (int64_t)_mm512_reduce_add_epi32(hi) - 128 * (int64_t)L->row_sum[o]
-                         : 256 * (int64_t)_mm512_reduce_add_epi32(hi) + _mm512_reduce_add_epi32(lo)
-                                   - 32768 * (int64_t)L->row_sum[o];
-    float v = (float)dot * a->scale[r] * L->scale[o];
-    /* the bias added by an instruction the compiler cannot fuse with the product above: GCC contracted 15 of the
-     * inlined copies of `v * scale + bias` into one FMA and not the others, so an output could depend on the batch
-     * size that computed it (the sanitizer build of the C tests did not contract, so they could not see it) */
-    if (L->bias) v = _mm_cvtss_f32(_mm_add_round_ss(_mm_set_ss(v), _mm_set_ss(L->bias[o]), _MM_FROUND_CUR_DIRECTION));
-    y[(size_t)r * L->out + o] = v;
+/*
+ * 16 outputs [o0, o0 + 16) of row r from their sums of products (exact integers until the scales), each in its own
+ * lane; only the lanes in `valid` are read and written. The float steps are store_wide's scalar ones, per lane:
+ * (float) dot * row scale * output scale, then the bias by an instruction the compiler cannot fuse with the product
+ * (GCC contracts a plain `v * scale + bias` into an FMA in some inlined copies and not others, and an output would
+ * then depend on the batch size that computed it).
+ */
+static inline __attribute__((always_inline)) void ISA(store_lanes)(const Linear *L, const Wide *a, int r, int o0,
+                                                                   __mmask16 valid, __m512i hi, __m512i lo,
+                                                                   float *y, const int narrow) {
+    __m512i row_sum = _mm512_maskz_loadu_epi32(valid, L->row_sum + o0);
+    __m512 v;
+    if (narrow) {
+        /* |hi - 128 row_sum| <= (255 + 128) * 127 * in: exact in int32 (llama_set_int8_linear refuses wider rows) */
+        v = _mm512_cvtepi32_ps(_mm512_sub_epi32(hi, _mm512_slli_epi32(row_sum, 7)));
+    } else {
+        /* 256 hi + lo - 32768 row_sum overflows int32: in int64, eight lanes at a time */
+        __m256 half[2];
+        for (int h = 0; h < 2; h++) {
+            __m512i hi64 = _mm512_cvtepi32_epi64(h ? _mm512_extracti64x4_epi64(hi, 1) : _mm512_castsi512_si256(hi));
+            __m512i lo64 = _mm512_cvtepi32_epi64(h ? _mm512_extracti64x4_epi64(lo, 1) : _mm512_castsi512_si256(lo));
+            __m512i sum64 = _mm512_cvtepi32_epi64(h ? _mm512_extracti64x4_epi64(row_sum, 1)
+                                                    : _mm512_castsi512_si256(row_sum));
+            __m512i dot = _mm512_sub_epi64(_mm512_add_epi64(_mm512_slli_epi64(hi64, 8), lo64),
+                                           _mm512_slli_epi64(sum64, 15));
+            half[h] = _mm512_cvtepi64_ps(dot);
+        }
+        v = _mm512_insertf32x8(_mm512_castps256_ps512(half[0]), half[1], 1);
+    }
+    v = _mm512_mul_ps(_mm512_mul_ps(v, _mm512_set1_ps(a->scale[r])), _mm512_maskz_loadu_ps(valid, L->scale + o0));
+    if (L->bias) v = _mm512_add_round_ps(v, _mm512_maskz_loadu_ps(valid, L->bias + o0), _MM_FROUND_CUR_DIRECTION);
+    _mm512_mask_storeu_ps(y + (size_t)r * L->out + o0, valid, v);
+}
+
+/* The lanes of outputs [o0, o0 + 16) that lie in [o_begin, o_end). */
+static inline __attribute__((always_inline)) __mmask16 ISA(lanes_in)(int o0, int o_begin, int o_end) {
+    int from = o_begin > o0 ? o_begin - o0 : 0, to = o_end < o0 + 16 ? o_end - o0 : 16;
+    return from >= to ? 0 : (__mmask16)(((1u << to) - 1) & ~((1u << from) - 1));
 }
 
 /*
- * Rows [r0, r0 + R) (R at most 8, a constant where inlined) x output o: the output's weights are read once, front to
- * back, and each 64 of them serve every row. Reading one weight row after another is one sequential stream, which
- * the hardware prefetcher follows at full speed; blocks that read 4 or 8 rows side by side (576 bytes each on SmolLM)
- * made as many short streams and ran at half the bytes per second on one core (SmolLM-shape INT8 products alone, one
- * thread: 155 against 78 steps/s; 8 rows: 93 against 40). Every output is an exact integer sum of its own row, so it
- * is the same bits whichever R computed it.
+ * Rows [r0, r0 + R) (R a constant where inlined: at most 8 with 8-bit activations, 4 with 16-bit, so the sums stay in
+ * registers) x the 32 outputs of panel p, those in [o_begin, o_end) stored. Each group of 4 inputs is two 64-byte
+ * weight loads, each serving every row: a row's 4 activation bytes broadcast to all lanes and one VNNI product per
+ * load add 4 terms to 16 outputs' sums. The panel's weights are one sequential stream, which the hardware prefetcher
+ * follows. Against one output at a time with a sum across lanes per output and row (SmolLM-shape INT8 products, 8
+ * rows, one thread: 12.7 against 9.6 ms per step; one row the same), this reads fewer bytes per product and reduces
+ * nothing. Every output is an exact integer sum of its own row's products, the same bits whichever R or range
+ * computed it.
  */
-static inline __attribute__((always_inline)) void ISA(rows_wide)(const Linear *L, const Wide *a, int r0, const int R,
-                                                                 int o, float *y, const int narrow) {
-    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
-    const int8_t *w = L->i8 + (size_t)o * in;
+static inline __attribute__((always_inline)) void ISA(panel_rows)(const Linear *L, const Wide *a, int r0, const int R,
+                                                                  int p, float *y, int o_begin, int o_end,
+                                                                  const int narrow) {
+    const int groups = (L->in + 3) / 4, padded = a->padded;
+    const int8_t *w = L->panels + (size_t)p * groups * INT8_PANEL * 4;
     const uint8_t *hi = a->hi + (size_t)r0 * padded, *lo = a->lo + (size_t)r0 * padded;
-    __m512i hi_acc[8], lo_acc[8];
-    for (int i = 0; i < R; i++) hi_acc[i] = lo_acc[i] = _mm512_setzero_si512();
-    for (int c = 0; c < blocks; c += 64) {
-        _mm_prefetch((const char *)(w + c) + AHEAD, _MM_HINT_T0);
-        __m512i wv = _mm512_loadu_si512(w + c);
+    __m512i h0[8], h1[8], l0[8], l1[8];
+    for (int i = 0; i < R; i++) h0[i] = h1[i] = l0[i] = l1[i] = _mm512_setzero_si512();
+    for (int g = 0; g < groups; g++, w += INT8_PANEL * 4) {
+        _mm_prefetch((const char *)w + AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)w + AHEAD + 64, _MM_HINT_T0);
+        __m512i w0 = _mm512_load_si512(w), w1 = _mm512_load_si512(w + 64);
         for (int i = 0; i < R; i++) {
-            hi_acc[i] = _mm512_dpbusd_epi32(hi_acc[i], _mm512_loadu_si512(hi + (size_t)i * padded + c), wv);
+            int32_t four;
+            memcpy(&four, hi + (size_t)i * padded + 4 * g, sizeof four);
+            __m512i x = _mm512_set1_epi32(four);
+            h0[i] = _mm512_dpbusd_epi32(h0[i], x, w0);
+            h1[i] = _mm512_dpbusd_epi32(h1[i], x, w1);
             if (!narrow) {
-                lo_acc[i] = _mm512_dpbusd_epi32(lo_acc[i], _mm512_loadu_si512(lo + (size_t)i * padded + c), wv);
+                memcpy(&four, lo + (size_t)i * padded + 4 * g, sizeof four);
+                x = _mm512_set1_epi32(four);
+                l0[i] = _mm512_dpbusd_epi32(l0[i], x, w0);
+                l1[i] = _mm512_dpbusd_epi32(l1[i], x, w1);
             }
         }
     }
-    for (int i = 0; i < R; i++) ISA(store_wide)(L, a, r0 + i, o, hi_acc[i], lo_acc[i], y, narrow);
+    int o0 = p * INT8_PANEL;
+    __mmask16 first = ISA(lanes_in)(o0, o_begin, o_end), second = ISA(lanes_in)(o0 + 16, o_begin, o_end);
+    for (int i = 0; i < R; i++) {
+        if (first) ISA(store_lanes)(L, a, r0 + i, o0, first, h0[i], l0[i], y, narrow);
+        if (second) ISA(store_lanes)(L, a, r0 + i, o0 + 16, second, h1[i], l1[i], y, narrow);
+    }
 }
 
-/* Outputs [o_begin, o_end) of rows [r0, r0 + R), R at most 8, with R a constant in each case. */
-static inline __attribute__((always_inline)) void ISA(outputs_wide)(const Linear *L, const Wide *a, int r0, int R,
-                                                                    int o_begin, int o_end, float *y,
-                                                                    const int narrow) {
-#define OUTPUTS_WIDE_CASE(n)                                                                  \
-    case n:                                                                                   \
-        for (int o = o_begin; o < o_end; o++) ISA(rows_wide)(L, a, r0, n, o, y, narrow);     \
+/* Rows [r0, r0 + R) x panels [p_begin, p_end), R at most the row block (8, or 4 with 16-bit activations), a constant
+ * in each case. */
+static inline __attribute__((always_inline)) void ISA(panels_rows)(const Linear *L, const Wide *a, int r0, int R,
+                                                                   int p_begin, int p_end, float *y, int o_begin,
+                                                                   int o_end, const int narrow) {
+#define PANELS_ROWS_CASE(n)                                                                       \
+    case n:                                                                                       \
+        for (int p = p_begin; p < p_end; p++) ISA(panel_rows)(L, a, r0, n, p, y, o_begin, o_end, narrow); \
         break
     switch (R) {
-        OUTPUTS_WIDE_CASE(1);
-        OUTPUTS_WIDE_CASE(2);
-        OUTPUTS_WIDE_CASE(3);
-        OUTPUTS_WIDE_CASE(4);
-        OUTPUTS_WIDE_CASE(5);
-        OUTPUTS_WIDE_CASE(6);
-        OUTPUTS_WIDE_CASE(7);
-        OUTPUTS_WIDE_CASE(8);
+        PANELS_ROWS_CASE(1);
+        PANELS_ROWS_CASE(2);
+        PANELS_ROWS_CASE(3);
+        PANELS_ROWS_CASE(4);
+        PANELS_ROWS_CASE(5);
+        PANELS_ROWS_CASE(6);
+        PANELS_ROWS_CASE(7);
+        PANELS_ROWS_CASE(8);
     }
-#undef OUTPUTS_WIDE_CASE
+#undef PANELS_ROWS_CASE
 }
 
 /*
- * Four rows x 2 outputs, a prompt's tiles with 16-bit activations: each 64 weights loaded once for four rows,
- * sixteen named accumulators and eight activation vectors in registers (25 of the 32); GCC spilled and shuffled
- * arrays of accumulators here, about 30 moves and 2 stores per 16 products. The tile's weights come from cache, so
- * the products, not the memory, set the pace: fewer loads per product than rows_wide.
- */
-static inline __attribute__((always_inline)) void ISA(rows4_wide)(const Linear *L, const Wide *a, int r0, int o0,
-                                                                  float *y) {
-    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
-    const uint8_t *h0p = a->hi + (size_t)r0 * padded, *l0p = a->lo + (size_t)r0 * padded;
-    const uint8_t *h1p = h0p + padded, *l1p = l0p + padded, *h2p = h1p + padded, *l2p = l1p + padded;
-    const uint8_t *h3p = h2p + padded, *l3p = l2p + padded;
-    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in;
-    __m512i a00 = _mm512_setzero_si512(), b00 = a00, a01 = a00, b01 = a00, a10 = a00, b10 = a00, a11 = a00, b11 = a00;
-    __m512i a20 = a00, b20 = a00, a21 = a00, b21 = a00, a30 = a00, b30 = a00, a31 = a00, b31 = a00;
-#define ROWS4_PRODUCTS(hp, lp, a0, b0, a1, b1)                            \
-    do {                                                                  \
-        __m512i xh = _mm512_loadu_si512((hp) + c);                        \
-        __m512i xl = _mm512_loadu_si512((lp) + c);                        \
-        a0 = _mm512_dpbusd_epi32(a0, xh, v0);                             \
-        b0 = _mm512_dpbusd_epi32(b0, xl, v0);                             \
-        a1 = _mm512_dpbusd_epi32(a1, xh, v1);                             \
-        b1 = _mm512_dpbusd_epi32(b1, xl, v1);                             \
-    } while (0)
-    for (int c = 0; c < blocks; c += 64) {
-        _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
-        __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
-        ROWS4_PRODUCTS(h0p, l0p, a00, b00, a01, b01);
-        ROWS4_PRODUCTS(h1p, l1p, a10, b10, a11, b11);
-        ROWS4_PRODUCTS(h2p, l2p, a20, b20, a21, b21);
-        ROWS4_PRODUCTS(h3p, l3p, a30, b30, a31, b31);
-    }
-#undef ROWS4_PRODUCTS
-    ISA(store_wide)(L, a, r0, o0, a00, b00, y, 0);
-    ISA(store_wide)(L, a, r0, o0 + 1, a01, b01, y, 0);
-    ISA(store_wide)(L, a, r0 + 1, o0, a10, b10, y, 0);
-    ISA(store_wide)(L, a, r0 + 1, o0 + 1, a11, b11, y, 0);
-    ISA(store_wide)(L, a, r0 + 2, o0, a20, b20, y, 0);
-    ISA(store_wide)(L, a, r0 + 2, o0 + 1, a21, b21, y, 0);
-    ISA(store_wide)(L, a, r0 + 3, o0, a30, b30, y, 0);
-    ISA(store_wide)(L, a, r0 + 3, o0 + 1, a31, b31, y, 0);
-}
-
-/*
- * Four rows x 4 outputs, a prompt's tiles with 8-bit activations: sixteen accumulators (the registers 16-bit
- * activations spend on their low bytes), so each activation vector loaded serves four weight vectors and each weight
- * vector four rows: half a load per product instead of three quarters in rows4_wide. (A SmolLM-shape 512-token
- * prompt, INT8: 12% faster than rows_wide's groups of 8 rows.)
- */
-static inline __attribute__((always_inline)) void ISA(rows4x4_narrow)(const Linear *L, const Wide *a, int r0, int o0,
-                                                                      float *y) {
-    const int in = L->in, padded = a->padded, blocks = (in + 63) / 64 * 64;
-    const uint8_t *x0 = a->hi + (size_t)r0 * padded, *x1 = x0 + padded, *x2 = x1 + padded, *x3 = x2 + padded;
-    const int8_t *w0 = L->i8 + (size_t)o0 * in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-    __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-    __m512i a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-#define ROWS4X4_PRODUCTS(xp, c0, c1, c2, c3)                              \
-    do {                                                                  \
-        __m512i x = _mm512_loadu_si512((xp) + c);                         \
-        c0 = _mm512_dpbusd_epi32(c0, x, v0);                              \
-        c1 = _mm512_dpbusd_epi32(c1, x, v1);                              \
-        c2 = _mm512_dpbusd_epi32(c2, x, v2);                              \
-        c3 = _mm512_dpbusd_epi32(c3, x, v3);                              \
-    } while (0)
-    for (int c = 0; c < blocks; c += 64) {
-        _mm_prefetch((const char *)(w0 + c) + AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(w1 + c) + AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(w2 + c) + AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(w3 + c) + AHEAD, _MM_HINT_T0);
-        __m512i v0 = _mm512_loadu_si512(w0 + c), v1 = _mm512_loadu_si512(w1 + c);
-        __m512i v2 = _mm512_loadu_si512(w2 + c), v3 = _mm512_loadu_si512(w3 + c);
-        ROWS4X4_PRODUCTS(x0, a00, a01, a02, a03);
-        ROWS4X4_PRODUCTS(x1, a10, a11, a12, a13);
-        ROWS4X4_PRODUCTS(x2, a20, a21, a22, a23);
-        ROWS4X4_PRODUCTS(x3, a30, a31, a32, a33);
-    }
-#undef ROWS4X4_PRODUCTS
-    __m512i acc[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) ISA(store_wide)(L, a, r0 + i, o0 + j, acc[i][j], acc[i][j], y, 1);
-}
-
-/*
- * Output rows [o_begin, o_end) for all rows. Up to eight rows (decoding, a batch of decode steps) read each weight
- * from memory once, in order (rows_wide). More (a prompt) go four at a time in cache tiles as tiled_rows does, so a
- * tile's weights are read from memory once and from cache by the other rows; rows left over after the fours, and
- * outputs left over in a tile, take rows_wide. Every block gives the same bits for an output.
+ * Output rows [o_begin, o_end) for all rows, in blocks of 8 rows (4 with 16-bit activations) x one panel. A batch
+ * of decode steps fits one block of rows: each panel's weights come from memory once, for every row. More rows (a
+ * prompt) go in cache tiles: a tile of panels (about TILE_WEIGHT_BYTES) is read from memory once and from the core's
+ * cache for every block of rows in a tile of rows.
  */
 static inline __attribute__((always_inline)) void ISA(wide_rows)(const Linear *L, const Wide *a, int rows, float *y,
                                                                  int o_begin, int o_end, const int narrow) {
-    if (rows <= 8) {
-        ISA(outputs_wide)(L, a, 0, rows, o_begin, o_end, y, narrow);
+    const int block = narrow ? 8 : 4, p_first = o_begin / INT8_PANEL, p_last = (o_end + INT8_PANEL - 1) / INT8_PANEL;
+    if (rows <= block) {
+        ISA(panels_rows)(L, a, 0, rows, p_first, p_last, y, o_begin, o_end, narrow);
         return;
     }
-    int blocked = rows - rows % 4, tile_rows, tile_outputs;
-    /* a 16-bit activation row takes 2 bytes per input, half a float row: twice the rows per tile */
-    ISA(tiles)(L->in, 1, &tile_rows, &tile_outputs);
-    tile_rows *= 2;
-    for (int r = 0; r < blocked; r += tile_rows) {
-        int r_end = r + tile_rows < blocked ? r + tile_rows : blocked;
-        for (int o0 = o_begin; o0 < o_end; o0 += tile_outputs) {
-            int o_stop = o0 + tile_outputs < o_end ? o0 + tile_outputs : o_end;
-            for (int rr = r; rr < r_end; rr += 4) {
-                int o = o0;
-                if (narrow) {
-                    for (; o + 4 <= o_stop; o += 4) ISA(rows4x4_narrow)(L, a, rr, o, y);
-                } else {
-                    for (; o + 2 <= o_stop; o += 2) ISA(rows4_wide)(L, a, rr, o, y);
-                }
-                for (; o < o_stop; o++) ISA(rows_wide)(L, a, rr, 4, o, y, narrow);
+    int panel_bytes = (L->in + 3) / 4 * INT8_PANEL * 4, tile_panels = TILE_WEIGHT_BYTES / panel_bytes;
+    int tile_rows = TILE_ROW_BYTES / a->padded / block * block;
+    tile_panels = tile_panels < 1 ? 1 : tile_panels;
+    tile_rows = tile_rows < block ? block : tile_rows;
+    for (int r = 0; r < rows; r += tile_rows) {
+        int r_end = r + tile_rows < rows ? r + tile_rows : rows;
+        for (int p = p_first; p < p_last; p += tile_panels) {
+            int p_stop = p + tile_panels < p_last ? p + tile_panels : p_last;
+            for (int rr = r; rr < r_end; rr += block) {
+                int n = r_end - rr < block ? r_end - rr : block;
+                ISA(panels_rows)(L, a, rr, n, p, p_stop, y, o_begin, o_end, narrow);
             }
         }
     }
-    if (blocked < rows) ISA(outputs_wide)(L, a, blocked, rows - blocked, o_begin, o_end, y, narrow);
 }
 
 static void ISA(linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end) {

@@ -262,8 +262,8 @@ static void linear_task(void *ctx, int begin, int end) {
     }
 }
 
-/* The smallest chunk of outputs a thread takes: a multiple of the 8-output block, so blocks are never split. */
-#define LINEAR_GRAIN 32
+/* The smallest chunk of outputs a thread takes: whole INT8 panels, so no panel is computed by two threads. */
+#define LINEAR_GRAIN INT8_PANEL
 
 /* y = L(x) on all threads; `wide` is scratch for x's 16-bit form when the INT8 products use it. */
 static void linear_run(LlamaModel *m, const Linear *L, const float *x, int rows, float *y, Wide *wide,
@@ -274,7 +274,7 @@ static void linear_run(LlamaModel *m, const Linear *L, const float *x, int rows,
         pool_run(m->pool, L->out, LINEAR_GRAIN, 1, linear_task, &task);
         return;
     }
-    int quantized = L->i8 && m->k->quantize_rows;
+    int quantized = L->panels != NULL;
     if (quantized) m->k->quantize_rows(x, rows, L->in, wide);
     LinearTask task = {m, L, x, quantized ? wide : NULL, NULL, rows, y};
     pool_run(m->pool, L->out, LINEAR_GRAIN, 1, linear_task, &task);
@@ -445,7 +445,7 @@ static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
 
 /* Whether every layer has its norms and all four products, and the final norm and head are there. */
 static int complete(const LlamaModel *m) {
-    if (!m->final_norm || !(m->head.f32 || m->head.block || (m->head.i8 && m->head.scale))) return 0;
+    if (!m->final_norm || !(m->head.f32 || m->head.block || ((m->head.i8 || m->head.panels) && m->head.scale))) return 0;
     if (m->embed_from_head && !m->head.block) return 0;
     for (int l = 0; l < m->layers; l++) {
         const Layer *layer = &m->layer[l];
@@ -453,11 +453,14 @@ static int complete(const LlamaModel *m) {
         if (m->gemma && (!layer->post_attention_norm || !layer->post_mlp_norm)) return 0;
         for (int s = 0; s < LLAMA_SLOTS; s++) {
             const Linear *L = &layer->linear[s];
-            if (!(L->f32 || L->block || (L->i8 && L->scale))) return 0;
+            if (!(L->f32 || L->block || ((L->i8 || L->panels) && L->scale))) return 0;
         }
     }
     return 1;
 }
+
+/* The widest INT8 product the VNNI kernels sum exactly in int32 lanes. */
+#define MAX_INT8_INPUTS 44000
 
 #define REFUSE(message)            \
     do {                           \
@@ -566,6 +569,7 @@ LlamaStatus llama_forward(LlamaModel *m, const LlamaPass *a, const char **error)
  */
 static void free_linear(Linear *L) {
     free(L->i8);
+    free(L->panels);
     free(L->scale);
     free(L->bias);
     free(L->row_sum);
@@ -832,10 +836,13 @@ LlamaStatus llama_set_int8_linear(LlamaModel *m, int layer, int slot, const int8
     if (!values || count != (long)out * in) REFUSE("the INT8 values are not [out, in]");
     if (!scales || scale_count != out) REFUSE("the INT8 scales are not [out]");
     if (bias && (bias_count != out || layer == LLAMA_HEAD)) REFUSE("the bias is not [out] (or is the head's)");
+    /* the VNNI products sum (255 + 128) * 127 per input in int32 (llama_kernels.h, store_lanes) */
+    if (in > MAX_INT8_INPUTS) REFUSE("an INT8 product has more than 44,000 inputs");
     free_linear(L);
-    size_t n = (size_t)count, padded = (n + 63) / 64 * 64 + 64;
-    /* 64 bytes beyond the last row: the VNNI products read whole 64-byte blocks (see quantize_rows) */
-    int8_t *copy = aligned_alloc(64, padded);
+    /* with the VNNI kernels the weights live only in their panels; the float kernels read them row by row */
+    int panelled = m->k->linear_range_wide != NULL;
+    size_t bytes = panelled ? int8_panels_bytes(out, in) : (size_t)count;
+    int8_t *copy = aligned_alloc(64, (bytes + 63) / 64 * 64);
     int32_t *row_sum = malloc((size_t)out * sizeof(int32_t));
     float *scale = copy_floats(m, scales, out), *bias_copy = bias ? copy_floats(m, bias, out) : NULL;
     if (!copy || !row_sum || !scale || (bias && !bias_copy)) {
@@ -845,15 +852,18 @@ LlamaStatus llama_set_int8_linear(LlamaModel *m, int layer, int slot, const int8
         free(bias_copy);
         NO_MEMORY();
     }
-    memcpy(copy, values, n);
-    memset(copy + n, 0, padded - n);
+    if (panelled) {
+        int8_panels_pack(values, out, in, copy);
+    } else {
+        memcpy(copy, values, bytes);
+    }
     for (int o = 0; o < out; o++) {
         int32_t sum = 0;
-        for (int i = 0; i < in; i++) sum += copy[(size_t)o * in + i];
+        for (int i = 0; i < in; i++) sum += values[(size_t)o * in + i];
         row_sum[o] = sum;
     }
-    *L = (Linear){out, in, NULL, copy, scale, bias_copy, row_sum};
-    m->owned_bytes += (long)n + (long)out * (long)sizeof(int32_t);
+    *L = (Linear){out, in, NULL, panelled ? NULL : copy, scale, bias_copy, row_sum, NULL, panelled ? copy : NULL};
+    m->owned_bytes += (long)bytes + (long)out * (long)sizeof(int32_t);
     return LLAMA_OK;
 }
 

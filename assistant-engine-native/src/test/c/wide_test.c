@@ -1,6 +1,6 @@
 /*
  * Tests of the INT8 VNNI products (linear_range_wide, llama_kernels.h) against a scalar reference: every output of
- * rows 1..8, with 8-bit and 16-bit activations, with and without a bias, must be bit for bit the exact integer dot
+ * rows 1..8 (and 21, a prompt's tiles), with 8-bit and 16-bit activations, weights in panels, with and without a bias, must be bit for bit the exact integer dot
  * product of the quantized row, converted and scaled in the kernel's order ((float) dot * row scale * output scale,
  * plus the bias, unfused). The sizes are odd on purpose: outputs not a multiple of any block of outputs, inputs not a
  * multiple of 64, ranges that start and end inside a group, and dot products past 2^24, where the int64 to float
@@ -15,6 +15,9 @@
 #include "test_support.h"
 
 static int checks, failures;
+
+/* Rows 1..8 (a batch of decode steps, one block of rows) and 21 (a prompt: tiles, blocks and a remainder). */
+#define MAX_ROWS 21
 
 
 /* y[r][o] from the quantized activations, one integer product and the scalar float steps, for comparison. */
@@ -34,13 +37,15 @@ static void check_case(const Kernels *k, int out, int in, int narrow, int with_b
     unsigned state = seed;
     int padded = (in + 63) / 64 * 64;
     size_t weights = ((size_t)out * in + 63) / 64 * 64 + 64; /* as llama_model.c allocates: rows read past `in` */
-    float *x = malloc((size_t)8 * in * sizeof(float));
+    float *x = malloc((size_t)MAX_ROWS * in * sizeof(float));
     Linear L = {out, in, NULL, aligned_alloc(64, weights), malloc((size_t)out * sizeof(float)),
                 with_bias ? malloc((size_t)out * sizeof(float)) : NULL, malloc((size_t)out * sizeof(int32_t)), NULL};
-    Wide a = {aligned_alloc(64, (size_t)8 * padded), aligned_alloc(64, (size_t)8 * padded), malloc(8 * sizeof(float)),
+    Wide a = {aligned_alloc(64, (size_t)MAX_ROWS * padded), aligned_alloc(64, (size_t)MAX_ROWS * padded),
+              malloc(MAX_ROWS * sizeof(float)),
               padded, narrow};
-    float *y = malloc((size_t)8 * out * sizeof(float)), *expected = malloc((size_t)8 * out * sizeof(float));
-    for (size_t i = 0; i < (size_t)8 * in; i++) {
+    float *y = malloc((size_t)MAX_ROWS * out * sizeof(float));
+    float *expected = malloc((size_t)MAX_ROWS * out * sizeof(float));
+    for (size_t i = 0; i < (size_t)MAX_ROWS * in; i++) {
         float v = test_uniform(&state);
         x[i] = extreme ? (v < 0 ? -1.0f : 1.0f) * (0.999f + 0.001f * v) : v * (float)(1 + i % 7);
     }
@@ -57,7 +62,11 @@ static void check_case(const Kernels *k, int out, int in, int narrow, int with_b
         L.scale[o] = 0.001f + 0.01f * (test_uniform(&state) + 1.0f);
         if (L.bias) L.bias[o] = test_uniform(&state);
     }
-    for (int rows = 1; rows <= 8; rows++) {
+    /* the kernels read the panels; the reference reads the rows */
+    int8_t *rows_major = L.i8;
+    L.panels = aligned_alloc(64, (int8_panels_bytes(out, in) + 63) / 64 * 64);
+    int8_panels_pack(rows_major, out, in, L.panels);
+    for (int rows = 1; rows <= MAX_ROWS; rows += rows < 8 ? 1 : 13) {
         k->quantize_rows(x, rows, in, &a);
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < out; o++) expected[(size_t)r * out + o] = reference(&L, &a, r, o);
@@ -67,7 +76,9 @@ static void check_case(const Kernels *k, int out, int in, int narrow, int with_b
             int begin = cuts[c][0], end = cuts[c][1];
             if (begin >= end) continue;
             for (size_t i = 0; i < (size_t)rows * out; i++) y[i] = -12345.0f;
+            L.i8 = NULL;
             k->linear_range_wide(&L, &a, rows, y, begin, end);
+            L.i8 = rows_major;
             int wrong = 0, first = -1;
             for (int r = 0; r < rows; r++) {
                 for (int o = 0; o < out; o++) {
@@ -86,6 +97,7 @@ static void check_case(const Kernels *k, int out, int in, int narrow, int with_b
     }
     free(x);
     free(L.i8);
+    free(L.panels);
     free(L.scale);
     free(L.bias);
     free(L.row_sum);
