@@ -73,6 +73,9 @@ typedef struct {
     int narrow;
 } Wide;
 
+/* Query heads attend reads each cached key and value for at once (its scratch holds this many rows of scores). */
+#define ATTEND_HEADS 4
+
 /* Bytes ahead of the current position a product prefetches in each weight row. */
 #define AHEAD 1024
 
@@ -82,8 +85,9 @@ typedef struct {
     void (*linear_range)(const Linear *L, const float *x, int rows, float *y, int o_begin, int o_end);
     void (*rms_norm)(const float *x, const float *w, float eps, int rows, int n, float *out);
     void (*swiglu)(const float *gu, int rows, int ffn, float *m);
-    void (*attend)(const float *q, const float *keys, const float *values, int capacity, int length, int head_dim,
-                   float *scores, float *out);
+    /* `heads` query heads (consecutive in q and out) over their shared KV head; scores: ATTEND_HEADS * length */
+    void (*attend)(const float *q, int heads, const float *keys, const float *values, int capacity, int length,
+                   int head_dim, float *scores, float *out);
     /* with AVX-512 VNNI (else NULL): INT8 products, weights in panels (Linear.panels), on 8- or 16-bit activations */
     void (*quantize_rows)(const float *x, int rows, int in, Wide *a);
     void (*linear_range_wide)(const Linear *L, const Wide *a, int rows, float *y, int o_begin, int o_end);

@@ -387,58 +387,103 @@ static void ISA(swiglu)(const float *gu, int rows, int ffn, float *m) {
 }
 
 /*
- * Causal attention of one query head (q already scaled by 1/sqrt(head_dim)) over cached positions [0, length):
- * keys [head_dim, capacity] (transposed), values [capacity, head_dim]; scores is scratch of length floats. Both
- * products keep 4 vectors of results in registers while streaming the cache: positions x 4W for the scores,
- * dimensions x 4W for the output. Each score and output value sums in the same order on every path.
+ * Causal attention of query heads q[0..n) (n at most ATTEND_HEADS, a constant where inlined; consecutive, head_dim
+ * apart, already scaled by 1/sqrt(head_dim)) that share one KV head, over cached positions [0, length): keys
+ * [head_dim, capacity] (transposed), values [capacity, head_dim]; scores is scratch of n * length floats. Each vector
+ * of keys or values loaded serves the n heads (grouped-query attention reads its cache once per group, not once per
+ * head), with n x 4 vectors of results in registers: positions x 4W for the scores, dimensions x 4W for the output.
+ * Each score and output value sums in the same order on every path and for every n.
  */
-static void ISA(attend)(const float *q, const float *keys, const float *values, int capacity, int length,
-                        int head_dim, float *scores, float *out) {
+static inline __attribute__((always_inline)) void ISA(attend_heads)(const float *q, const float *keys,
+                                                                    const float *values, int capacity, int length,
+                                                                    int head_dim, float *scores, float *out,
+                                                                    const int n) {
     int t = 0;
     for (; t + 4 * W <= length; t += 4 * W) {
-        VF acc[4] = {{0}, {0}, {0}, {0}};
+        VF acc[ATTEND_HEADS][4];
+        for (int h = 0; h < n; h++)
+            for (int i = 0; i < 4; i++) acc[h][i] = (VF){0};
         for (int d = 0; d < head_dim; d++) {
             const float *k = keys + (size_t)d * capacity + t;
-            float qd = q[d];
-            for (int i = 0; i < 4; i++) acc[i] += qd * ISA(load_f)(k + i * W);
+            VF kv[4];
+            for (int i = 0; i < 4; i++) kv[i] = ISA(load_f)(k + i * W);
+            for (int h = 0; h < n; h++) {
+                float qd = q[(size_t)h * head_dim + d];
+                for (int i = 0; i < 4; i++) acc[h][i] += qd * kv[i];
+            }
         }
-        memcpy(scores + t, acc, sizeof acc);
+        for (int h = 0; h < n; h++) memcpy(scores + (size_t)h * length + t, acc[h], sizeof acc[h]);
     }
     /* then W positions at a time: the last block may read past `length` (never past the cache row, whose
-     * `capacity` columns are allocated: zeros, or keys of positions a truncate dropped) and drops those lanes. Each lane sums over d in the same order as the
-     * scalar loop below, so a score does not depend on which loop computed it. */
+     * `capacity` columns are allocated: zeros, or keys of positions a truncate dropped) and drops those lanes. Each
+     * lane sums over d in the same order as the scalar loop below, so a score does not depend on which loop computed
+     * it. */
     for (; t < length && t + W <= capacity; t += W) {
-        VF acc = {0};
-        for (int d = 0; d < head_dim; d++) acc += q[d] * ISA(load_f)(keys + (size_t)d * capacity + t);
-        float lanes[W];
-        memcpy(lanes, &acc, sizeof acc);
-        memcpy(scores + t, lanes, (size_t)(length - t < W ? length - t : W) * sizeof(float));
+        VF acc[ATTEND_HEADS];
+        for (int h = 0; h < n; h++) acc[h] = (VF){0};
+        for (int d = 0; d < head_dim; d++) {
+            VF k = ISA(load_f)(keys + (size_t)d * capacity + t);
+            for (int h = 0; h < n; h++) acc[h] += q[(size_t)h * head_dim + d] * k;
+        }
+        for (int h = 0; h < n; h++) {
+            float lanes[W];
+            memcpy(lanes, &acc[h], sizeof lanes);
+            memcpy(scores + (size_t)h * length + t, lanes, (size_t)(length - t < W ? length - t : W) * sizeof(float));
+        }
     }
     for (; t < length; t++) {
-        float sum = 0;
-        for (int d = 0; d < head_dim; d++) sum += q[d] * keys[(size_t)d * capacity + t];
-        scores[t] = sum;
+        for (int h = 0; h < n; h++) {
+            float sum = 0;
+            for (int d = 0; d < head_dim; d++) sum += q[(size_t)h * head_dim + d] * keys[(size_t)d * capacity + t];
+            scores[(size_t)h * length + t] = sum;
+        }
     }
-    float max = scores[0];
-    for (int i = 1; i < length; i++) max = scores[i] > max ? scores[i] : max;
-    for (int i = 0; i < length; i++) scores[i] = exp_approx(scores[i] - max);
-    float sum = 0;
-    for (int i = 0; i < length; i++) sum += scores[i];
-    for (int i = 0; i < length; i++) scores[i] /= sum;
+    for (int h = 0; h < n; h++) {
+        float *sh = scores + (size_t)h * length;
+        float max = sh[0];
+        for (int i = 1; i < length; i++) max = sh[i] > max ? sh[i] : max;
+        for (int i = 0; i < length; i++) sh[i] = exp_approx(sh[i] - max);
+        float sum = 0;
+        for (int i = 0; i < length; i++) sum += sh[i];
+        for (int i = 0; i < length; i++) sh[i] /= sum;
+    }
     int d = 0;
     for (; d + 4 * W <= head_dim; d += 4 * W) {
-        VF acc[4] = {{0}, {0}, {0}, {0}};
+        VF acc[ATTEND_HEADS][4];
+        for (int h = 0; h < n; h++)
+            for (int j = 0; j < 4; j++) acc[h][j] = (VF){0};
         for (int i = 0; i < length; i++) {
             const float *v = values + (size_t)i * head_dim + d;
-            float p = scores[i];
-            for (int j = 0; j < 4; j++) acc[j] += p * ISA(load_f)(v + j * W);
+            VF vv[4];
+            for (int j = 0; j < 4; j++) vv[j] = ISA(load_f)(v + j * W);
+            for (int h = 0; h < n; h++) {
+                float p = scores[(size_t)h * length + i];
+                for (int j = 0; j < 4; j++) acc[h][j] += p * vv[j];
+            }
         }
-        memcpy(out + d, acc, sizeof acc);
+        for (int h = 0; h < n; h++) memcpy(out + (size_t)h * head_dim + d, acc[h], sizeof acc[h]);
     }
     for (; d < head_dim; d++) {
-        float sum_d = 0;
-        for (int i = 0; i < length; i++) sum_d += scores[i] * values[(size_t)i * head_dim + d];
-        out[d] = sum_d;
+        for (int h = 0; h < n; h++) {
+            float sum_d = 0;
+            for (int i = 0; i < length; i++) sum_d += scores[(size_t)h * length + i] * values[(size_t)i * head_dim + d];
+            out[(size_t)h * head_dim + d] = sum_d;
+        }
+    }
+}
+
+/* Query heads q[0..heads) sharing one KV head (attend_heads), ATTEND_HEADS at a time. */
+static void ISA(attend)(const float *q, int heads, const float *keys, const float *values, int capacity, int length,
+                        int head_dim, float *scores, float *out) {
+    for (int h = 0; h < heads; h += ATTEND_HEADS) {
+        const float *qh = q + (size_t)h * head_dim;
+        float *oh = out + (size_t)h * head_dim;
+        switch (heads - h < ATTEND_HEADS ? heads - h : ATTEND_HEADS) {
+            case 1: ISA(attend_heads)(qh, keys, values, capacity, length, head_dim, scores, oh, 1); break;
+            case 2: ISA(attend_heads)(qh, keys, values, capacity, length, head_dim, scores, oh, 2); break;
+            case 3: ISA(attend_heads)(qh, keys, values, capacity, length, head_dim, scores, oh, 3); break;
+            default: ISA(attend_heads)(qh, keys, values, capacity, length, head_dim, scores, oh, 4); break;
+        }
     }
 }
 

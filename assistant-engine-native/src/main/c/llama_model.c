@@ -288,7 +288,8 @@ typedef struct {
     float *out;         /* [rows, heads * head_dim] */
     float *scores;      /* [chunks, longest]: a chunk's scratch */
     int longest;
-    int grain;          /* (row, head) pairs per chunk */
+    int span;           /* query heads per item, all of one KV head's group */
+    int grain;          /* items (a row's span of heads) per chunk */
 } AttentionTask;
 
 /* Query head h of row r over KV head g of segment s's INT8 caches (kv_cache.h). */
@@ -308,19 +309,33 @@ static void attention_task(void *ctx, int begin, int end) {
     AttentionTask *a = ctx;
     const LlamaModel *m = a->m;
     int hd = m->head_dim, group = m->heads / m->kv_heads, width = (m->heads + 2 * m->kv_heads) * hd;
-    float *scores = a->scores + (size_t)begin / a->grain * a->longest;
+    int spans = m->heads / a->span;
+    float *scores = a->scores + (size_t)begin / a->grain * ATTEND_HEADS * a->longest;
     for (int i = begin; i < end; i++) {
-        int r = i / m->heads, h = i % m->heads, g = h / group;
+        int r = i / spans, h = i % spans * a->span, g = h / group;
         int s = a->b->row_segment[r], cap = a->b->capacity[s];
         if (m->kv_type == LLAMA_KV_INT8) {
-            attend_int8(a, r, h, g, s, cap, scores);
+            for (int j = 0; j < a->span; j++) attend_int8(a, r, h + j, g, s, cap, scores);
             continue;
         }
         const float *keys = a->b->keys[(size_t)s * m->layers + a->layer] + (size_t)g * hd * cap;
         const float *values = a->b->values[(size_t)s * m->layers + a->layer] + (size_t)g * cap * hd;
-        m->k->attend(a->qkv + (size_t)r * width + (size_t)h * hd, keys, values, cap, a->b->row_position[r] + 1, hd,
-               scores, a->out + (size_t)r * m->heads * hd + (size_t)h * hd);
+        m->k->attend(a->qkv + (size_t)r * width + (size_t)h * hd, a->span, keys, values, cap,
+                     a->b->row_position[r] + 1, hd, scores, a->out + (size_t)r * m->heads * hd + (size_t)h * hd);
     }
+}
+
+/*
+ * Query heads per attention item: the most of one KV head's group (a divisor of it) that still leaves every thread
+ * about four items, so a batch reads each KV head's cache once per row while one row (9 heads over 3 KV heads on
+ * SmolLM) still splits evenly. Any span gives the same bits (attend).
+ */
+static int attention_span(const LlamaModel *m, int rows) {
+    int group = m->heads / m->kv_heads, wanted = 4 * pool_threads(m->pool);
+    for (int span = group; span > 1; span--) {
+        if (group % span == 0 && (long)rows * (m->heads / span) >= wanted) return span;
+    }
+    return 1;
 }
 
 static void add_into(float *x, const float *y, size_t n) {
@@ -335,7 +350,7 @@ typedef struct {
     float *x, *cos, *sin;                   /* the rows and their RoPE factors */
     float *cos_local, *sin_local;           /* Gemma 3: their factors of the local RoPE table */
     float *h, *qkv, *att, *tmp, *gu, *mlp;  /* a layer's intermediate rows */
-    float *scores;                          /* attention scratch: 4 chunks per thread (pool_grain) */
+    float *scores;                          /* attention scratch: 4 chunks per thread (pool_grain) x ATTEND_HEADS */
     float *last;                            /* the rows whose logits are wanted, normed */
     Wide wide;                              /* activations in 16-bit form for the VNNI products */
     BlockActs acts;                         /* activations in 8-bit groups for the block products */
@@ -369,7 +384,7 @@ static size_t pass_layout(const LlamaModel *m, size_t rows, size_t selected, siz
     p->tmp = carve(base, &at, rows * m->hidden, sizeof(float));
     p->gu = carve(base, &at, rows * 2 * m->ffn, sizeof(float));
     p->mlp = carve(base, &at, rows * m->ffn, sizeof(float));
-    p->scores = carve(base, &at, (size_t)4 * pool_threads(m->pool) * longest, sizeof(float));
+    p->scores = carve(base, &at, (size_t)4 * pool_threads(m->pool) * ATTEND_HEADS * longest, sizeof(float));
     p->last = carve(base, &at, selected * m->hidden, sizeof(float));
     size_t widest = (size_t)(m->hidden > m->ffn ? m->hidden : m->ffn);
     widest = widest > attended ? widest : attended;
@@ -428,9 +443,9 @@ static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
         linear_run(m, &layer->linear[LLAMA_QKV], p->h, rows, p->qkv, &p->wide, &p->acts);
         if (layer->query_norm) head_norms(m, layer, p->qkv, rows);
         rotate_and_cache(m, b, l, p->qkv, p->cos, p->sin);
-        int pairs = rows * m->heads, grain = pool_grain(m->pool, pairs);
-        AttentionTask task = {m, b, l, p->qkv, p->att, p->scores, longest, grain};
-        pool_run(m->pool, pairs, grain, 0, attention_task, &task);
+        int span = attention_span(m, rows), items = rows * (m->heads / span), grain = pool_grain(m->pool, items);
+        AttentionTask task = {m, b, l, p->qkv, p->att, p->scores, longest, span, grain};
+        pool_run(m->pool, items, grain, 0, attention_task, &task);
         linear_run(m, &layer->linear[LLAMA_O], p->att, rows, p->tmp, &p->wide, &p->acts);
         add_into(p->x, p->tmp, (size_t)rows * hidden);
         m->k->rms_norm(p->x, layer->mlp_norm, m->eps, rows, hidden, p->h);

@@ -16,6 +16,7 @@
 #include "kv_cache.h"
 #include "gemma_test.h"
 #include "kv_int8_test.h"
+#include "attend_test.h"
 #include "wide_test.h"
 #include "thread_pool_test.h"
 #include "llama_model.h"
@@ -865,6 +866,9 @@ int main(int argc, char **argv) {
     int kv_checks = 0;
     failures += kv_int8_kernel_tests(&kv_checks);
     checks += kv_checks;
+    int attend_checks = 0;
+    failures += attend_tests(&attend_checks);
+    checks += attend_checks;
     int wide_checks = 0;
     failures += wide_product_tests(&wide_checks);
     checks += wide_checks;
