@@ -186,11 +186,17 @@ static void ISA(quantize_rows)(const float *x, int rows, int in, Wide *a) {
     const int32_t zero = a->narrow ? 128 : 32768;
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * in;
-        float max = 0;
-        for (int i = 0; i < in; i++) {
-            float v = fabsf(xr[i]);
-            max = v > max ? v : max;
+        /* the largest |x| on 16 lanes: a scalar running max is one long dependency chain, and GCC does not vectorize
+         * it (a batch of 8 rows spent 0.5 ms a step here); NaN is skipped either way (max_ps returns its second
+         * operand), and a maximum is exact in any order */
+        __m512 most = _mm512_setzero_ps();
+        int k = 0;
+        for (; k + 16 <= in; k += 16) most = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(xr + k)), most);
+        if (k < in) {
+            __m512 tail = _mm512_maskz_loadu_ps((__mmask16)((1u << (in - k)) - 1), xr + k);
+            most = _mm512_max_ps(_mm512_abs_ps(tail), most);
         }
+        float max = _mm512_reduce_max_ps(most);
         float inv = max > 0 ? levels / max : 0.0f;
         uint8_t *hi = a->hi + (size_t)r * a->padded, *lo = a->lo + (size_t)r * a->padded;
         if (a->narrow) {

@@ -6,6 +6,7 @@
  * multiple of 64, ranges that start and end inside a group, and dot products past 2^24, where the int64 to float
  * conversion rounds. Outputs outside the range must stay untouched.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,13 @@ static void check_case(const Kernels *k, int out, int in, int narrow, int with_b
     int8_panels_pack(rows_major, out, in, L.panels);
     for (int rows = 1; rows <= MAX_ROWS; rows += rows < 8 ? 1 : 13) {
         k->quantize_rows(x, rows, in, &a);
+        for (int r = 0; r < rows; r++) {
+            float max = 0;
+            for (int i = 0; i < in; i++) max = fabsf(x[(size_t)r * in + i]) > max ? fabsf(x[(size_t)r * in + i]) : max;
+            float scale = max / (narrow ? 127.0f : 32767.0f);
+            CHECK(memcmp(&scale, &a.scale[r], sizeof scale) == 0, "%s in %d %s row %d: scale %.9g, want %.9g",
+                  k->name, in, narrow ? "8-bit" : "16-bit", r, a.scale[r], scale);
+        }
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < out; o++) expected[(size_t)r * out + o] = reference(&L, &a, r, o);
         /* the whole range, and ranges cut inside any group of outputs */
