@@ -325,31 +325,47 @@ static size_t args_layout(char *base, LlamaPass *a, jsize rows, jsize embedded, 
 
 /*
  * step(handle, ids, embedded, lengths, past, capacities, keys, values, logitRows, logits): one forward pass
- * (llama_forward) whose arguments are these arrays, cache addresses as longs; the logits are copied once, from the
- * model's output into `logits`.
+ * (llama_forward) whose arguments are these arrays, cache addresses as longs; the logits of logitRows[i] are copied
+ * once, from the model's output into the array logits[i].
  */
+
+/* The number of logits arrays, or -1 unless every one is a float[] of `vocab` elements. */
+static jsize logits_arrays(JNIEnv *env, jobjectArray logits, int vocab) {
+    jsize n = length_of(env, logits);
+    for (jsize i = 0; i < n; i++) {
+        jarray row = (*env)->GetObjectArrayElement(env, logits, i);
+        jsize length = length_of(env, row);
+        (*env)->DeleteLocalRef(env, row);
+        if (length != vocab) return -1;
+    }
+    return n;
+}
+
 JNIEXPORT void JNICALL JNI(step)(JNIEnv *env, jclass cls, jlong handle, jintArray ids, jfloatArray embedded,
                                  jintArray lengths, jintArray past, jintArray capacities, jlongArray keys,
-                                 jlongArray values, jintArray logit_rows, jfloatArray logits) {
+                                 jlongArray values, jintArray logit_rows, jobjectArray logits) {
     (void)cls;
     LlamaModel *m = model_of(env, handle);
     if (!m) return;
     Handle *h = (Handle *)(intptr_t)handle;
     const LlamaConfig *c = llama_config(m);
     jsize rows = length_of(env, ids), n_embedded = length_of(env, embedded), segments = length_of(env, lengths);
-    jsize caches = length_of(env, keys), selected = length_of(env, logit_rows), n_logits = length_of(env, logits);
+    jsize caches = length_of(env, keys), selected = length_of(env, logit_rows);
+    jsize arrays = logits ? logits_arrays(env, logits, c->vocab) : -1;
+    long n_logits = (long)selected * c->vocab;
     /* bounds before copying, so a malformed call cannot make the copy huge; the model checks the rest */
     if (!ids || !lengths || !past || !capacities || !keys || !values || !logit_rows || !logits
             || rows < 1 || rows > LLAMA_MAX_ROWS || segments > rows || selected > rows
             || (long)caches != (long)segments * c->layers || length_of(env, values) != caches
             || length_of(env, past) != segments || length_of(env, capacities) != segments
-            || (long)n_logits != (long)selected * c->vocab || (embedded && (long)n_embedded != (long)rows * c->hidden)) {
+            || arrays != selected || n_logits > INT32_MAX
+            || (embedded && (long)n_embedded != (long)rows * c->hidden)) {
         throw_new(env, "java/lang/IllegalArgumentException", "step arguments do not match each other or the model");
         return;
     }
     pthread_mutex_lock(&h->lock);
     LlamaPass a;
-    size_t bytes = args_layout(NULL, &a, rows, n_embedded, segments, caches, selected, n_logits);
+    size_t bytes = args_layout(NULL, &a, rows, n_embedded, segments, caches, selected, (jsize)n_logits);
     if (bytes > h->args_size) {
         char *grown = malloc(bytes);
         if (!grown) {
@@ -361,7 +377,7 @@ JNIEXPORT void JNICALL JNI(step)(JNIEnv *env, jclass cls, jlong handle, jintArra
         h->args = grown;
         h->args_size = bytes;
     }
-    args_layout(h->args, &a, rows, n_embedded, segments, caches, selected, n_logits);
+    args_layout(h->args, &a, rows, n_embedded, segments, caches, selected, (jsize)n_logits);
     a.n_ids = rows;
     a.n_embedded = n_embedded;
     a.n_lengths = a.n_past = a.n_capacities = segments;
@@ -378,7 +394,11 @@ JNIEXPORT void JNICALL JNI(step)(JNIEnv *env, jclass cls, jlong handle, jintArra
     (*env)->GetIntArrayRegion(env, logit_rows, 0, selected, (jint *)a.logit_rows);
     const char *error = NULL;
     LlamaStatus status = llama_forward(m, &a, &error);
-    if (status == LLAMA_OK) (*env)->SetFloatArrayRegion(env, logits, 0, n_logits, a.logits);
+    for (jsize i = 0; status == LLAMA_OK && i < selected; i++) {
+        jfloatArray row = (jfloatArray)(*env)->GetObjectArrayElement(env, logits, i);
+        (*env)->SetFloatArrayRegion(env, row, 0, c->vocab, a.logits + (size_t)i * c->vocab);
+        (*env)->DeleteLocalRef(env, row);
+    }
     pthread_mutex_unlock(&h->lock);
     succeeded(env, status, error);
 }

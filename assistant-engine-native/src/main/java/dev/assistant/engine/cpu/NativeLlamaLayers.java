@@ -242,12 +242,12 @@ final class NativeLlamaLayers implements AutoCloseable {
      * One forward pass over the rows {@code ids}: {@code lengths[s]} consecutive rows extend sequence {@code s} from
      * position {@code past[s]}, writing their keys and values into that sequence's caches ({@code keys} and
      * {@code values}: the addresses of each sequence's per-layer buffers, sequence-major, of {@code capacities[s]}
-     * positions). Writes the logits of the rows {@code logitRows} into {@code logits}
-     * ([logitRows.length * vocab]). {@code embedded} holds the rows already embedded ([rows * hidden]), or is null
+     * positions). Writes the logits of row {@code logitRows[i]} into {@code logits[i]} (each [vocab]): one array per
+     * row, so a batch's logits are copied once and no array is large enough for the heap's humongous-object path. {@code embedded} holds the rows already embedded ([rows * hidden]), or is null
      * for a lookup in the table of {@link #setEmbedding}. Allocates nothing: every array is the caller's.
      */
     void step(int[] ids, float[] embedded, int[] lengths, int[] past, int[] capacities, long[] keys, long[] values,
-              int[] logitRows, float[] logits) {
+              int[] logitRows, float[][] logits) {
         checkStep(ids, embedded, lengths, past, capacities, keys, values, logitRows, logits);
         lock.readLock().lock();
         try {
@@ -263,7 +263,7 @@ final class NativeLlamaLayers implements AutoCloseable {
 
     /** What the native side checks again: refused here first, with a message naming the argument. */
     private void checkStep(int[] ids, float[] embedded, int[] lengths, int[] past, int[] capacities, long[] keys,
-                           long[] values, int[] logitRows, float[] logits) {
+                           long[] values, int[] logitRows, float[][] logits) {
         int segments = lengths.length;
         long caches = (long) segments * config.numLayers();
         if (segments < 1 || past.length != segments || capacities.length != segments || keys.length != caches
@@ -298,8 +298,13 @@ final class NativeLlamaLayers implements AutoCloseable {
                 throw new IllegalArgumentException("logit row " + r + " is outside the batch");
             }
         }
-        if (logits.length != (long) logitRows.length * config.vocabSize()) {
-            throw new IllegalArgumentException("the logits array is not [logit rows, vocab]");
+        if (logits.length != logitRows.length) {
+            throw new IllegalArgumentException(logits.length + " logits arrays for " + logitRows.length + " logit rows");
+        }
+        for (float[] row : logits) {
+            if (row == null || row.length != config.vocabSize()) {
+                throw new IllegalArgumentException("a logits array is not [vocab]");
+            }
         }
     }
 
@@ -403,7 +408,7 @@ final class NativeLlamaLayers implements AutoCloseable {
     private static native void setFinalNorm(long handle, float[] weight);
 
     private static native void step(long handle, int[] ids, float[] embedded, int[] lengths, int[] past,
-                                    int[] capacities, long[] keys, long[] values, int[] logitRows, float[] logits);
+                                    int[] capacities, long[] keys, long[] values, int[] logitRows, float[][] logits);
 
     private static native long address(ByteBuffer buffer);
 }

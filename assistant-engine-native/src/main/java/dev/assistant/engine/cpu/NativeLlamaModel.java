@@ -135,12 +135,11 @@ final class NativeLlamaModel implements CausalLanguageModel {
         checkOpen();
         NativeSequence[] owned = BatchArguments.owned(sequences, inputs, NativeSequence.class, s -> s.model() == this,
                 NativeSequence[]::new);
-        float[] flat = run(owned, inputs.toArray(new int[0][]), false);
-        return BatchArguments.splitRows(flat, owned.length, config.vocabSize());
+        return run(owned, inputs.toArray(new int[0][]), false);
     }
 
-    /** Validates, runs the pass and returns logits, flat: of every row when {@code allRows}, else of each last row. */
-    private float[] run(NativeSequence[] sequences, int[][] inputs, boolean allRows) {
+    /** Validates, runs the pass and returns logits: of every row when {@code allRows}, else of each last row. */
+    private float[][] run(NativeSequence[] sequences, int[][] inputs, boolean allRows) {
         int count = sequences.length;
         int layerCount = config.numLayers();
         int rows = 0;
@@ -173,7 +172,7 @@ final class NativeLlamaModel implements CausalLanguageModel {
             System.arraycopy(sequence.cache.keyAddresses(), 0, keys, s * layerCount, layerCount);
             System.arraycopy(sequence.cache.valueAddresses(), 0, values, s * layerCount, layerCount);
         }
-        float[] logits = new float[logitRows.length * config.vocabSize()];
+        float[][] logits = new float[logitRows.length][config.vocabSize()];
         passes.readLock().lock();
         try {
             for (NativeSequence sequence : sequences) {
@@ -241,13 +240,12 @@ final class NativeLlamaModel implements CausalLanguageModel {
 
         @Override
         public float[] forward(int[] tokens) {
-            return run(new NativeSequence[]{this}, new int[][]{tokens}, false);
+            return run(new NativeSequence[]{this}, new int[][]{tokens}, false)[0];
         }
 
         @Override
         public float[][] forwardAll(int[] tokens) {
-            float[] flat = run(new NativeSequence[]{this}, new int[][]{tokens}, true);
-            return BatchArguments.splitRows(flat, tokens.length, config.vocabSize());
+            return run(new NativeSequence[]{this}, new int[][]{tokens}, true);
         }
 
         @Override

@@ -209,7 +209,7 @@ class NativeLlamaLayersTest {
         ModelConfig c = ModelDirectory.read(SharedModels.model("stories260K"), false).config();
         try (NativeLlamaLayers layers = NativeLlamaLayers.create(c, 2, "avx512");
              NativeKvCache cache = new NativeKvCache(KvCacheType.F32, c.numLayers(), c.numKvHeads(), 8, c.headDim())) {
-            float[] logits = new float[c.vocabSize()];
+            float[][] logits = new float[1][c.vocabSize()];
             long[] keys = cache.keyAddresses();
             long[] values = cache.valueAddresses();
             assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
@@ -225,7 +225,13 @@ class NativeLlamaLayersTest {
                     keys, values, new int[]{1}, logits))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logit row");
             assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
-                    keys, values, new int[]{0}, new float[3]))
+                    keys, values, new int[]{0}, new float[1][3]))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logits");
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
+                    keys, values, new int[]{0}, new float[1][]))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logits");
+            assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
+                    keys, values, new int[]{0}, new float[2][c.vocabSize()]))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logits");
             assertThatThrownBy(() -> layers.step(new int[]{1}, null, new int[]{1}, new int[]{0}, new int[]{8},
                     new long[1], values, new int[]{0}, logits))
@@ -260,7 +266,7 @@ class NativeLlamaLayersTest {
                 int[] rows = {0};
                 long[] keys = cache.keyAddresses();
                 long[] values = cache.valueAddresses();
-                float[] logits = new float[c.vocabSize()];
+                float[][] logits = new float[1][c.vocabSize()];
                 for (int i = 0; i < 50; i++) {
                     past[0] = i;
                     layers.step(ids, null, one, past, capacity, keys, values, rows, logits);
@@ -274,7 +280,7 @@ class NativeLlamaLayersTest {
                 }
                 long allocated = threads.getCurrentThreadAllocatedBytes() - before;
                 assertThat(allocated).as("bytes allocated by 100 steps").isLessThan(1024);
-                assertThat(logits).as("the steps wrote the caller's array").isNotEqualTo(new float[c.vocabSize()]);
+                assertThat(logits[0]).as("the steps wrote the caller's array").isNotEqualTo(new float[c.vocabSize()]);
             }
         }
     }
