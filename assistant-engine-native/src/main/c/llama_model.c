@@ -206,36 +206,39 @@ static void cache_int8(const LlamaModel *m, void *keys, void *values, int cap, i
  * Rotates q (scaled by 1/sqrt(head_dim)) and k of every row in place with the rows' factors ([rows, head_dim]) and
  * writes k and v into the caches at the rows' positions.
  */
-static void rotate_and_cache(const LlamaModel *m, const Batch *b, int layer, float *qkv, const float *cos,
-                             const float *sin) {
+static void rotate_and_cache_row(const LlamaModel *m, const Batch *b, int layer, float *qkv, const float *cos,
+                                 const float *sin, int r) {
     int hd = m->head_dim, half = hd / 2, width = (m->heads + 2 * m->kv_heads) * hd;
     float scale = m->query_scale;
     float rotated[hd];
-    for (int r = 0; r < b->rows; r++) {
-        float *row = qkv + (size_t)r * width;
-        const float *c = cos + (size_t)r * hd, *sn = sin + (size_t)r * hd;
-        for (int h = 0; h < m->heads + m->kv_heads; h++) {
-            float *x = row + (size_t)h * hd;
-            int query = h < m->heads;
-            for (int j = 0; j < hd; j++) {
-                float cj = query ? c[j] * scale : c[j], sj = query ? sn[j] * scale : sn[j];
-                float other = j < half ? x[j + half] : x[j - half];
-                rotated[j] = x[j] * cj + other * sj;
-            }
-            memcpy(x, rotated, sizeof rotated);
+    float *row = qkv + (size_t)r * width;
+    const float *c = cos + (size_t)r * hd, *sn = sin + (size_t)r * hd;
+    for (int h = 0; h < m->heads + m->kv_heads; h++) {
+        float *x = row + (size_t)h * hd;
+        int query = h < m->heads;
+        for (int j = 0; j < hd; j++) {
+            float cj = query ? c[j] * scale : c[j], sj = query ? sn[j] * scale : sn[j];
+            float other = j < half ? x[j + half] : x[j - half];
+            rotated[j] = x[j] * cj + other * sj;
         }
-        int s = b->row_segment[r], cap = b->capacity[s], p = b->row_position[r];
-        float *keys = b->keys[(size_t)s * m->layers + layer], *values = b->values[(size_t)s * m->layers + layer];
-        const float *k = row + (size_t)m->heads * hd, *v = k + (size_t)m->kv_heads * hd;
-        if (m->kv_type == LLAMA_KV_INT8) {
-            cache_int8(m, keys, values, cap, p, k, v);
-            continue;
-        }
-        for (int g = 0; g < m->kv_heads; g++) {
-            for (int d = 0; d < hd; d++) keys[((size_t)g * hd + d) * cap + p] = k[g * hd + d];
-            memcpy(values + ((size_t)g * cap + p) * hd, v + (size_t)g * hd, (size_t)hd * sizeof(float));
-        }
+        memcpy(x, rotated, sizeof rotated);
     }
+    int s = b->row_segment[r], cap = b->capacity[s], p = b->row_position[r];
+    float *keys = b->keys[(size_t)s * m->layers + layer], *values = b->values[(size_t)s * m->layers + layer];
+    const float *k = row + (size_t)m->heads * hd, *v = k + (size_t)m->kv_heads * hd;
+    if (m->kv_type == LLAMA_KV_INT8) {
+        cache_int8(m, keys, values, cap, p, k, v);
+        return;
+    }
+    for (int g = 0; g < m->kv_heads; g++) {
+        for (int d = 0; d < hd; d++) keys[((size_t)g * hd + d) * cap + p] = k[g * hd + d];
+        memcpy(values + ((size_t)g * cap + p) * hd, v + (size_t)g * hd, (size_t)hd * sizeof(float));
+    }
+}
+
+static void rotate_and_cache(const LlamaModel *m, const Batch *b, int layer, float *qkv, const float *cos,
+                             const float *sin) {
+    for (int r = 0; r < b->rows; r++) rotate_and_cache_row(m, b, layer, qkv, cos, sin, r);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -265,9 +268,10 @@ static void linear_task(void *ctx, int begin, int end) {
 /* The smallest chunk of outputs a thread takes: whole INT8 panels, so no panel is computed by two threads. */
 #define LINEAR_GRAIN INT8_PANEL
 
-/* y = L(x) on all threads; `wide` is scratch for x's 16-bit form when the INT8 products use it. */
-static void linear_run(LlamaModel *m, const Linear *L, const float *x, int rows, float *y, Wide *wide,
-                       BlockActs *acts) {
+/* y = L(x) on all threads, x already in `wide` when L's INT8 products use it (`wide_ready`); else `wide` (or, for
+ * block weights, `acts`) is scratch for x's quantized form. */
+static void linear_products(LlamaModel *m, const Linear *L, const float *x, int rows, float *y, Wide *wide,
+                            BlockActs *acts, int wide_ready) {
     if (L->block) {
         m->bk->quantize(x, rows, L->in, acts);
         LinearTask task = {m, L, x, NULL, acts, rows, y};
@@ -275,9 +279,15 @@ static void linear_run(LlamaModel *m, const Linear *L, const float *x, int rows,
         return;
     }
     int quantized = L->panels != NULL;
-    if (quantized) m->k->quantize_rows(x, rows, L->in, wide);
+    if (quantized && !wide_ready) m->k->quantize_rows(x, rows, L->in, wide);
     LinearTask task = {m, L, x, quantized ? wide : NULL, NULL, rows, y};
     pool_run(m->pool, L->out, LINEAR_GRAIN, 1, linear_task, &task);
+}
+
+/* y = L(x) on all threads; `wide` and `acts` are scratch for x's quantized forms. */
+static void linear_run(LlamaModel *m, const Linear *L, const float *x, int rows, float *y, Wide *wide,
+                       BlockActs *acts) {
+    linear_products(m, L, x, rows, y, wide, acts, 0);
 }
 
 typedef struct {
@@ -434,24 +444,86 @@ static void head_norms(const LlamaModel *m, const Layer *layer, float *qkv, int 
     }
 }
 
+/* The per-row steps between a layer's products and attention (rows_task). */
+typedef enum { ROWS_ATTENTION_INPUT, ROWS_ROTATE, ROWS_O_INPUT, ROWS_MLP_INPUT, ROWS_DOWN_INPUT } RowsStep;
+
+typedef struct {
+    const LlamaModel *m;
+    const Batch *b;
+    Pass *p;
+    int layer;
+    RowsStep step;
+} RowsTask;
+
+/* Row r of x ([rows, L->in]) into its row of `wide`, when L's INT8 products read their input from there. */
+static void quantize_row(const LlamaModel *m, const Linear *L, const float *x, int r, Wide *wide) {
+    if (!L->panels) return;
+    Wide row = {wide->hi + (size_t)r * wide->padded, wide->lo + (size_t)r * wide->padded, wide->scale + r,
+                wide->padded, wide->narrow};
+    m->k->quantize_rows(x + (size_t)r * L->in, 1, L->in, &row);
+}
+
+/*
+ * A layer's work on each row between its parallel loops: the norms, RoPE and the cache writes, SwiGLU, and quantizing
+ * a product's input. Rows are independent and each goes through the same code as when one thread did them all, so
+ * the split changes no bit; at 8 rows this serial work had been about a tenth of a step, with the other threads
+ * waiting.
+ */
+static void rows_task(void *ctx, int begin, int end) {
+    RowsTask *t = ctx;
+    const LlamaModel *m = t->m;
+    const Layer *layer = &m->layer[t->layer];
+    Pass *p = t->p;
+    int hidden = m->hidden, width = (m->heads + 2 * m->kv_heads) * m->head_dim;
+    for (int r = begin; r < end; r++) {
+        size_t at = (size_t)r * hidden;
+        switch (t->step) {
+            case ROWS_ATTENTION_INPUT:
+                m->k->rms_norm(p->x + at, layer->attention_norm, m->eps, 1, hidden, p->h + at);
+                quantize_row(m, &layer->linear[LLAMA_QKV], p->h, r, &p->wide);
+                break;
+            case ROWS_ROTATE:
+                if (layer->query_norm) head_norms(m, layer, p->qkv + (size_t)r * width, 1);
+                rotate_and_cache_row(m, t->b, t->layer, p->qkv, p->cos, p->sin, r);
+                break;
+            case ROWS_O_INPUT:
+                quantize_row(m, &layer->linear[LLAMA_O], p->att, r, &p->wide);
+                break;
+            case ROWS_MLP_INPUT:
+                add_into(p->x + at, p->tmp + at, (size_t)hidden);
+                m->k->rms_norm(p->x + at, layer->mlp_norm, m->eps, 1, hidden, p->h + at);
+                quantize_row(m, &layer->linear[LLAMA_GATE_UP], p->h, r, &p->wide);
+                break;
+            case ROWS_DOWN_INPUT:
+                m->k->swiglu(p->gu + (size_t)r * 2 * m->ffn, 1, m->ffn, p->mlp + (size_t)r * m->ffn);
+                quantize_row(m, &layer->linear[LLAMA_DOWN], p->mlp, r, &p->wide);
+                break;
+        }
+    }
+}
+
+static void for_rows(LlamaModel *m, const Batch *b, Pass *p, int layer, RowsStep step) {
+    RowsTask task = {m, b, p, layer, step};
+    pool_run(m->pool, b->rows, pool_grain(m->pool, b->rows), 0, rows_task, &task);
+}
+
 /* Runs every layer over the rows p->x ([rows, hidden], in place). */
 static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
     int rows = b->rows, hidden = m->hidden;
     for (int l = 0; l < m->layers; l++) {
         Layer *layer = &m->layer[l];
-        m->k->rms_norm(p->x, layer->attention_norm, m->eps, rows, hidden, p->h);
-        linear_run(m, &layer->linear[LLAMA_QKV], p->h, rows, p->qkv, &p->wide, &p->acts);
-        if (layer->query_norm) head_norms(m, layer, p->qkv, rows);
-        rotate_and_cache(m, b, l, p->qkv, p->cos, p->sin);
+        for_rows(m, b, p, l, ROWS_ATTENTION_INPUT);
+        linear_products(m, &layer->linear[LLAMA_QKV], p->h, rows, p->qkv, &p->wide, &p->acts, 1);
+        for_rows(m, b, p, l, ROWS_ROTATE);
         int span = attention_span(m, rows), items = rows * (m->heads / span), grain = pool_grain(m->pool, items);
         AttentionTask task = {m, b, l, p->qkv, p->att, p->scores, longest, span, grain};
         pool_run(m->pool, items, grain, 0, attention_task, &task);
-        linear_run(m, &layer->linear[LLAMA_O], p->att, rows, p->tmp, &p->wide, &p->acts);
-        add_into(p->x, p->tmp, (size_t)rows * hidden);
-        m->k->rms_norm(p->x, layer->mlp_norm, m->eps, rows, hidden, p->h);
-        linear_run(m, &layer->linear[LLAMA_GATE_UP], p->h, rows, p->gu, &p->wide, &p->acts);
-        m->k->swiglu(p->gu, rows, m->ffn, p->mlp);
-        linear_run(m, &layer->linear[LLAMA_DOWN], p->mlp, rows, p->tmp, &p->wide, &p->acts);
+        if (layer->linear[LLAMA_O].panels) for_rows(m, b, p, l, ROWS_O_INPUT);
+        linear_products(m, &layer->linear[LLAMA_O], p->att, rows, p->tmp, &p->wide, &p->acts, 1);
+        for_rows(m, b, p, l, ROWS_MLP_INPUT);
+        linear_products(m, &layer->linear[LLAMA_GATE_UP], p->h, rows, p->gu, &p->wide, &p->acts, 1);
+        for_rows(m, b, p, l, ROWS_DOWN_INPUT);
+        linear_products(m, &layer->linear[LLAMA_DOWN], p->mlp, rows, p->tmp, &p->wide, &p->acts, 1);
         add_into(p->x, p->tmp, (size_t)rows * hidden);
     }
 }
