@@ -41,12 +41,24 @@ size_t int8_panels_bytes(int out, int in) {
     return panels * groups * INT8_PANEL * 4;
 }
 
+/* Written in order, panel by panel, 4 bytes at a time: 134 MB of SmolLM-shape weights in about 130 ms here (210 ms
+ * byte by byte in row order, whose writes scatter). */
 void int8_panels_pack(const int8_t *w, int out, int in, int8_t *panels) {
-    size_t groups = ((size_t)in + 3) / 4;
+    size_t groups = ((size_t)in + 3) / 4, whole = (size_t)in / 4;
     memset(panels, 0, int8_panels_bytes(out, in));
-    for (int o = 0; o < out; o++) {
-        int8_t *panel = panels + (size_t)(o / INT8_PANEL) * groups * INT8_PANEL * 4 + (size_t)(o % INT8_PANEL) * 4;
-        for (int i = 0; i < in; i++) panel[(size_t)(i / 4) * INT8_PANEL * 4 + i % 4] = w[(size_t)o * in + i];
+    for (int first = 0; first < out; first += INT8_PANEL) {
+        int8_t *panel = panels + (size_t)(first / INT8_PANEL) * groups * INT8_PANEL * 4;
+        int lanes = out - first < INT8_PANEL ? out - first : INT8_PANEL;
+        for (size_t g = 0; g < whole; g++) {
+            for (int j = 0; j < lanes; j++) {
+                memcpy(panel + (g * INT8_PANEL + j) * 4, w + (size_t)(first + j) * in + 4 * g, 4);
+            }
+        }
+        for (int j = 0; j < lanes; j++) {
+            for (int i = (int)whole * 4; i < in; i++) {
+                panel[(whole * INT8_PANEL + j) * 4 + i % 4] = w[(size_t)(first + j) * in + i];
+            }
+        }
     }
 }
 
