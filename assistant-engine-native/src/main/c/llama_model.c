@@ -203,8 +203,8 @@ static void cache_int8(const LlamaModel *m, void *keys, void *values, int cap, i
 }
 
 /*
- * Rotates q (scaled by 1/sqrt(head_dim)) and k of every row in place with the rows' factors ([rows, head_dim]) and
- * writes k and v into the caches at the rows' positions.
+ * Rotates q (scaled by 1/sqrt(head_dim)) and k of row r in place with its factors (row r of [rows, head_dim]) and
+ * writes k and v into its segment's caches at its position. Rows write disjoint positions, so rows may run at once.
  */
 static void rotate_and_cache_row(const LlamaModel *m, const Batch *b, int layer, float *qkv, const float *cos,
                                  const float *sin, int r) {
@@ -236,6 +236,7 @@ static void rotate_and_cache_row(const LlamaModel *m, const Batch *b, int layer,
     }
 }
 
+/* rotate_and_cache_row for every row, on the calling thread. */
 static void rotate_and_cache(const LlamaModel *m, const Batch *b, int layer, float *qkv, const float *cos,
                              const float *sin) {
     for (int r = 0; r < b->rows; r++) rotate_and_cache_row(m, b, layer, qkv, cos, sin, r);
