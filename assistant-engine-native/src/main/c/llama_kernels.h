@@ -393,6 +393,27 @@ static void ISA(swiglu)(const float *gu, int rows, int ffn, float *m) {
 }
 
 /*
+ * acc[h] = sum over i < count of weights[h * weight_stride + i] * rows[i * row_stride .. + 4W), for h < n (a constant
+ * where inlined), in order of i: 4 vectors of each row loaded once for the n weightings. Attention's scores (rows of
+ * keys, weighted by the query) and its output (rows of values, weighted by the scores) are both this.
+ */
+static inline __attribute__((always_inline)) void ISA(weighted_rows4)(const float *rows, size_t row_stride,
+                                                                      const float *weights, size_t weight_stride,
+                                                                      int count, VF acc[][4], const int n) {
+    for (int h = 0; h < n; h++)
+        for (int j = 0; j < 4; j++) acc[h][j] = (VF){0};
+    for (int i = 0; i < count; i++) {
+        const float *row = rows + (size_t)i * row_stride;
+        VF v[4];
+        for (int j = 0; j < 4; j++) v[j] = ISA(load_f)(row + j * W);
+        for (int h = 0; h < n; h++) {
+            float w = weights[(size_t)h * weight_stride + i];
+            for (int j = 0; j < 4; j++) acc[h][j] += w * v[j];
+        }
+    }
+}
+
+/*
  * Causal attention of query heads q[0..n) (n at most ATTEND_HEADS, a constant where inlined; consecutive, head_dim
  * apart, already scaled by 1/sqrt(head_dim)) that share one KV head, over cached positions [0, length): keys
  * [head_dim, capacity] (transposed), values [capacity, head_dim]; scores is scratch of n * length floats. Each vector
@@ -407,17 +428,7 @@ static inline __attribute__((always_inline)) void ISA(attend_heads)(const float 
     int t = 0;
     for (; t + 4 * W <= length; t += 4 * W) {
         VF acc[ATTEND_HEADS][4];
-        for (int h = 0; h < n; h++)
-            for (int i = 0; i < 4; i++) acc[h][i] = (VF){0};
-        for (int d = 0; d < head_dim; d++) {
-            const float *k = keys + (size_t)d * capacity + t;
-            VF kv[4];
-            for (int i = 0; i < 4; i++) kv[i] = ISA(load_f)(k + i * W);
-            for (int h = 0; h < n; h++) {
-                float qd = q[(size_t)h * head_dim + d];
-                for (int i = 0; i < 4; i++) acc[h][i] += qd * kv[i];
-            }
-        }
+        ISA(weighted_rows4)(keys + t, (size_t)capacity, q, (size_t)head_dim, head_dim, acc, n);
         for (int h = 0; h < n; h++) memcpy(scores + (size_t)h * length + t, acc[h], sizeof acc[h]);
     }
     /* then W positions at a time: the last block may read past `length` (never past the cache row, whose
@@ -456,17 +467,7 @@ static inline __attribute__((always_inline)) void ISA(attend_heads)(const float 
     int d = 0;
     for (; d + 4 * W <= head_dim; d += 4 * W) {
         VF acc[ATTEND_HEADS][4];
-        for (int h = 0; h < n; h++)
-            for (int j = 0; j < 4; j++) acc[h][j] = (VF){0};
-        for (int i = 0; i < length; i++) {
-            const float *v = values + (size_t)i * head_dim + d;
-            VF vv[4];
-            for (int j = 0; j < 4; j++) vv[j] = ISA(load_f)(v + j * W);
-            for (int h = 0; h < n; h++) {
-                float p = scores[(size_t)h * length + i];
-                for (int j = 0; j < 4; j++) acc[h][j] += p * vv[j];
-            }
-        }
+        ISA(weighted_rows4)(values + d, (size_t)head_dim, scores, (size_t)length, length, acc, n);
         for (int h = 0; h < n; h++) memcpy(out + (size_t)h * head_dim + d, acc[h], sizeof acc[h]);
     }
     for (; d < head_dim; d++) {
