@@ -7,6 +7,9 @@
 #                                                   each is started afresh per round, in turn, so they share minutes
 #   SERVE_ARGS="--threads 2"                        extra arguments of `serve` (e.g. --workers 8)
 #   TOKENS=64 REQUESTS=2                            new tokens per request, requests per client per round
+#   WARM_UP_ROUNDS=0                                whole rounds of every level run and discarded first on each
+#                                                   fresh server (its JIT is still compiling in the first ones, and
+#                                                   the level measured first, one stream, pays more of that)
 #   TEMPERATURE=                                    unset: the server's default (OpenAI's 1.0), 0 = greedy
 #   CLIENT=jdk                                      jdk (HttpClient, every event parsed) or plain (HttpURLConnection,
 #                                                   only the usage event parsed: less client CPU on the shared cores)
@@ -55,7 +58,8 @@ for round in $(seq "$rounds"); do
     done
     java -cp "$bench:$root/benchmarks/target/lib/*" dev.assistant.bench.serving.HttpStreamsBenchmark \
         --url "http://127.0.0.1:$port" --label "$label" --streams "$streams" --tokens "$tokens" \
-        --requests "$requests" --rounds 1 ${TEMPERATURE:+--temperature "$TEMPERATURE"} --client "${CLIENT:-jdk}" \
+        --requests "$requests" --rounds 1 --warm-up-rounds "${WARM_UP_ROUNDS:-0}" \
+        ${TEMPERATURE:+--temperature "$TEMPERATURE"} --client "${CLIENT:-jdk}" \
       | sed "s/\"round\":1/\"round\":$round/" | tee -a "$out"
     stop_server
   done

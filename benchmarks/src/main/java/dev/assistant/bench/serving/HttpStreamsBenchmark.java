@@ -44,8 +44,10 @@ import java.util.concurrent.Future;
  *
  * <p>Run: {@code java -cp 'benchmarks/target/benchmarks.jar:benchmarks/target/lib/*'
  * dev.assistant.bench.serving.HttpStreamsBenchmark --url http://127.0.0.1:PORT --label after [--streams "1 2 4 8"]
- * [--tokens 64] [--requests 2] [--rounds 3] [--temperature T] [--client jdk|plain]} (without {@code --temperature}
- * the request carries none: the server's default, OpenAI's 1.0).
+ * [--tokens 64] [--requests 2] [--rounds 3] [--warm-up-rounds 0] [--temperature T] [--client jdk|plain]} (without
+ * {@code --temperature} the request carries none: the server's default, OpenAI's 1.0). {@code --warm-up-rounds N}
+ * first runs N whole rounds of every level and discards them: a freshly started server still compiles its hot paths
+ * during the first rounds, and the level measured first (one stream) then pays for more of that than the others.
  */
 public final class HttpStreamsBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -60,6 +62,7 @@ public final class HttpStreamsBenchmark {
         int tokens = 64;
         int requests = 2;
         int rounds = 3;
+        int warmUpRounds = 0;
         Double temperature = null;
         boolean plain = false;
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -71,6 +74,7 @@ public final class HttpStreamsBenchmark {
                 case "--tokens" -> tokens = Integer.parseInt(v);
                 case "--requests" -> requests = Integer.parseInt(v);
                 case "--rounds" -> rounds = Integer.parseInt(v);
+                case "--warm-up-rounds" -> warmUpRounds = Integer.parseInt(v);
                 case "--temperature" -> temperature = Double.parseDouble(v);
                 case "--client" -> plain = switch (v) {
                     case "jdk" -> false;
@@ -93,6 +97,11 @@ public final class HttpStreamsBenchmark {
             // warm-up (discarded): JIT on both sides, native scratch at the largest batch
             Client client = plain ? HttpStreamsBenchmark::streamPlain : (u, b) -> stream(http, u, b);
             run(client, clients, url, model, most, 1, tokens, temperature, -1);
+            for (int round = 1; round <= warmUpRounds; round++) {
+                for (int n : levels) {
+                    run(client, clients, url, model, n, requests, tokens, temperature, -1 - round);
+                }
+            }
             for (int round = 1; round <= rounds; round++) {
                 for (int n : levels) {
                     Result r = run(client, clients, url, model, n, requests, tokens, temperature, round);
