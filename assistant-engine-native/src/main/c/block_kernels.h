@@ -287,7 +287,8 @@ static inline __attribute__((always_inline)) void BK(rows)(const BlockLinear *L,
         for (; o < o_end; o++) BK(block)(L, q4, bias, a, r, 4, o, 1, y);
     }
     /* one output at a time: its blocks read front to back as one stream (1 x 4 read four short streams side by side
-     * and decoded a SmolLM-shape Q4_0 file 15-25% slower; llama_kernels.h's rows_wide has the measurements) */
+     * and decoded a SmolLM-shape Q4_0 file 15-25% slower; row-major INT8 products measured the same, one thread: 155
+     * steps/s reading one weight row after another against 78 reading 4 or 8 side by side) */
     for (; r < rows; r++) {
         for (int o = o_begin; o < o_end; o++) BK(block)(L, q4, bias, a, r, 1, o, 1, y);
     }

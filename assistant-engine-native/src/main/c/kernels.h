@@ -37,7 +37,8 @@ static inline __attribute__((always_inline)) float exp_approx(float x) {
     return p * two_n;
 }
 
-/* A linear layer: y[r][o] = scale[o] * (x[r] . w[o]) + bias[o], weights [out, in] row-major. */
+/* A linear layer: y[r][o] = scale[o] * (x[r] . w[o]) + bias[o]; float or INT8 weights [out, in] row-major, INT8 in
+ * panels (below) for the VNNI kernels, or blocks. */
 typedef struct {
     int out, in;
     const float *f32;   /* [out, in] float32 (the caller's memory), or NULL */

@@ -323,12 +323,6 @@ static size_t args_layout(char *base, LlamaPass *a, jsize rows, jsize embedded, 
     return at;
 }
 
-/*
- * step(handle, ids, embedded, lengths, past, capacities, keys, values, logitRows, logits): one forward pass
- * (llama_forward) whose arguments are these arrays, cache addresses as longs; the logits of logitRows[i] are copied
- * once, from the model's output into the array logits[i].
- */
-
 /* The number of logits arrays, or -1 unless every one is a float[] of `vocab` elements. */
 static jsize logits_arrays(JNIEnv *env, jobjectArray logits, int vocab) {
     jsize n = length_of(env, logits);
@@ -341,6 +335,11 @@ static jsize logits_arrays(JNIEnv *env, jobjectArray logits, int vocab) {
     return n;
 }
 
+/*
+ * step(handle, ids, embedded, lengths, past, capacities, keys, values, logitRows, logits): one forward pass
+ * (llama_forward) whose arguments are these arrays, cache addresses as longs; the logits of logitRows[i] are copied
+ * once, from the model's output into the array logits[i].
+ */
 JNIEXPORT void JNICALL JNI(step)(JNIEnv *env, jclass cls, jlong handle, jintArray ids, jfloatArray embedded,
                                  jintArray lengths, jintArray past, jintArray capacities, jlongArray keys,
                                  jlongArray values, jintArray logit_rows, jobjectArray logits) {

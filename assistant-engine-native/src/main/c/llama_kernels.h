@@ -218,7 +218,7 @@ static void ISA(quantize_rows)(const float *x, int rows, int in, Wide *a) {
 
 /*
  * 16 outputs [o0, o0 + 16) of row r from their sums of products (exact integers until the scales), each in its own
- * lane; only the lanes in `valid` are read and written. The float steps are store_wide's scalar ones, per lane:
+ * lane; only the lanes in `valid` are read and written. The float steps are the scalar reference's (wide_test), per lane:
  * (float) dot * row scale * output scale, then the bias by an instruction the compiler cannot fuse with the product
  * (GCC contracts a plain `v * scale + bias` into an FMA in some inlined copies and not others, and an output would
  * then depend on the batch size that computed it).

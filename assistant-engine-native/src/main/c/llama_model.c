@@ -363,7 +363,7 @@ typedef struct {
     float *h, *qkv, *att, *tmp, *gu, *mlp;  /* a layer's intermediate rows */
     float *scores;                          /* attention scratch: 4 chunks per thread (pool_grain) x ATTEND_HEADS */
     float *last;                            /* the rows whose logits are wanted, normed */
-    Wide wide;                              /* activations in 16-bit form for the VNNI products */
+    Wide wide;                              /* activations in 8- or 16-bit form for the VNNI products */
     BlockActs acts;                         /* activations in 8-bit groups for the block products */
 } Pass;
 
@@ -511,12 +511,12 @@ static void for_rows(LlamaModel *m, const Batch *b, Pass *p, int layer, RowsStep
 /* Runs every layer over the rows p->x ([rows, hidden], in place). */
 static void run_layers(LlamaModel *m, const Batch *b, Pass *p, int longest) {
     int rows = b->rows, hidden = m->hidden;
+    int span = attention_span(m, rows), items = rows * (m->heads / span), grain = pool_grain(m->pool, items);
     for (int l = 0; l < m->layers; l++) {
         Layer *layer = &m->layer[l];
         for_rows(m, b, p, l, ROWS_ATTENTION_INPUT);
         linear_products(m, &layer->linear[LLAMA_QKV], p->h, rows, p->qkv, &p->wide, &p->acts, 1);
         for_rows(m, b, p, l, ROWS_ROTATE);
-        int span = attention_span(m, rows), items = rows * (m->heads / span), grain = pool_grain(m->pool, items);
         AttentionTask task = {m, b, l, p->qkv, p->att, p->scores, longest, span, grain};
         pool_run(m->pool, items, grain, 0, attention_task, &task);
         if (layer->linear[LLAMA_O].panels) for_rows(m, b, p, l, ROWS_O_INPUT);

@@ -243,8 +243,9 @@ final class NativeLlamaLayers implements AutoCloseable {
      * position {@code past[s]}, writing their keys and values into that sequence's caches ({@code keys} and
      * {@code values}: the addresses of each sequence's per-layer buffers, sequence-major, of {@code capacities[s]}
      * positions). Writes the logits of row {@code logitRows[i]} into {@code logits[i]} (each [vocab]): one array per
-     * row, so a batch's logits are copied once and no array is large enough for the heap's humongous-object path. {@code embedded} holds the rows already embedded ([rows * hidden]), or is null
-     * for a lookup in the table of {@link #setEmbedding}. Allocates nothing: every array is the caller's.
+     * row, so a batch's logits are copied once and no array is large enough for the heap's humongous-object path.
+     * {@code embedded} holds the rows already embedded ([rows * hidden]), or is null for a lookup in the table of
+     * {@link #setEmbedding}. Allocates nothing: every array is the caller's.
      */
     void step(int[] ids, float[] embedded, int[] lengths, int[] past, int[] capacities, long[] keys, long[] values,
               int[] logitRows, float[][] logits) {
