@@ -273,11 +273,16 @@ static inline __attribute__((always_inline)) void ISA(panel_rows)(const Linear *
     const int8_t *w = L->panels + (size_t)p * groups * INT8_PANEL * 4;
     const uint8_t *hi = a->hi + (size_t)r0 * padded, *lo = a->lo + (size_t)r0 * padded;
     __m512i h0[8], h1[8], l0[8], l1[8];
+    /* The row loops are unrolled by force: GCC otherwise leaves the epilogue's loop rolled, keeps the sums' arrays
+     * addressable and rotates them through other registers and the stack in the product loop, about as many moves
+     * as products (8 rows x 1536 x 576 weights in cache, one thread: 295 GMAC/s before, 415-425 after). */
+#pragma GCC unroll 8
     for (int i = 0; i < R; i++) h0[i] = h1[i] = l0[i] = l1[i] = _mm512_setzero_si512();
     for (int g = 0; g < groups; g++, w += INT8_PANEL * 4) {
         _mm_prefetch((const char *)w + AHEAD, _MM_HINT_T0);
         _mm_prefetch((const char *)w + AHEAD + 64, _MM_HINT_T0);
         __m512i w0 = _mm512_load_si512(w), w1 = _mm512_load_si512(w + 64);
+#pragma GCC unroll 8
         for (int i = 0; i < R; i++) {
             int32_t four;
             memcpy(&four, hi + (size_t)i * padded + 4 * g, sizeof four);
@@ -294,6 +299,7 @@ static inline __attribute__((always_inline)) void ISA(panel_rows)(const Linear *
     }
     int o0 = p * INT8_PANEL;
     __mmask16 first = ISA(lanes_in)(o0, o_begin, o_end), second = ISA(lanes_in)(o0 + 16, o_begin, o_end);
+#pragma GCC unroll 8
     for (int i = 0; i < R; i++) {
         if (first) ISA(store_lanes)(L, a, r0 + i, o0, first, h0[i], l0[i], y, narrow);
         if (second) ISA(store_lanes)(L, a, r0 + i, o0 + 16, second, h1[i], l1[i], y, narrow);
