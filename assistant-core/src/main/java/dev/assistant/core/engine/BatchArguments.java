@@ -54,6 +54,18 @@ public final class BatchArguments {
         return owned;
     }
 
+    /** Refuses {@code logits} unless it holds at least {@code sequences} arrays of {@code vocab} floats each. */
+    public static void checkLogitsArrays(float[][] logits, int sequences, int vocab) {
+        if (logits.length < sequences) {
+            throw new IllegalArgumentException(logits.length + " logits arrays for " + sequences + " sequences");
+        }
+        for (int i = 0; i < sequences; i++) {
+            if (logits[i] == null || logits[i].length != vocab) {
+                throw new IllegalArgumentException("logits array " + i + " is not " + vocab + " floats long");
+            }
+        }
+    }
+
     /** Splits {@code rows} logit rows of {@code vocab} values each, stored one after another, into one array each. */
     public static float[][] splitRows(float[] flat, int rows, int vocab) {
         float[][] out = new float[rows][];

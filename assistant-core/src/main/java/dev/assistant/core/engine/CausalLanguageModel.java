@@ -56,6 +56,29 @@ public interface CausalLanguageModel extends AutoCloseable {
     }
 
     /**
+     * {@link #forwardBatch}, with the logits of sequence {@code i}'s last token written into {@code logits[i]}
+     * instead of new arrays, so that a caller running step after step keeps its arrays: otherwise every step is
+     * {@code sequences x vocab} floats of new, zeroed memory (1.5 MB for 8 sequences over a 49,152-token
+     * vocabulary), which the JVM clears and the kernel may have to map afresh. Arrays of {@code logits} past the
+     * sequences are left as they are. The default copies from {@link #forwardBatch}.
+     *
+     * @throws IllegalArgumentException as {@link #forwardBatch}, or if {@code logits} has fewer arrays than there
+     *                                  are sequences or one of them is not {@code config().vocabSize()} long (then
+     *                                  before anything is evaluated)
+     */
+    default void forwardBatchInto(List<? extends Sequence> sequences, List<int[]> inputs, float[][] logits) {
+        BatchArguments.checkLogitsArrays(logits, sequences.size(), config().vocabSize());
+        float[][] out = forwardBatch(sequences, inputs);
+        for (int i = 0; i < out.length; i++) {
+            if (out[i].length != logits[i].length) {
+                throw new IllegalStateException("the model returned " + out[i].length + " logits for a vocabulary of "
+                        + logits[i].length);
+            }
+            System.arraycopy(out[i], 0, logits[i], 0, out[i].length);
+        }
+    }
+
+    /**
      * Bytes of KV cache a sequence of {@code capacity} tokens holds: {@code capacity} x
      * {@link KvCacheType#bytesPerToken} of {@link #kvCacheType()} (float32: 2 x layers x kvHeads x headDim x 4 per
      * token). The memory budget and the prefix cache count sequences by it.

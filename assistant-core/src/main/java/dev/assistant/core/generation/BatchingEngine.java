@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -158,6 +159,9 @@ public final class BatchingEngine implements AutoCloseable {
     private int prefillChunk;
     private int successes;
     private int rotation;
+    /** The steps' logits, one array per row of the largest step so far, reused step after step (see
+     * {@link CausalLanguageModel#forwardBatchInto}); nothing keeps a step's logits past its {@code accept}s. */
+    private float[][] stepLogits = new float[0][];
 
     /**
      * Starts the engine thread (from {@code threads}; make it a daemon so a forgotten engine cannot keep the JVM
@@ -243,7 +247,7 @@ public final class BatchingEngine implements AutoCloseable {
         }
         Job head = jobs.get(0);
         for (Job j : jobs) {
-            if (!java.util.Arrays.equals(j.request().promptIds(), head.request().promptIds())
+            if (!Arrays.equals(j.request().promptIds(), head.request().promptIds())
                     || j.request().maxNewTokens() != head.request().maxNewTokens()) {
                 throw new AssistantException(ErrorCode.INVALID_REQUEST, "the choices of one request must share "
                         + "the prompt and the new-token limit");
@@ -501,7 +505,7 @@ public final class BatchingEngine implements AutoCloseable {
                 }
                 int take = Math.min(slot.promptRemaining(), prefillLeft);
                 prefillLeft -= take;
-                input = java.util.Arrays.copyOfRange(slot.decoding.prompt(), slot.fed, slot.fed + take);
+                input = Arrays.copyOfRange(slot.decoding.prompt(), slot.fed, slot.fed + take);
             } else {
                 input = new int[]{slot.decoding.lastToken()};
             }
@@ -528,7 +532,8 @@ public final class BatchingEngine implements AutoCloseable {
         }
         float[][] logits;
         try {
-            logits = model.forwardBatch(sequences, inputs);
+            logits = logitsArrays(chosen.size());
+            model.forwardBatchInto(sequences, inputs, logits);
         } catch (RuntimeException | OutOfMemoryError e) {
             stepFailed(chosen, rows, e);
             return;
@@ -553,6 +558,18 @@ public final class BatchingEngine implements AutoCloseable {
                 accept(taker, logits[i], now);
             }
         }
+    }
+
+    /** The reused logits arrays, at least {@code rows} of them (more are allocated the first time a step needs them). */
+    private float[][] logitsArrays(int rows) {
+        if (stepLogits.length < rows) {
+            float[][] grown = Arrays.copyOf(stepLogits, rows);
+            for (int i = stepLogits.length; i < rows; i++) {
+                grown[i] = new float[model.config().vocabSize()];
+            }
+            stepLogits = grown;
+        }
+        return stepLogits;
     }
 
     private void accept(Slot slot, float[] logits, long now) {
@@ -653,7 +670,7 @@ public final class BatchingEngine implements AutoCloseable {
         int length = slot.sequence.length();
         int[] tokens = slot.decoding.tokensSoFar();
         if (length <= tokens.length) {
-            prefixCache.offer(slot.sequence, java.util.Arrays.copyOf(tokens, length));
+            prefixCache.offer(slot.sequence, Arrays.copyOf(tokens, length));
         }
     }
 

@@ -33,6 +33,7 @@ public class ForwardingModel implements CausalLanguageModel {
         return delegate.newSequence(capacity);
     }
 
+    /** {@code forwardBatchInto} keeps its default, which calls this: an override here sees the engine's steps too. */
     @Override
     public float[][] forwardBatch(List<? extends Sequence> sequences, List<int[]> inputs) {
         return delegate.forwardBatch(sequences, inputs);

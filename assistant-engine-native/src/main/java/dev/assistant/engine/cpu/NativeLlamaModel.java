@@ -11,6 +11,7 @@ import dev.assistant.core.safetensors.DirectBuffers;
 import dev.assistant.quant.QuantizedMatrix;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -135,11 +136,25 @@ final class NativeLlamaModel implements CausalLanguageModel {
         checkOpen();
         NativeSequence[] owned = BatchArguments.owned(sequences, inputs, NativeSequence.class, s -> s.model() == this,
                 NativeSequence[]::new);
-        return run(owned, inputs.toArray(new int[0][]), false);
+        return run(owned, inputs.toArray(new int[0][]), false, null);
     }
 
-    /** Validates, runs the pass and returns logits: of every row when {@code allRows}, else of each last row. */
-    private float[][] run(NativeSequence[] sequences, int[][] inputs, boolean allRows) {
+    /** {@link #forwardBatch} into the caller's arrays: the pass writes each sequence's logits straight into its own. */
+    @Override
+    public void forwardBatchInto(List<? extends Sequence> sequences, List<int[]> inputs, float[][] logits) {
+        checkOpen();
+        NativeSequence[] owned = BatchArguments.owned(sequences, inputs, NativeSequence.class, s -> s.model() == this,
+                NativeSequence[]::new);
+        BatchArguments.checkLogitsArrays(logits, owned.length, config.vocabSize());
+        run(owned, inputs.toArray(new int[0][]), false,
+                logits.length == owned.length ? logits : Arrays.copyOf(logits, owned.length));
+    }
+
+    /**
+     * Validates, runs the pass and returns logits: of every row when {@code allRows}, else of each last row; in
+     * {@code into} (one array per such row) when given, else in new arrays.
+     */
+    private float[][] run(NativeSequence[] sequences, int[][] inputs, boolean allRows, float[][] into) {
         int count = sequences.length;
         int layerCount = config.numLayers();
         int rows = 0;
@@ -172,7 +187,7 @@ final class NativeLlamaModel implements CausalLanguageModel {
             System.arraycopy(sequence.cache.keyAddresses(), 0, keys, s * layerCount, layerCount);
             System.arraycopy(sequence.cache.valueAddresses(), 0, values, s * layerCount, layerCount);
         }
-        float[][] logits = new float[logitRows.length][config.vocabSize()];
+        float[][] logits = into != null ? into : new float[logitRows.length][config.vocabSize()];
         passes.readLock().lock();
         try {
             for (NativeSequence sequence : sequences) {
@@ -240,12 +255,12 @@ final class NativeLlamaModel implements CausalLanguageModel {
 
         @Override
         public float[] forward(int[] tokens) {
-            return run(new NativeSequence[]{this}, new int[][]{tokens}, false)[0];
+            return run(new NativeSequence[]{this}, new int[][]{tokens}, false, null)[0];
         }
 
         @Override
         public float[][] forwardAll(int[] tokens) {
-            return run(new NativeSequence[]{this}, new int[][]{tokens}, true);
+            return run(new NativeSequence[]{this}, new int[][]{tokens}, true, null);
         }
 
         @Override

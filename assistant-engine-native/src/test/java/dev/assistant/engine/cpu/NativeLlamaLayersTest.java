@@ -175,6 +175,44 @@ class NativeLlamaLayersTest {
         }
     }
 
+    /**
+     * {@code forwardBatchInto} writes the bits {@code forwardBatch} returns into the caller's own arrays, leaves an
+     * array past the sequences alone, and refuses a wrong array before anything is evaluated.
+     */
+    @Test
+    void forwardBatchIntoFillsTheCallersArrays() {
+        try (CausalLanguageModel model = load(smollm, WeightType.INT8, 2)) {
+            int vocab = model.config().vocabSize();
+            int[] p = prompt(13, vocab, 6);
+            int[] q = prompt(5, vocab, 7);
+            try (Sequence a = model.newSequence(16); Sequence b = model.newSequence(16);
+                 Sequence c = model.newSequence(16); Sequence d = model.newSequence(16)) {
+                float[][] fresh = model.forwardBatch(List.of(a, b), List.of(p, q));
+                float[][] mine = {new float[vocab], new float[vocab], new float[vocab]};
+                java.util.Arrays.fill(mine[2], Float.NaN);
+                float[] first = mine[0];
+                model.forwardBatchInto(List.of(c, d), List.of(p, q), mine);
+                assertThat(mine[0]).isSameAs(first).containsExactly(fresh[0]);
+                assertThat(mine[1]).containsExactly(fresh[1]);
+                assertThat(mine[2]).as("past the sequences").containsOnly(Float.NaN);
+                // the next step into the same arrays: the same bits as a step into new ones
+                int[] next = {argmax(fresh[0])};
+                float[][] again = model.forwardBatch(List.of(a), List.of(next));
+                model.forwardBatchInto(List.of(c), List.of(next), mine);
+                assertThat(mine[0]).containsExactly(again[0]);
+
+                int before = c.length();
+                assertThatThrownBy(() -> model.forwardBatchInto(List.of(c, d), List.of(next, next),
+                        new float[][]{new float[vocab], new float[vocab - 1]}))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logits array 1");
+                assertThatThrownBy(() -> model.forwardBatchInto(List.of(c, d), List.of(next, next),
+                        new float[][]{new float[vocab]}))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 logits arrays for 2");
+                assertThat(c.length()).as("nothing evaluated").isEqualTo(before);
+            }
+        }
+    }
+
     /** Passes from several threads at once are serialized natively: each gets what it gets alone. */
     @Test
     void concurrentCallersGetTheirOwnResults() throws Exception {

@@ -125,6 +125,76 @@ class BatchingEngineTest {
         }
     }
 
+    /**
+     * The engine runs step after step in the same logits arrays (the model writes into them through
+     * {@code forwardBatchInto}, here its default, which copies from {@code forwardBatch}) and gets the tokens it gets
+     * with new arrays.
+     */
+    @Test
+    void theEngineReusesItsLogitsArraysAndGetsTheSameTokens() throws Exception {
+        int[][] prompts = prompts();
+        int[][] alone = new int[prompts.length][];
+        try (BatchingEngine single = engine(BatchingSettings.builder().maxBatch(1).build())) {
+            for (int i = 0; i < prompts.length; i++) {
+                alone[i] = single.submit(job(greedy(12 + 3 * i, prompts[i]), "a", Generator.Listener.NONE)).result()
+                        .get(60, TimeUnit.SECONDS).outputIds();
+            }
+        }
+        java.util.Set<float[]> arrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        AtomicInteger steps = new AtomicInteger();
+        AtomicInteger largestStep = new AtomicInteger();
+        CausalLanguageModel recording = new ForwardingModel(model) {
+            @Override
+            public void forwardBatchInto(List<? extends Sequence> sequences, List<int[]> inputs, float[][] logits) {
+                steps.incrementAndGet();
+                largestStep.accumulateAndGet(sequences.size(), Math::max);
+                for (int i = 0; i < sequences.size(); i++) {
+                    arrays.add(logits[i]);
+                }
+                super.forwardBatchInto(sequences, inputs, logits);
+            }
+        };
+        try (BatchingEngine batched = new BatchingEngine(recording, BatchingSettings.builder().maxBatch(8).build(),
+                System::nanoTime, DAEMONS)) {
+            List<BatchingEngine.Ticket> tickets = new ArrayList<>();
+            for (int i = 0; i < prompts.length; i++) {
+                tickets.add(batched.submit(job(greedy(12 + 3 * i, prompts[i]), "c" + i, Generator.Listener.NONE)));
+            }
+            for (int i = 0; i < prompts.length; i++) {
+                assertThat(tickets.get(i).result().get(60, TimeUnit.SECONDS).outputIds()).as("request %d", i)
+                        .containsExactly(alone[i]);
+            }
+        }
+        assertThat(steps.get()).as("steps").isGreaterThan(12);
+        assertThat(arrays).as("one array per row of the largest step, whatever the number of steps")
+                .hasSize(largestStep.get());
+    }
+
+    /** The SPI's default {@code forwardBatchInto} refuses arrays that do not fit before anything is evaluated. */
+    @Test
+    void forwardBatchIntoRefusesArraysThatDoNotFitAndEvaluatesNothing() {
+        CausalLanguageModel byDefault = new ForwardingModel(model);
+        int vocab = model.config().vocabSize();
+        try (Sequence a = model.newSequence(16); Sequence b = model.newSequence(16)) {
+            assertThatThrownBy(() -> byDefault.forwardBatchInto(List.of(a, b), List.of(new int[]{1}, new int[]{1}),
+                    new float[][]{new float[vocab], new float[vocab + 1]}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logits array 1");
+            assertThatThrownBy(() -> byDefault.forwardBatchInto(List.of(a, b), List.of(new int[]{1}, new int[]{1}),
+                    new float[][]{new float[vocab]}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 logits arrays for 2");
+            assertThat(a.length()).isZero();
+            assertThat(b.length()).isZero();
+            float[][] into = {new float[vocab], new float[vocab], new float[vocab]};
+            into[2][0] = 42f;
+            byDefault.forwardBatchInto(List.of(a, b), List.of(new int[]{1, 50}, new int[]{1}), into);
+            try (Sequence c = model.newSequence(16)) {
+                assertThat(into[0]).containsExactly(c.forward(new int[]{1, 50}), org.assertj.core.data.Offset.offset(1e-4f));
+            }
+            assertThat(into[2][0]).as("past the sequences").isEqualTo(42f);
+            assertThat(a.length()).isEqualTo(2);
+        }
+    }
+
     @Test
     void aBatchedForwardPassEqualsSeparatePassesAndAFailedOneChangesNothing() {
         try (Sequence a = model.newSequence(16); Sequence b = model.newSequence(16);
