@@ -91,16 +91,22 @@ class BatchingEngineTest {
                 111, 122, 133}, {1, 7}};
     }
 
-    @Test
-    void concurrentGreedyRequestsGetExactlyTheTokensTheyGetAlone() throws Exception {
-        int[][] prompts = prompts();
+    /** The greedy tokens of each prompt run alone ({@code maxNewTokens.applyAsInt(i)} new tokens for prompt i). */
+    private int[][] tokensAlone(int[][] prompts, java.util.function.IntUnaryOperator maxNewTokens) throws Exception {
         int[][] alone = new int[prompts.length][];
         try (BatchingEngine single = engine(BatchingSettings.builder().maxBatch(1).build())) {
             for (int i = 0; i < prompts.length; i++) {
-                alone[i] = single.submit(job(greedy(24 + 5 * i, prompts[i]), "a", Generator.Listener.NONE)).result()
-                        .get(60, TimeUnit.SECONDS).outputIds();
+                alone[i] = single.submit(job(greedy(maxNewTokens.applyAsInt(i), prompts[i]), "a",
+                        Generator.Listener.NONE)).result().get(60, TimeUnit.SECONDS).outputIds();
             }
         }
+        return alone;
+    }
+
+    @Test
+    void concurrentGreedyRequestsGetExactlyTheTokensTheyGetAlone() throws Exception {
+        int[][] prompts = prompts();
+        int[][] alone = tokensAlone(prompts, i -> 24 + 5 * i);
         // the sequential decoding loop agrees with the engine run alone
         assertThat(new Generator(model, System::nanoTime).run(greedy(24, prompts[0]), NO_TEXT, Generator.Listener.NONE,
                 new SplittableRandom(1), () -> false).outputIds()).containsExactly(alone[0]);
@@ -133,13 +139,7 @@ class BatchingEngineTest {
     @Test
     void theEngineReusesItsLogitsArraysAndGetsTheSameTokens() throws Exception {
         int[][] prompts = prompts();
-        int[][] alone = new int[prompts.length][];
-        try (BatchingEngine single = engine(BatchingSettings.builder().maxBatch(1).build())) {
-            for (int i = 0; i < prompts.length; i++) {
-                alone[i] = single.submit(job(greedy(12 + 3 * i, prompts[i]), "a", Generator.Listener.NONE)).result()
-                        .get(60, TimeUnit.SECONDS).outputIds();
-            }
-        }
+        int[][] alone = tokensAlone(prompts, i -> 12 + 3 * i);
         java.util.Set<float[]> arrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         AtomicInteger steps = new AtomicInteger();
         AtomicInteger largestStep = new AtomicInteger();
