@@ -133,21 +133,23 @@ final class NativeLlamaModel implements CausalLanguageModel {
      */
     @Override
     public float[][] forwardBatch(List<? extends Sequence> sequences, List<int[]> inputs) {
-        checkOpen();
-        NativeSequence[] owned = BatchArguments.owned(sequences, inputs, NativeSequence.class, s -> s.model() == this,
-                NativeSequence[]::new);
-        return run(owned, inputs.toArray(new int[0][]), false, null);
+        return run(owned(sequences, inputs), inputs.toArray(new int[0][]), false, null);
     }
 
     /** {@link #forwardBatch} into the caller's arrays: the pass writes each sequence's logits straight into its own. */
     @Override
     public void forwardBatchInto(List<? extends Sequence> sequences, List<int[]> inputs, float[][] logits) {
-        checkOpen();
-        NativeSequence[] owned = BatchArguments.owned(sequences, inputs, NativeSequence.class, s -> s.model() == this,
-                NativeSequence[]::new);
+        NativeSequence[] owned = owned(sequences, inputs);
         BatchArguments.checkLogitsArrays(logits, owned.length, config.vocabSize());
         run(owned, inputs.toArray(new int[0][]), false,
                 logits.length == owned.length ? logits : Arrays.copyOf(logits, owned.length));
+    }
+
+    /** The batch's sequences as this model's own, once the model is known to be open (refused otherwise). */
+    private NativeSequence[] owned(List<? extends Sequence> sequences, List<int[]> inputs) {
+        checkOpen();
+        return BatchArguments.owned(sequences, inputs, NativeSequence.class, s -> s.model() == this,
+                NativeSequence[]::new);
     }
 
     /**
